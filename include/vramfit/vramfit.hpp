@@ -1,0 +1,7 @@
+// vramfit/vramfit.hpp — the whole header-only library.
+#pragma once
+
+#include "vramfit/units.hpp"
+#include "vramfit/error.hpp"
+#include "vramfit/ggml_types.hpp"
+#include "vramfit/model_description.hpp"
