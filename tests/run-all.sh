@@ -28,6 +28,16 @@ for compiler in gcc clang; do
     count $dir.test.log
 done
 
+# Extra suites (sanitizer builds, …): each tests/ci.d/*.sh prints its own meson summary
+# lines ("Ok: N", "Fail: N", "Skipped: N") to the log it is handed as $1.
+for script in tests/ci.d/*.sh; do
+    [ -f "$script" ] || continue
+    echo "=== $script"
+    log=$(mktemp)
+    bash "$script" "$log" || true
+    count "$log"
+done
+
 # Fuzz every target for a bounded time, starting from its seed corpus.
 for target in build-ci-clang/fuzz/fuzz_*; do
     [ -x "$target" ] || continue

@@ -124,4 +124,16 @@ struct model_description {
     }
 };
 
+// Lay tensors out in list order the way a GGUF writer does (gguf.cpp, gguf_add_tensor):
+// each tensor's data starts at the previous end padded to the file's alignment. Used for
+// catalog models, which have no file to read offsets from.
+constexpr void assign_offsets(model_description& model) {
+    const std::uint64_t alignment = model.files.empty() ? 32 : model.files.front().alignment;
+    std::uint64_t offset = 0;
+    for (auto& t : model.tensors) {
+        t.offset = offset;
+        offset = pad_to(bytes{offset + t.size().count()}, alignment).count();
+    }
+}
+
 } // namespace vramfit
