@@ -5,3 +5,6 @@
 #include "vramfit/error.hpp"
 #include "vramfit/ggml_types.hpp"
 #include "vramfit/model_description.hpp"
+#include "vramfit/gguf.hpp"
+#include "vramfit/gguf_file.hpp"
+#include "vramfit/gguf_writer.hpp"
