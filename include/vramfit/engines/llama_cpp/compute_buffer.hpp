@@ -1,0 +1,116 @@
+// vramfit/engines/llama_cpp/compute_buffer.hpp — llama.cpp's compute buffer on the CPU backend.
+//
+// What `sched_reserve: CPU compute buffer size = X MiB` prints. llama_context::sched_reserve
+// (src/llama-context.cpp, llama.cpp 1425386f) reserves three graphs with
+// llama_context::graph_reserve — prompt processing (n_tokens = min(n_ctx, n_ubatch),
+// n_seqs = n_seq_max, n_outputs = min(n_tokens, n_outputs_max)), token generation
+// (n_tokens = n_seqs = n_outputs = n_seq_max), and prompt processing again — each over the full
+// memory (every KV cell visible). graph_reserve rounds n_tokens up to a multiple of n_seqs.
+// ggml_gallocr only ever grows its buffer, so the size is the largest of the plans.
+//
+// Each plan is computed by rebuilding the model's graph (detail/model_graph.hpp) and replaying
+// ggml's graph allocator over it (detail/graph_allocator.hpp), so the result follows the engine's
+// tensor lifetimes, in-place reuse and best-fit placement rather than a fitted formula.
+#pragma once
+
+#include <cstdint>
+
+#include "vramfit/engines/llama_cpp/context_params.hpp"
+#include "vramfit/engines/llama_cpp/detail/graph_allocator.hpp"
+#include "vramfit/engines/llama_cpp/detail/model_graph.hpp"
+#include "vramfit/error.hpp"
+#include "vramfit/model_description.hpp"
+#include "vramfit/units.hpp"
+
+namespace vramfit::llama_cpp {
+
+namespace detail {
+
+// One graph_reserve: build the graph for the ubatch, measure the allocator's high-water mark.
+struct reserved_graph {
+    bytes size{};
+    std::size_t nodes = 0;
+    bool supported = false;
+};
+
+[[nodiscard]] constexpr reserved_graph reserve_graph(const hyperparameters& hp, const resolved_context& ctx,
+                                                     reserve_ubatch ub) {
+    if (ub.n_seqs == 0) ub.n_seqs = 1;
+    if (ub.n_tokens % ub.n_seqs != 0) ub.n_tokens = (ub.n_tokens + ub.n_seqs - 1) / ub.n_seqs * ub.n_seqs;
+    llama_graph_builder builder(hp, ctx, ub);
+    reserved_graph out{};
+    out.supported = builder.build();
+    if (!out.supported) return out;
+    out.nodes = builder.node_count();
+    graph_allocator allocator(builder.graph, compute_buffer_alignment);
+    out.size = bytes{allocator.run()};
+    return out;
+}
+
+// The prompt-processing ubatch of sched_reserve. n_outputs_max is the context's n_batch
+// (llama_context: "n_outputs_max = 2048" with -b 2048).
+[[nodiscard]] constexpr reserve_ubatch prompt_ubatch(const resolved_context& ctx) noexcept {
+    reserve_ubatch ub{};
+    ub.n_seqs = ctx.n_seq == 0 ? 1 : ctx.n_seq;
+    ub.n_tokens = ctx.n_ctx < ctx.n_ubatch ? ctx.n_ctx : ctx.n_ubatch;
+    ub.n_outputs = ub.n_tokens < ctx.n_batch ? ub.n_tokens : ctx.n_batch;
+    return ub;
+}
+
+[[nodiscard]] constexpr reserve_ubatch generation_ubatch(const resolved_context& ctx) noexcept {
+    const std::uint32_t n = ctx.n_seq == 0 ? 1 : ctx.n_seq;
+    return reserve_ubatch{n, n, n};
+}
+
+[[nodiscard]] constexpr bool compute_graph_modelled(architecture arch) noexcept {
+    switch (arch) {
+        case architecture::llama: case architecture::mistral3: case architecture::qwen2: case architecture::qwen3:
+        case architecture::qwen3moe: case architecture::gemma2: case architecture::gemma3: case architecture::phi3:
+        case architecture::gpt_oss: case architecture::deepseek2:
+            return true;
+        default:
+            return false;
+    }
+}
+
+} // namespace detail
+
+// The CPU compute buffer, or an error naming what cannot be modelled.
+[[nodiscard]] constexpr result<bytes> try_compute_buffer_bytes(const model_description& model, const resolved_context& ctx) {
+    const hyperparameters& hp = model.hparams;
+    if (!detail::compute_graph_modelled(hp.arch)) {
+        return error{errc::unsupported_architecture, "compute buffer: the graph of architecture #"}
+            .with_number(static_cast<unsigned>(hp.arch)).with(" is not modelled");
+    }
+    if (hp.n_layer == 0 || hp.layers.size() != hp.n_layer || hp.n_embd == 0 || hp.n_vocab == 0) {
+        return error{errc::bad_value, "compute buffer: model '"}.with(model.name.view())
+            .with("' lacks n_layer, per-layer parameters, n_embd or n_vocab");
+    }
+    if (ctx.n_ubatch == 0 || ctx.n_ctx == 0 || ctx.kv_cells == 0) {
+        return error{errc::invalid_argument, "compute buffer: context has no ubatch, context or KV cells"};
+    }
+    if (hp.swa_type != swa_kind::none && ctx.kv_swa_cells == 0) {
+        return error{errc::invalid_argument, "compute buffer: SWA model without SWA cache cells (kv_swa_cells)"};
+    }
+    if (ctx.n_ubatch > 65536 || ctx.kv_cells > (1u << 24) || ctx.n_seq > 256) {
+        return error{errc::limit_exceeded, "compute buffer: ubatch, cells or sequences out of range"};
+    }
+    const auto pp = detail::reserve_graph(hp, ctx, detail::prompt_ubatch(ctx));
+    const auto tg = detail::reserve_graph(hp, ctx, detail::generation_ubatch(ctx));
+    return pp.size > tg.size ? pp.size : tg.size;
+}
+
+// CPU backend compute buffer (sched_reserve's "CPU compute buffer size"). Throws vramfit::error
+// for an architecture whose graph is not modelled (a compile error in a constant expression).
+[[nodiscard]] constexpr bytes compute_buffer_bytes(const model_description& model, const resolved_context& ctx) {
+    auto r = try_compute_buffer_bytes(model, ctx);
+    if (!r.ok()) throw r.err();
+    return r.value();
+}
+
+// The node count of the prompt-processing graph ("graph nodes = N"), to check the rebuilt graph.
+[[nodiscard]] constexpr std::size_t compute_graph_nodes(const model_description& model, const resolved_context& ctx) {
+    return detail::reserve_graph(model.hparams, ctx, detail::prompt_ubatch(ctx)).nodes;
+}
+
+} // namespace vramfit::llama_cpp

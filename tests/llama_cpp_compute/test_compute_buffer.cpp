@@ -1,0 +1,133 @@
+// Compute buffer (CPU backend) against the engine's own numbers: tests/data/compute_oracle.csv
+// holds the "sched_reserve: CPU compute buffer size" and "graph nodes" of every oracle run.
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "oracle_models.hpp"
+#include "vramfit/engines/llama_cpp/compute_buffer.hpp"
+
+using namespace vramfit;
+using namespace vramfit::llama_cpp;
+
+namespace {
+
+struct oracle_row {
+    std::string run_id, model_key;
+    resolved_context ctx;
+    double compute_mib = 0;
+    std::size_t nodes = 0;
+};
+
+ggml_type cache_type(const std::string& name) {
+    const auto t = ggml_type_from_name(name);
+    REQUIRE_MESSAGE(t.has_value(), "unknown cache type " << name);
+    return *t;
+}
+
+std::vector<oracle_row> load_rows() {
+    std::ifstream in(std::string(VRAMFIT_TEST_DATA) + "/compute_oracle.csv");
+    REQUIRE(in.good());
+    std::string line;
+    std::getline(in, line);  // header
+    std::vector<oracle_row> rows;
+    while (std::getline(in, line)) {
+        std::vector<std::string> f;
+        std::stringstream ss(line);
+        std::string cell;
+        while (std::getline(ss, cell, ',')) f.push_back(cell);
+        REQUIRE(f.size() == 17);
+        oracle_row r;
+        r.run_id = f[0];
+        r.model_key = f[1];
+        auto u = [&](int i) { return static_cast<std::uint32_t>(std::stoul(f[static_cast<std::size_t>(i)])); };
+        r.ctx.n_ctx = u(3);
+        r.ctx.n_ctx_seq = u(4);
+        r.ctx.n_batch = u(5);
+        r.ctx.n_ubatch = u(6);
+        r.ctx.n_seq = u(7);
+        r.ctx.kv_unified = u(8) != 0;
+        r.ctx.n_stream = r.ctx.kv_unified ? 1 : r.ctx.n_seq;
+        r.ctx.flash_attn = u(9) != 0;
+        r.ctx.type_k = cache_type(f[10]);
+        r.ctx.type_v = cache_type(f[11]);
+        r.ctx.kv_cells = u(12);
+        r.ctx.kv_swa_cells = u(13);
+        r.ctx.swa_full = u(14) != 0;
+        r.compute_mib = std::stod(f[15]);
+        r.nodes = std::stoul(f[16]);
+        rows.push_back(r);
+    }
+    return rows;
+}
+
+// A hand-made context like the oracle's llama-3.1-8b run at n_ctx 4096, ub 512, FA on.
+constexpr resolved_context context_4096_512(bool fa) {
+    resolved_context c{};
+    c.n_ctx = 4096; c.n_ctx_seq = 4096; c.n_batch = 2048; c.n_ubatch = 512;
+    c.n_seq = 1; c.n_stream = 1; c.flash_attn = fa; c.kv_cells = 4096;
+    return c;
+}
+
+constexpr double llama8b_mib(bool fa) {
+    model_description m{};
+    compute_test::oracle_model("llama-3.1-8b", m);
+    return compute_buffer_bytes(m, context_4096_512(fa)).mib();
+}
+
+}  // namespace
+
+constexpr bool prints_as(double mib, double expected) { return mib - expected < 0.005 && expected - mib <= 0.005; }
+
+// FA on: logits (n_vocab x ub f32) + the embeddings input + result_norm: the engine prints 266.50.
+static_assert(prints_as(llama8b_mib(true), 266.50));
+
+TEST_CASE("llama-3.1-8b at 4096/512 matches the engine, at run time too") {
+    CHECK(prints_as(llama8b_mib(true), 266.50));
+    CHECK(prints_as(llama8b_mib(false), 308.01));
+}
+
+TEST_CASE("unsupported architectures are a named error") {
+    model_description m{};
+    compute_test::oracle_model("llama-3.1-8b", m);
+    m.hparams.arch = architecture::mamba2;
+    const auto r = try_compute_buffer_bytes(m, context_4096_512(true));
+    CHECK_FALSE(r.ok());
+    CHECK(r.err().code() == errc::unsupported_architecture);
+    m.hparams.arch = architecture::llama;
+    m.hparams.layers.clear();
+    CHECK(try_compute_buffer_bytes(m, context_4096_512(true)).err().code() == errc::bad_value);
+}
+
+TEST_CASE("compute buffer follows the engine on every oracle row") {
+    const auto rows = load_rows();
+    std::map<std::string, std::vector<double>> errors;
+    std::size_t node_mismatches = 0;
+    for (const auto& row : rows) {
+        model_description m{};
+        REQUIRE_MESSAGE(compute_test::oracle_model(row.model_key, m), row.model_key);
+        const double est = compute_buffer_bytes(m, row.ctx).mib();
+        const double rel = std::abs(est - row.compute_mib) / row.compute_mib;
+        errors[row.model_key].push_back(rel);
+        const std::size_t nodes = compute_graph_nodes(m, row.ctx);
+        if (nodes != row.nodes) ++node_mismatches;
+        CHECK_MESSAGE(nodes == row.nodes, row.run_id << ": graph nodes " << nodes << " vs engine " << row.nodes);
+        const bool within = rel <= 0.02 || std::abs(est - row.compute_mib) <= 1.0;
+        CHECK_MESSAGE(within, row.run_id << ": estimate " << est << " MiB vs engine " << row.compute_mib << " MiB");
+    }
+    for (auto& [key, errs] : errors) {
+        std::sort(errs.begin(), errs.end());
+        char text[160];
+        std::snprintf(text, sizeof text, "%-16s rows %3zu  max %6.3f %%  median %6.3f %%", key.c_str(), errs.size(),
+                      errs.back() * 100.0, errs[errs.size() / 2] * 100.0);
+        MESSAGE(text);
+    }
+    CHECK(node_mismatches == 0);
+}
