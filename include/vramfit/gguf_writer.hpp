@@ -52,7 +52,9 @@ constexpr void put_string(std::vector<unsigned char>& out, std::string_view text
     for (char c : text) out.push_back(static_cast<unsigned char>(c));
 }
 constexpr void put_bytes(std::vector<unsigned char>& out, std::span<const unsigned char> data) {
-    out.insert(out.end(), data.begin(), data.end());
+    // A loop rather than vector::insert: GCC 12 at -O3 warns falsely (-Wstringop-overflow) on the insert.
+    out.reserve(out.size() + data.size());
+    for (unsigned char b : data) out.push_back(b);
 }
 
 template <class T>
