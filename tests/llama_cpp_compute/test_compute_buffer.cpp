@@ -97,13 +97,35 @@ TEST_CASE("llama-3.1-8b at 4096/512 matches the engine, at run time too") {
 TEST_CASE("unsupported architectures are a named error") {
     model_description m{};
     compute_test::oracle_model("llama-3.1-8b", m);
-    m.hparams.arch = architecture::mamba2;
+    m.hparams.arch = architecture::jamba;
     const auto r = try_compute_buffer_bytes(m, context_4096_512(true));
     CHECK_FALSE(r.ok());
     CHECK(r.err().code() == errc::unsupported_architecture);
     m.hparams.arch = architecture::llama;
     m.hparams.layers.clear();
     CHECK(try_compute_buffer_bytes(m, context_4096_512(true)).err().code() == errc::bad_value);
+}
+
+TEST_CASE("mamba2 (no KV cache, recurrent states) builds and holds at least the output phase") {
+    // https://huggingface.co/state-spaces/mamba2-2.7b/blob/main/config.json (vocab padded to 50288)
+    model_description m = compute_test::make_model("mamba2-2.7b", {architecture::mamba2, 64, 2560, 0, 0, 0, 0, 50288});
+    auto& hp = m.hparams;
+    hp.ssm_d_conv = 4; hp.ssm_d_inner = 5120; hp.ssm_d_state = 128; hp.ssm_dt_rank = 80; hp.ssm_n_head = 80; hp.ssm_n_group = 1;
+    for (auto& l : hp.layers) l.recurrent = true;
+    resolved_context c = context_4096_512(true);
+    c.kv_cells = 0;
+    const auto r = try_compute_buffer_bytes(m, c);
+    REQUIRE(r.ok());
+    // logits, result_norm and the embeddings input are all live at the end of the graph
+    const std::uint64_t output_phase = (50288ull + 2 * 2560ull) * 512 * 4;
+    CHECK(r.value().count() >= output_phase);
+    c.n_ubatch = 128;
+    const auto smaller = try_compute_buffer_bytes(m, c);
+    REQUIRE(smaller.ok());
+    CHECK(smaller.value() < r.value());
+    MESSAGE("mamba2-2.7b ub512: " << r.value().mib() << " MiB, ub128: " << smaller.value().mib() << " MiB");
+    hp.ssm_d_state = 0;
+    CHECK(try_compute_buffer_bytes(m, c).err().code() == errc::bad_value);
 }
 
 TEST_CASE("compute buffer follows the engine on every oracle row") {

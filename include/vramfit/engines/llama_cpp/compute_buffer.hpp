@@ -66,7 +66,7 @@ struct reserved_graph {
     switch (arch) {
         case architecture::llama: case architecture::mistral3: case architecture::qwen2: case architecture::qwen3:
         case architecture::qwen3moe: case architecture::gemma2: case architecture::gemma3: case architecture::phi3:
-        case architecture::gpt_oss: case architecture::deepseek2:
+        case architecture::gpt_oss: case architecture::deepseek2: case architecture::mamba2:
             return true;
         default:
             return false;
@@ -86,10 +86,16 @@ struct reserved_graph {
         return error{errc::bad_value, "compute buffer: model '"}.with(model.name.view())
             .with("' lacks n_layer, per-layer parameters, n_embd or n_vocab");
     }
-    if (ctx.n_ubatch == 0 || ctx.n_ctx == 0 || ctx.kv_cells == 0) {
+    const bool recurrent = hp.arch == architecture::mamba2;  // no KV cache at all
+    if (ctx.n_ubatch == 0 || ctx.n_ctx == 0 || (ctx.kv_cells == 0 && !recurrent)) {
         return error{errc::invalid_argument, "compute buffer: context has no ubatch, context or KV cells"};
     }
-    if (hp.swa_type != swa_kind::none && ctx.kv_swa_cells == 0) {
+    if (recurrent && (hp.ssm_d_inner == 0 || hp.ssm_d_state == 0 || hp.ssm_d_conv == 0 ||
+                      (hp.ssm_dt_rank == 0 && hp.ssm_n_head == 0))) {
+        return error{errc::bad_value, "compute buffer: mamba2 model '"}.with(model.name.view())
+            .with("' lacks its ssm dimensions (d_conv, d_inner, d_state, time_step_rank)");
+    }
+    if (hp.swa_type != swa_kind::none && hp.arch != architecture::phi3 && ctx.kv_swa_cells == 0) {
         return error{errc::invalid_argument, "compute buffer: SWA model without SWA cache cells (kv_swa_cells)"};
     }
     if (ctx.n_ubatch > 65536 || ctx.kv_cells > (1u << 24) || ctx.n_seq > 256) {

@@ -34,7 +34,7 @@ enum class graph_op : std::uint8_t {
     get_rows, set_rows, cpy, cont, concat, repeat,
     mul_mat, mul_mat_id, add, add_id, mul, div, scale, clamp,
     rms_norm, norm, rope, soft_max, flash_attn_ext,
-    unary, glu, argsort, sum_rows,
+    unary, glu, argsort, sum_rows, ssm_conv, ssm_scan,
 };
 
 // ggml_impl_is_view (ggml/src/ggml-impl.h).
@@ -56,15 +56,15 @@ enum class graph_op : std::uint8_t {
     }
 }
 
-// GGML_MAX_SRC is 10; the modelled ops use at most 5 (flash_attn_ext: q, k, v, mask, sinks).
-inline constexpr int graph_max_src = 5;
+// GGML_MAX_SRC is 10; the modelled ops use at most 7 (ggml_ssm_scan: s, x, dt, A, B, C, ids).
+inline constexpr int graph_max_src = 7;
 
 struct graph_tensor {
     graph_op op = graph_op::none;
     ggml_type type = ggml_type::f32;
     std::array<std::int64_t, 4> ne{1, 1, 1, 1};
     std::array<std::uint64_t, 4> nb{0, 0, 0, 0};
-    std::array<std::int32_t, graph_max_src> src{-1, -1, -1, -1, -1};
+    std::array<std::int32_t, graph_max_src> src{-1, -1, -1, -1, -1, -1, -1};
     std::int32_t view_src = -1;        // root tensor this one views (ggml keeps the root)
     std::uint64_t view_offs = 0;
     bool input = false;                // GGML_TENSOR_FLAG_INPUT
@@ -72,8 +72,9 @@ struct graph_tensor {
     bool external = false;             // has data outside the compute buffer (weights, KV cache)
 };
 
-// ggml_nbytes: the extent of a tensor with arbitrary strides.
+// ggml_nbytes: the extent of a tensor with arbitrary strides (0 for an empty tensor).
 [[nodiscard]] constexpr std::uint64_t tensor_nbytes(const graph_tensor& t) noexcept {
+    for (const std::int64_t n : t.ne) if (n <= 0) return 0;
     const std::uint64_t blck = block_size(t.type);
     std::uint64_t size = 0;
     if (blck == 1) {
@@ -222,8 +223,8 @@ public:
     }
 
     constexpr void set_src(std::int32_t id, std::int32_t s0, std::int32_t s1 = -1, std::int32_t s2 = -1,
-                           std::int32_t s3 = -1, std::int32_t s4 = -1) {
-        at(id).src = {s0, s1, s2, s3, s4};
+                           std::int32_t s3 = -1, std::int32_t s4 = -1, std::int32_t s5 = -1, std::int32_t s6 = -1) {
+        at(id).src = {s0, s1, s2, s3, s4, s5, s6};
     }
 
 private:

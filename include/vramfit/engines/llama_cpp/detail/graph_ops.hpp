@@ -107,6 +107,35 @@ public:
         const auto& s = g.at(sorted);
         return g.view(sorted, {k, s.ne[1], s.ne[2], s.ne[3]}, s.nb[1], s.nb[2], s.nb[3], 0);
     }
+    // ggml_cpy(a, b): the result is a view of the destination b.
+    constexpr tid cpy(tid a, tid b) {
+        const tid r = g.view_of(b, graph_op::none, ne(b), 0);
+        g.at(r).op = graph_op::cpy;
+        g.at(r).nb = g.at(b).nb;
+        g.set_src(r, a, b);
+        return r;
+    }
+    // ggml_scale_inplace: a view of `a` (ggml_view_tensor) computed in place.
+    constexpr tid scale_inplace(tid a) {
+        const tid r = g.view_of(a, graph_op::none, ne(a), 0);
+        g.at(r).op = graph_op::scale;
+        g.at(r).nb = g.at(a).nb;
+        g.set_src(r, a);
+        return r;
+    }
+    // ggml_ssm_conv(sx, c): F32 [sx.ne1, sx.ne0 - c.ne0 + 1, sx.ne2].
+    constexpr tid ssm_conv(tid sx, tid c) {
+        const tid r = g.new_tensor(ggml_type::f32, {ne(sx)[1], ne(sx)[0] - ne(c)[0] + 1, ne(sx)[2], 1}, graph_op::ssm_conv);
+        g.set_src(r, sx, c);
+        return r;
+    }
+    // ggml_ssm_scan: F32 1-d, y (nelements(x)) followed by the final states (s.ne0*s.ne1*s.ne2*ids.ne0).
+    constexpr tid ssm_scan(tid s, tid x, tid dt, tid A, tid B, tid C, tid ids) {
+        const std::int64_t n = nelements(x) + ne(s)[0] * ne(s)[1] * ne(s)[2] * ne(ids)[0];
+        const tid r = g.new_tensor(ggml_type::f32, {n, 1, 1, 1}, graph_op::ssm_scan);
+        g.set_src(r, s, x, dt, A, B, C, ids);
+        return r;
+    }
     // ggml_sum_rows: F32 [1, a.ne1, a.ne2, a.ne3].
     constexpr tid sum_rows(tid a) {
         const tid r = g.new_tensor(ggml_type::f32, {1, ne(a)[1], ne(a)[2], ne(a)[3]}, graph_op::sum_rows);

@@ -74,6 +74,7 @@ public:
             case architecture::phi3: build_phi3(); return true;
             case architecture::gpt_oss: build_gpt_oss(); return true;
             case architecture::deepseek2: build_deepseek2(); return true;
+            case architecture::mamba2: build_mamba2(); return true;
             default: return false;
         }
     }
@@ -107,9 +108,12 @@ private:
 
     // ---- helpers -------------------------------------------------------------------------
 
-    [[nodiscard]] constexpr bool is_swa(std::uint32_t il) const {
-        return hp_.swa_type != swa_kind::none && hp_.layers[il].swa;
+    // An iSWA cache exists when hparams.swa_type != NONE; phi3 forces NONE whatever the file says
+    // (llama_model_phi3::load_arch_hparams: "Phi SWA is currently disabled").
+    [[nodiscard]] constexpr bool uses_swa() const {
+        return hp_.swa_type != swa_kind::none && hp_.arch != architecture::phi3;
     }
+    [[nodiscard]] constexpr bool is_swa(std::uint32_t il) const { return uses_swa() && hp_.layers[il].swa; }
     [[nodiscard]] constexpr std::int64_t n_head(std::uint32_t il) const { return hp_.layers[il].n_head; }
     [[nodiscard]] constexpr std::int64_t n_head_kv(std::uint32_t il) const {
         return graph_is_mla(hp_) ? 1 : hp_.layers[il].n_head_kv;
@@ -179,7 +183,7 @@ private:
     }
     constexpr void build_attn_inputs(bool with_v = true) {
         base_ = make_attn_inputs(ctx_.kv_cells, with_v);
-        if (hp_.swa_type != swa_kind::none) swa_ = make_attn_inputs(ctx_.kv_swa_cells, with_v);
+        if (uses_swa()) swa_ = make_attn_inputs(ctx_.kv_swa_cells, with_v);
     }
 
     // ---- attention --------------------------------------------------------------------------
@@ -207,7 +211,7 @@ private:
     // build_attn (KV cache variants) + build_attn_mha; returns the output projection.
     constexpr tid build_attn(attn_args a) {
         const bool swa = is_swa(a.il);
-        const bool iswa = hp_.swa_type != swa_kind::none;
+        const bool iswa = uses_swa();
         const bool k_only = graph_is_mla(hp_);
         const attn_inputs& in = swa ? swa_ : base_;
         tid q = a.q, k = a.k, v = a.v;
@@ -405,6 +409,134 @@ private:
         }
         if (n_used == 1) moe_out = op_.cont(moe_out);
         return moe_out;
+    }
+
+    // ---- recurrent state (llama_memory_recurrent, full context: head 0, rs_z 0, n_rs = size) ----
+
+    struct rs_inputs {
+        tid s_copy = -1, s_copy_main = -1, s_copy_extra = -1;
+        std::int64_t size = 1;  // cells: max(1, n_seq_max)
+    };
+    rs_inputs rs_{};
+
+    // build_rs_inp_impl: s_copy [n_rs] and its views for the ubatch's sequences and the rest
+    constexpr void build_rs_inp() {
+        rs_.size = ub_.n_seqs == 0 ? 1 : ctx_.n_seq == 0 ? 1 : ctx_.n_seq;
+        const std::int64_t n_seqs = ub_.n_seqs;
+        rs_.s_copy = graph.input_tensor(ggml_type::i32, {rs_.size, 1, 1, 1});
+        rs_.s_copy_main = op_.view(rs_.s_copy, {n_seqs, 1, 1, 1}, 4 * static_cast<std::uint64_t>(n_seqs),
+                                   4 * static_cast<std::uint64_t>(n_seqs), 4 * static_cast<std::uint64_t>(n_seqs), 0);
+        const std::int64_t rest = rs_.size - n_seqs;
+        rs_.s_copy_extra = op_.view(rs_.s_copy, {rest, 1, 1, 1}, 4 * static_cast<std::uint64_t>(rest),
+                                    4 * static_cast<std::uint64_t>(rest), 4 * static_cast<std::uint64_t>(rest),
+                                    4 * static_cast<std::uint64_t>(n_seqs));
+    }
+
+    // build_rs: zero state rs_z, gather the ubatch's states (get_state_rows), copy the others back.
+    template <class GetRows>
+    constexpr tid build_rs(tid s, std::int64_t state_size, GetRows get_state_rows) {
+        const std::int64_t n_seqs = ub_.n_seqs;
+        const tid states = op_.reshape(s, state_size, op_.ne(s)[1]);
+        const std::uint64_t nb1 = graph.at(states).nb[1];
+        const tid zero = op_.view(states, {state_size, 1, 1, 1}, nb1, nb1, nb1, 0);
+        graph.expand(op_.scale_inplace(zero));
+        const tid out = get_state_rows(states, rs_.s_copy_main);
+        graph.expand(out);
+        const tid extra = op_.get_rows(states, rs_.s_copy_extra);
+        const std::int64_t rest = rs_.size - n_seqs;
+        const std::uint64_t snb1 = graph.at(s).nb[1];
+        const tid dst = op_.view(s, {state_size, rest, 1, 1}, snb1, snb1 * static_cast<std::uint64_t>(rest),
+                                 snb1 * static_cast<std::uint64_t>(rest), static_cast<std::uint64_t>(n_seqs) * snb1);
+        graph.expand(op_.cpy(extra, dst));
+        return out;
+    }
+
+    // src/models/mamba.cpp with build_mamba2_layer (src/models/graph-context-mamba.cpp)
+    constexpr void build_mamba2() {
+        tid inpL = build_inp_embd();
+        build_rs_inp();
+        build_inp_out_ids();
+        const std::int64_t d_conv = hp_.ssm_d_conv;
+        const std::int64_t d_inner = hp_.ssm_d_inner;
+        const std::int64_t d_state = hp_.ssm_d_state;
+        const std::int64_t n_head = hp_.ssm_dt_rank != 0 ? hp_.ssm_dt_rank : hp_.ssm_n_head;
+        const std::int64_t head_dim = d_inner / n_head;
+        const std::int64_t n_group = hp_.ssm_n_group == 0 ? 1 : hp_.ssm_n_group;
+        const std::int64_t n_seqs = ub_.n_seqs;
+        const std::int64_t n_seq_tokens = n_tokens_ / n_seqs;
+        const std::int64_t conv_dim = d_inner + 2 * n_group * d_state;
+        const std::int64_t n_embd_r = (d_conv - 1) * conv_dim;  // llama_hparams::n_embd_r
+        const std::int64_t n_embd_s = d_state * d_inner;        // llama_hparams::n_embd_s
+        for (std::uint32_t il = 0; il < hp_.n_layer; ++il) {
+            tid cur = rms_norm_w(inpL);
+            const tid conv_states = graph.external_tensor(ggml_type::f32, {n_embd_r, rs_.size, 1, 1});
+            const tid ssm_states = graph.external_tensor(ggml_type::f32, {n_embd_s, rs_.size, 1, 1});
+
+            tid conv = build_rs(conv_states, n_embd_r, [this](tid st, tid ids) { return op_.get_rows(st, ids); });
+            conv = op_.reshape(conv, d_conv - 1, conv_dim, n_seqs);
+            cur = op_.reshape(cur, n_embd(), n_seq_tokens, n_seqs);
+            const tid zxBCdt = mm(cur, 2 * d_inner + 2 * n_group * d_state + n_head);
+            const auto& zt = graph.at(zxBCdt);
+            const std::uint64_t nb0 = zt.nb[0], znb1 = zt.nb[1], znb2 = zt.nb[2];
+            const tid z = op_.view(zxBCdt, {head_dim, n_head, n_seq_tokens, n_seqs}, static_cast<std::uint64_t>(head_dim) * nb0,
+                                   znb1, znb2, 0);
+            tid xBC = op_.view(zxBCdt, {conv_dim, n_seq_tokens, n_seqs, 1}, znb1, znb2, znb2 * static_cast<std::uint64_t>(n_seqs),
+                               static_cast<std::uint64_t>(d_inner) * 4);
+            tid dt = op_.view(zxBCdt, {n_head, n_seq_tokens, n_seqs, 1}, znb1, znb2, znb2 * static_cast<std::uint64_t>(n_seqs),
+                              static_cast<std::uint64_t>(2 * d_inner + 2 * n_group * d_state) * 4);
+            {
+                const tid conv_x = op_.concat(conv, op_.transpose(xBC), 0);
+                const auto& cx = graph.at(conv_x);
+                const tid last = op_.view(conv_x, {d_conv - 1, conv_dim, n_seqs, 1}, cx.nb[1], cx.nb[2],
+                                          cx.nb[2] * static_cast<std::uint64_t>(n_seqs), static_cast<std::uint64_t>(n_seq_tokens) * cx.nb[0]);
+                const std::int64_t n_last = (d_conv - 1) * conv_dim * n_seqs;
+                const tid dst = op_.view(conv_states, {n_last, 1, 1, 1}, 4 * static_cast<std::uint64_t>(n_last),
+                                         4 * static_cast<std::uint64_t>(n_last), 4 * static_cast<std::uint64_t>(n_last), 0);
+                graph.expand(op_.cpy(last, dst));
+                xBC = op_.ssm_conv(conv_x, weight(d_conv, conv_dim));
+                xBC = op_.add(xBC, weight(conv_dim));
+                xBC = op_.unary(xBC);  // silu
+            }
+            const auto& xb = graph.at(xBC);
+            const std::uint64_t xnb0 = xb.nb[0], xnb1 = xb.nb[1], xnb2 = xb.nb[2];
+            const tid x = op_.view(xBC, {head_dim, n_head, n_seq_tokens, n_seqs}, static_cast<std::uint64_t>(head_dim) * xnb0, xnb1, xnb2, 0);
+            const tid B = op_.view(xBC, {d_state, n_group, n_seq_tokens, n_seqs}, static_cast<std::uint64_t>(d_state) * xnb0, xnb1, xnb2,
+                                   static_cast<std::uint64_t>(d_inner) * 4);
+            const tid C = op_.view(xBC, {d_state, n_group, n_seq_tokens, n_seqs}, static_cast<std::uint64_t>(d_state) * xnb0, xnb1, xnb2,
+                                   static_cast<std::uint64_t>(d_inner + n_group * d_state) * 4);
+            dt = op_.add(op_.cont(dt), weight(n_head));
+            const tid A = weight(1, n_head);
+            const std::int64_t size = rs_.size;
+            const tid y_ssm = build_rs(ssm_states, n_embd_s, [&](tid st, tid ids) {
+                const tid ssm = op_.reshape(st, d_state, head_dim, n_head, size);
+                return op_.ssm_scan(ssm, x, dt, A, B, C, ids);
+            });
+            {
+                const std::int64_t n_st = d_state * d_inner * n_seqs;
+                const std::uint64_t bytes_st = 4 * static_cast<std::uint64_t>(n_st);
+                const tid src = op_.view(y_ssm, {n_st, 1, 1, 1}, bytes_st, bytes_st, bytes_st,
+                                         static_cast<std::uint64_t>(op_.nelements(x)) * graph.at(x).nb[0]);
+                const tid dst = op_.view(ssm_states, {n_st, 1, 1, 1}, bytes_st, bytes_st, bytes_st, 0);
+                graph.expand(op_.cpy(src, dst));
+            }
+            const std::uint64_t x_nb1 = graph.at(x).nb[1];
+            tid y = op_.view(y_ssm, {head_dim, n_head, n_seq_tokens, n_seqs}, x_nb1, static_cast<std::uint64_t>(n_head) * x_nb1,
+                             static_cast<std::uint64_t>(n_seq_tokens * n_head) * x_nb1, 0);
+            y = op_.add(y, op_.mul(x, weight(1, n_head)));
+            y = op_.glu_split(op_.cont(z), y);
+            y = op_.reshape(y, d_inner / n_group, n_group, n_seq_tokens, n_seqs);
+            y = rms_norm_w(y);
+            y = op_.reshape(y, d_inner, n_seq_tokens, n_seqs);
+            cur = mm(y, n_embd());
+            cur = op_.reshape(cur, n_embd(), n_seq_tokens * n_seqs);
+            if (il == hp_.n_layer - 1) {
+                cur = op_.get_rows(cur, inp_out_ids_);
+                inpL = op_.get_rows(inpL, inp_out_ids_);
+            }
+            cur = op_.add(cur, inpL);
+            inpL = cur;
+        }
+        build_output(inpL, false);
     }
 
     // ---- output -------------------------------------------------------------------------------
