@@ -13,3 +13,4 @@
 #include "vramfit/gguf_file.hpp"
 #include "vramfit/gguf_writer.hpp"
 #include "vramfit/engines/llama_cpp/compute_buffer.hpp"
+#include "vramfit/quantization.hpp"

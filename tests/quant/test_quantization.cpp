@@ -1,0 +1,433 @@
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "vramfit/quantization.hpp"
+
+using namespace vramfit;
+
+namespace {
+
+// ---------------------------------------------------------------- small constexpr models
+
+struct toy_spec {
+    architecture arch = architecture::llama;
+    std::uint32_t n_layer = 8;
+    std::uint32_t n_head = 32;
+    std::uint32_t n_head_kv = 8;
+    std::uint32_t n_expert = 0;
+    bool tied = false;
+    bool fused_qkv = false;     // phi3: attn_qkv instead of attn_q/k/v
+    bool mla = false;           // deepseek2: attn_kv_a_mqa, attn_k_b, attn_v_b
+    std::int64_t n_embd = 256;
+    std::int64_t n_ff = 512;
+    std::int64_t n_vocab = 1000;
+};
+
+constexpr tensor_info make_tensor(std::string_view name, std::int64_t ne0, std::int64_t ne1 = 1, std::int64_t ne2 = 1,
+                                  std::int32_t layer = -1) {
+    tensor_info t;
+    t.name = name;
+    t.ne = {ne0, ne1, ne2, 1};
+    t.n_dims = ne2 > 1 ? 3 : ne1 > 1 ? 2 : 1;
+    // convert_hf_to_gguf's rule: 1-D, norms, biases and routers stay f32, the rest f16.
+    const bool f32 = t.n_dims == 1 || name.ends_with("_norm.weight") || !name.ends_with(".weight") ||
+                     name.find("ffn_gate_inp") != std::string_view::npos;
+    t.type = f32 ? ggml_type::f32 : ggml_type::f16;
+    t.layer = layer;
+    return t;
+}
+
+constexpr model_description make_toy(const toy_spec& s) {
+    model_description m;
+    m.name = "toy";
+    m.hparams.arch = s.arch;
+    m.hparams.n_layer = s.n_layer;
+    m.hparams.n_embd = static_cast<std::uint32_t>(s.n_embd);
+    m.hparams.n_vocab = static_cast<std::uint32_t>(s.n_vocab);
+    m.hparams.n_expert = s.n_expert;
+    m.hparams.n_expert_used = s.n_expert == 0 ? 0 : 2;
+    m.hparams.tied_embeddings = s.tied;
+    for (std::uint32_t il = 0; il < s.n_layer; ++il) {
+        m.hparams.layers.push_back(layer_params{s.n_head, s.n_head_kv, static_cast<std::uint32_t>(s.n_ff), false, false});
+    }
+    const std::int64_t e = s.n_embd;
+    m.tensors.push_back(make_tensor("token_embd.weight", e, s.n_vocab));
+    m.tensors.push_back(make_tensor("output_norm.weight", e));
+    if (!s.tied) m.tensors.push_back(make_tensor("output.weight", e, s.n_vocab));
+    for (std::uint32_t il = 0; il < s.n_layer; ++il) {
+        const auto layer = static_cast<std::int32_t>(il);
+        auto named = [il](std::string_view suffix) {
+            detail::fixed_string<64> n{"blk."};
+            n.append_number(il);
+            n.append(".");
+            n.append(suffix);
+            return n;
+        };
+        auto add = [&](std::string_view suffix, std::int64_t ne0, std::int64_t ne1 = 1, std::int64_t ne2 = 1) {
+            m.tensors.push_back(make_tensor(named(suffix).view(), ne0, ne1, ne2, layer));
+        };
+        add("attn_norm.weight", e);
+        if (s.fused_qkv) {
+            add("attn_qkv.weight", e, 3 * e);
+        } else if (s.mla) {
+            add("attn_q.weight", e, 16 * 192);
+            add("attn_kv_a_mqa.weight", e, 512 + 64);
+            add("attn_kv_a_norm.weight", 512);
+            add("attn_k_b.weight", 128, 512, 16);
+            add("attn_v_b.weight", 512, 128, 16);
+        } else {
+            add("attn_q.weight", e, e);
+            add("attn_k.weight", e, e / 4);
+            add("attn_v.weight", e, e / 4);
+        }
+        add("attn_output.weight", e, e);
+        add("ffn_norm.weight", e);
+        if (s.n_expert > 0) {
+            add("ffn_gate_inp.weight", e, s.n_expert);
+            add("ffn_gate_exps.weight", e, s.n_ff, s.n_expert);
+            add("ffn_down_exps.weight", s.n_ff, e, s.n_expert);
+            add("ffn_up_exps.weight", e, s.n_ff, s.n_expert);
+        } else {
+            add("ffn_gate.weight", e, s.n_ff);
+            add("ffn_down.weight", s.n_ff, e);
+            add("ffn_up.weight", e, s.n_ff);
+        }
+    }
+    return m;
+}
+
+constexpr ggml_type type_after(const toy_spec& spec, llama_ftype ftype, std::string_view tensor,
+                               const quantize_options& options = {}) {
+    auto m = make_toy(spec);
+    auto done = quantize(m, ftype, options);
+    if (!done) return ggml_type::i64;  // a sentinel no rule produces
+    for (const auto& t : m.tensors) {
+        if (t.name == tensor) return t.type;
+    }
+    return ggml_type::i8;  // another sentinel: tensor missing
+}
+
+constexpr errc error_of(const toy_spec& spec, llama_ftype ftype, const quantize_options& options = {}) {
+    auto m = make_toy(spec);
+    auto done = quantize(m, ftype, options);
+    return done ? errc::none : done.err().code();
+}
+
+constexpr toy_spec llama_like{};
+constexpr toy_spec tied_like{.tied = true};
+constexpr toy_spec phi3_like{.arch = architecture::phi3, .n_head = 32, .n_head_kv = 32, .fused_qkv = true};
+constexpr toy_spec deepseek2_like{.arch = architecture::deepseek2, .n_layer = 4, .n_head = 16, .n_head_kv = 1,
+                                  .n_expert = 64, .mla = true};
+constexpr toy_spec mixtral_like{.n_layer = 4, .n_expert = 8};
+constexpr toy_spec moe_like{.arch = architecture::qwen3moe, .n_layer = 8, .n_expert = 16};
+
+using F = llama_ftype;
+using T = ggml_type;
+
+// Names, ids and base types.
+static_assert(static_cast<std::uint32_t>(F::mostly_q4_K_M) == 15 && static_cast<std::uint32_t>(F::mostly_bf16) == 32);
+static_assert(static_cast<std::uint32_t>(F::mostly_mxfp4_moe) == 38 && static_cast<std::uint32_t>(F::mostly_q8_0) == 7);
+static_assert(ftype_name(F::mostly_q4_K_M) == "Q4_K_M" && ftype_name(F::mostly_mxfp4_moe) == "MXFP4_MOE");
+static_assert(ftype_from_name("q4_k_m") == F::mostly_q4_K_M && ftype_from_name("Q4_K") == F::mostly_q4_K_M);
+static_assert(ftype_from_name("bf16") == F::mostly_bf16 && !ftype_from_name("Q4_2").has_value());
+static_assert(ftype_default_type(F::mostly_q4_K_M) == T::q4_K && ftype_default_type(F::mostly_iq2_m) == T::iq2_s);
+static_assert(ftype_default_type(F::mostly_mxfp4_moe) == T::mxfp4 && ftype_default_type(F::mostly_iq3_xs) == T::iq3_s);
+static_assert(quant::Q4_K_M::value == F::mostly_q4_K_M && quant::Q4_K_M::name == ftype_name(quant::Q4_K_M::value));
+
+// Q4_K_M on 8 layers: use_more_bits picks layers 0, 3, 6 and 7 for q6_K (attn_v, ffn_down).
+static_assert(type_after(llama_like, F::mostly_q4_K_M, "blk.0.attn_v.weight") == T::q6_K);
+static_assert(type_after(llama_like, F::mostly_q4_K_M, "blk.1.attn_v.weight") == T::q4_K);
+static_assert(type_after(llama_like, F::mostly_q4_K_M, "blk.3.attn_v.weight") == T::q6_K);
+static_assert(type_after(llama_like, F::mostly_q4_K_M, "blk.7.ffn_down.weight") == T::q6_K);
+static_assert(type_after(llama_like, F::mostly_q4_K_M, "blk.2.ffn_down.weight") == T::q4_K);
+static_assert(type_after(llama_like, F::mostly_q4_K_M, "output.weight") == T::q6_K);
+static_assert(type_after(llama_like, F::mostly_q4_K_M, "token_embd.weight") == T::q4_K);
+static_assert(type_after(llama_like, F::mostly_q4_K_M, "blk.0.attn_norm.weight") == T::f32);
+// Tied embeddings: token_embd is also the output matrix and takes its rule.
+static_assert(type_after(tied_like, F::mostly_q4_K_M, "token_embd.weight") == T::q6_K);
+// Phi-3's fused attn_qkv counts as attn_v.
+static_assert(type_after(phi3_like, F::mostly_q4_K_M, "blk.0.attn_qkv.weight") == T::q6_K);
+static_assert(type_after(phi3_like, F::mostly_q4_K_M, "blk.1.attn_qkv.weight") == T::q4_K);
+// DeepSeek-V2 MLA: attn_k_b rows of 128 cannot hold q4_K blocks (256) -> q5_0.
+static_assert(type_after(deepseek2_like, F::mostly_q4_K_M, "blk.1.attn_k_b.weight") == T::q5_0);
+static_assert(type_after(deepseek2_like, F::mostly_q4_K_M, "blk.1.attn_v_b.weight") == T::q4_K);
+static_assert(type_after(deepseek2_like, F::mostly_q4_K_M, "blk.1.ffn_gate_inp.weight") == T::f32);
+// 8 experts (Mixtral): attn_v and attn_k to q8_0, attn_output to q5_K.
+static_assert(type_after(mixtral_like, F::mostly_q4_K_M, "blk.2.attn_k.weight") == T::q8_0);
+static_assert(type_after(mixtral_like, F::mostly_q4_K_M, "blk.2.attn_v.weight") == T::q8_0);
+static_assert(type_after(mixtral_like, F::mostly_q4_K_M, "blk.2.attn_output.weight") == T::q5_K);
+// MXFP4_MOE: stacked experts mxfp4, the rest q8_0.
+static_assert(type_after(moe_like, F::mostly_mxfp4_moe, "blk.0.ffn_up_exps.weight") == T::mxfp4);
+static_assert(type_after(moe_like, F::mostly_mxfp4_moe, "blk.0.attn_q.weight") == T::q8_0);
+static_assert(type_after(moe_like, F::mostly_mxfp4_moe, "output.weight") == T::q8_0);
+// F16 / BF16: every quantizable tensor takes the base type, norms stay f32.
+static_assert(type_after(llama_like, F::mostly_bf16, "blk.0.ffn_up.weight") == T::bf16);
+static_assert(type_after(llama_like, F::mostly_bf16, "blk.0.ffn_norm.weight") == T::f32);
+// Options: --pure, --output-tensor-type, --leave-output-tensor.
+static_assert(type_after(llama_like, F::mostly_q4_K_M, "blk.0.attn_v.weight", {.pure = true}) == T::q4_K);
+static_assert(type_after(llama_like, F::mostly_q4_K_M, "output.weight", {.output_tensor_type = T::q8_0}) == T::q8_0);
+static_assert(type_after(llama_like, F::mostly_q4_K_M, "output.weight", {.quantize_output_tensor = false}) == T::f16);
+// IQ4_XS: the first eighth of ffn_down gets q5_K without an imatrix, keeps iq4_xs with one.
+static_assert(type_after(llama_like, F::mostly_iq4_xs, "blk.0.ffn_down.weight") == T::q5_K);
+static_assert(type_after(llama_like, F::mostly_iq4_xs, "blk.0.ffn_down.weight", {.has_imatrix = true}) == T::iq4_xs);
+// Errors: unknown ftype, very low-bit types without an imatrix.
+static_assert(error_of(llama_like, static_cast<F>(5)) == errc::invalid_argument);
+static_assert(error_of(llama_like, F::mostly_iq2_xxs) == errc::invalid_argument);
+static_assert(error_of(llama_like, F::mostly_iq2_xxs, {.has_imatrix = true}) == errc::none);
+static_assert(error_of(llama_like, F::mostly_q4_0) == errc::none);
+
+TEST_CASE("the constexpr vectors hold at run time") {
+    auto run = [](const toy_spec& s, llama_ftype f, std::string_view n, const quantize_options& o = {}) {
+        return type_after(s, f, n, o);
+    };
+    CHECK(run(llama_like, F::mostly_q4_K_M, "blk.0.attn_v.weight") == T::q6_K);
+    CHECK(run(llama_like, F::mostly_q4_K_M, "blk.1.attn_v.weight") == T::q4_K);
+    CHECK(run(llama_like, F::mostly_q4_K_M, "blk.3.attn_v.weight") == T::q6_K);
+    CHECK(run(llama_like, F::mostly_q4_K_M, "blk.7.ffn_down.weight") == T::q6_K);
+    CHECK(run(llama_like, F::mostly_q4_K_M, "blk.2.ffn_down.weight") == T::q4_K);
+    CHECK(run(llama_like, F::mostly_q4_K_M, "output.weight") == T::q6_K);
+    CHECK(run(llama_like, F::mostly_q4_K_M, "token_embd.weight") == T::q4_K);
+    CHECK(run(tied_like, F::mostly_q4_K_M, "token_embd.weight") == T::q6_K);
+    CHECK(run(phi3_like, F::mostly_q4_K_M, "blk.0.attn_qkv.weight") == T::q6_K);
+    CHECK(run(phi3_like, F::mostly_q4_K_M, "blk.1.attn_qkv.weight") == T::q4_K);
+    CHECK(run(deepseek2_like, F::mostly_q4_K_M, "blk.1.attn_k_b.weight") == T::q5_0);
+    CHECK(run(deepseek2_like, F::mostly_q4_K_M, "blk.1.attn_v_b.weight") == T::q4_K);
+    CHECK(run(mixtral_like, F::mostly_q4_K_M, "blk.2.attn_k.weight") == T::q8_0);
+    CHECK(run(mixtral_like, F::mostly_q4_K_M, "blk.2.attn_output.weight") == T::q5_K);
+    CHECK(run(moe_like, F::mostly_mxfp4_moe, "blk.0.ffn_up_exps.weight") == T::mxfp4);
+    CHECK(run(moe_like, F::mostly_mxfp4_moe, "blk.0.attn_q.weight") == T::q8_0);
+    CHECK(run(llama_like, F::mostly_bf16, "blk.0.ffn_up.weight") == T::bf16);
+    CHECK(run(llama_like, F::mostly_q4_K_M, "blk.0.attn_v.weight", {.pure = true}) == T::q4_K);
+    CHECK(run(llama_like, F::mostly_iq4_xs, "blk.0.ffn_down.weight") == T::q5_K);
+    CHECK(run(llama_like, F::mostly_iq4_xs, "blk.0.ffn_down.weight", {.has_imatrix = true}) == T::iq4_xs);
+    CHECK(ftype_from_name("q4_k_m") == F::mostly_q4_K_M);
+    CHECK(ftype_name(F::mostly_q8_0) == "Q8_0");
+}
+
+TEST_CASE("every named ftype round-trips, and the tags agree with the names") {
+    for (std::uint32_t id = 0; id < 64; ++id) {
+        const auto ftype = static_cast<F>(id);
+        if (!is_known_ftype(ftype)) {
+            CHECK(ftype_name(ftype) == "unknown");
+            continue;
+        }
+        CHECK(ftype_from_name(ftype_name(ftype)) == ftype);
+    }
+    CHECK(quant::MXFP4_MOE::name == ftype_name(quant::MXFP4_MOE::value));
+    CHECK(quant::IQ4_XS::name == ftype_name(quant::IQ4_XS::value));
+    CHECK(quant::Q5_K_S::name == ftype_name(quant::Q5_K_S::value));
+}
+
+TEST_CASE("bad input gives a clear error and leaves the model alone") {
+    SUBCASE("an ftype the engine does not know") {
+        auto m = make_toy(llama_like);
+        auto done = quantize(m, static_cast<F>(1000));
+        REQUIRE_FALSE(done.ok());
+        CHECK(done.err().message() == "quantize: invalid output file type 1000");
+    }
+    SUBCASE("IQ2_XXS needs an importance matrix") {
+        auto m = make_toy(llama_like);
+        const auto before = m.tensors.front().type;
+        auto done = quantize(m, F::mostly_iq2_xxs);
+        REQUIRE_FALSE(done.ok());
+        CHECK(done.err().message().find("importance matrix") != std::string_view::npos);
+        CHECK(m.tensors.front().type == before);
+    }
+    SUBCASE("a row length with no fallback type") {
+        auto m = make_toy(llama_like);
+        m.tensors.push_back(make_tensor("blk.0.odd.weight", 100, 64, 1, 0));
+        auto done = quantize(m, F::mostly_q8_0);
+        REQUIRE_FALSE(done.ok());
+        CHECK(done.err().message().find("'blk.0.odd.weight'") != std::string_view::npos);
+        CHECK(done.err().message().find("no fallback") != std::string_view::npos);
+    }
+    SUBCASE("an expert tensor outside the model's layers") {
+        auto m = make_toy(moe_like);
+        m.tensors.push_back(make_tensor("blk.99.ffn_down_exps.weight", 512, 256, 16, 99));
+        auto done = quantize(m, F::mostly_q4_K_M);
+        REQUIRE_FALSE(done.ok());
+        CHECK(done.err().message().find("blk.99.ffn_down_exps.weight") != std::string_view::npos);
+    }
+    SUBCASE("duplicate names") {
+        auto m = make_toy(llama_like);
+        m.tensors.push_back(m.tensors.back());
+        auto done = quantize(m, F::mostly_q4_K_M);
+        REQUIRE_FALSE(done.ok());
+        CHECK(done.err().message().find("duplicated") != std::string_view::npos);
+    }
+    SUBCASE("requantizing needs allow_requantize") {
+        auto m = make_toy(moe_like);
+        for (auto& t : m.tensors) {
+            if (t.name.view().find("_exps") != std::string_view::npos) t.type = T::mxfp4;
+        }
+        auto copy = m;
+        auto refused = quantize(m, F::mostly_q4_K_M);
+        REQUIRE_FALSE(refused.ok());
+        CHECK(refused.err().message().find("allow_requantize") != std::string_view::npos);
+        CHECK(quantize(copy, F::mostly_q4_K_M, {.allow_requantize = true}).ok());
+        auto same = make_toy(moe_like);
+        for (auto& t : same.tensors) {
+            if (t.name.view().find("_exps") != std::string_view::npos) t.type = T::mxfp4;
+        }
+        CHECK(quantize(same, F::mostly_mxfp4_moe).ok());  // already mxfp4: nothing to convert
+    }
+}
+
+TEST_CASE("the output is in the quantizer's order and laid out as one file") {
+    auto m = make_toy(toy_spec{.n_layer = 12});
+    std::reverse(m.tensors.begin(), m.tensors.end());
+    REQUIRE(quantize(m, F::mostly_q8_0).ok());
+    CHECK(m.tensors[0].name.view() == "output.weight");
+    CHECK(m.tensors[1].name.view() == "output_norm.weight");
+    CHECK(m.tensors[2].name.view() == "token_embd.weight");
+    CHECK(m.tensors[3].name.view() == "blk.0.attn_k.weight");
+    // blk.2 comes before blk.10 (by layer number, not by text).
+    std::size_t at_2 = 0, at_10 = 0;
+    for (std::size_t i = 0; i < m.tensors.size(); ++i) {
+        if (m.tensors[i].name.view() == "blk.2.attn_k.weight") at_2 = i;
+        if (m.tensors[i].name.view() == "blk.10.attn_k.weight") at_10 = i;
+    }
+    CHECK(at_2 < at_10);
+    REQUIRE(m.files.size() == 1);
+    for (std::size_t i = 1; i < m.tensors.size(); ++i) {
+        CHECK(m.tensors[i].offset == pad_to(bytes{m.tensors[i - 1].offset + m.tensors[i - 1].size().count()}, 32).count());
+    }
+}
+
+// ---------------------------------------------------------------- the engine's own choices
+
+// The models of tests/data/quant_tensor_types.csv. Hyper-parameters the rules read (n_layer,
+// n_head / n_head_kv of layer 0, n_expert, architecture) from the model table of the oracle
+// README (published config.json values).
+struct oracle_model {
+    std::string_view key;
+    architecture arch;
+    std::uint32_t n_layer, n_head, n_head_kv, n_expert;
+};
+constexpr oracle_model oracle_models[] = {
+    {"llama-3.1-8b", architecture::llama, 32, 32, 8, 0},
+    {"llama-3.2-1b", architecture::llama, 16, 32, 8, 0},
+    {"qwen2.5-7b", architecture::qwen2, 28, 28, 4, 0},
+    {"gemma-3-12b", architecture::gemma3, 48, 16, 8, 0},
+    {"qwen3-30b-a3b", architecture::qwen3moe, 48, 32, 4, 128},
+    {"mixtral-8x7b", architecture::llama, 32, 32, 8, 8},
+    {"gpt-oss-20b", architecture::gpt_oss, 24, 64, 8, 32},
+};
+
+struct oracle_row {
+    std::string tensor;
+    std::array<std::int64_t, 4> ne{1, 1, 1, 1};
+    std::string type_in;
+    std::string type_out;
+};
+
+std::vector<std::string> split(const std::string& line, char sep) {
+    std::vector<std::string> parts;
+    std::stringstream stream(line);
+    std::string part;
+    while (std::getline(stream, part, sep)) parts.push_back(part);
+    return parts;
+}
+
+} // namespace
+
+TEST_CASE("every tensor of every model x ftype gets the type llama-quantize chose") {
+    std::ifstream in(VRAMFIT_TEST_DATA "/quant_tensor_types.csv");
+    REQUIRE(in.good());
+    std::string line;
+    std::getline(in, line);
+    REQUIRE(line == "model_key,ftype,tensor,ne,type_in,type_out");
+
+    // (model, ftype) -> rows, in file order (the quantizer's order).
+    std::map<std::pair<std::string, std::string>, std::vector<oracle_row>> groups;
+    std::vector<std::pair<std::string, std::string>> group_order;
+    while (std::getline(in, line)) {
+        const auto cells = split(line, ',');
+        REQUIRE(cells.size() == 6);
+        oracle_row row;
+        row.tensor = cells[2];
+        const auto dims = split(cells[3], 'x');
+        REQUIRE(dims.size() == 4);
+        for (std::size_t d = 0; d < 4; ++d) row.ne[d] = std::stoll(dims[d]);
+        row.type_in = cells[4];
+        row.type_out = cells[5];
+        auto key = std::make_pair(cells[0], cells[1]);
+        if (!groups.count(key)) group_order.push_back(key);
+        groups[key].push_back(std::move(row));
+    }
+    REQUIRE(group_order.size() == 56);
+
+    std::map<std::string, std::pair<int, int>> per_ftype;  // ftype -> (matched, total)
+    int all_matched = 0, all_total = 0;
+    for (const auto& key : group_order) {
+        const std::string& model_key = key.first;
+        const std::string& ftype_text = key.second;
+        const auto& rows = groups[key];
+        const oracle_model* spec = nullptr;
+        for (const auto& m : oracle_models) {
+            if (m.key == model_key) spec = &m;
+        }
+        REQUIRE_MESSAGE(spec != nullptr, model_key);
+        const auto ftype = ftype_from_name(ftype_text);
+        REQUIRE_MESSAGE(ftype.has_value(), ftype_text);
+
+        model_description model;
+        model.name = std::string_view{model_key};
+        model.hparams.arch = spec->arch;
+        model.hparams.n_layer = spec->n_layer;
+        model.hparams.n_expert = spec->n_expert;
+        for (std::uint32_t il = 0; il < spec->n_layer; ++il) {
+            model.hparams.layers.push_back(layer_params{spec->n_head, spec->n_head_kv, 0, false, false});
+        }
+        // Feed the tensors in reverse: quantize must restore the quantizer's order itself.
+        for (auto it = rows.rbegin(); it != rows.rend(); ++it) {
+            tensor_info t;
+            t.name = std::string_view{it->tensor};
+            t.ne = it->ne;
+            t.n_dims = static_cast<std::uint32_t>(detail::ggml_n_dims(t.ne));
+            const auto type_in = ggml_type_from_name(it->type_in);
+            REQUIRE(type_in.has_value());
+            t.type = *type_in;
+            t.layer = detail::scan_block_index(it->tensor).value_or(-1);
+            model.tensors.push_back(t);
+        }
+
+        auto done = quantize(model, *ftype);
+        REQUIRE_MESSAGE(done.ok(), model_key << " " << ftype_text << ": " << done.err().describe());
+        REQUIRE(model.tensors.size() == rows.size());
+
+        int matched = 0;
+        std::string mismatches;
+        for (std::size_t i = 0; i < rows.size(); ++i) {
+            const auto& got = model.tensors[i];
+            const bool same = got.name.view() == rows[i].tensor && type_name(got.type) == rows[i].type_out;
+            if (same) {
+                ++matched;
+            } else if (mismatches.size() < 2000) {
+                mismatches += "\n  " + rows[i].tensor + ": engine " + rows[i].type_out + ", vramfit " +
+                              std::string(got.name.view()) + " " + std::string(type_name(got.type));
+            }
+        }
+        INFO(model_key << " " << ftype_text << mismatches);
+        CHECK(matched == static_cast<int>(rows.size()));
+        per_ftype[ftype_text].first += matched;
+        per_ftype[ftype_text].second += static_cast<int>(rows.size());
+        all_matched += matched;
+        all_total += static_cast<int>(rows.size());
+    }
+    std::string summary = "tensor types matched per ftype:";
+    for (const auto& [name, counts] : per_ftype) {
+        summary += "\n  " + name + ": " + std::to_string(counts.first) + " / " + std::to_string(counts.second);
+    }
+    summary += "\n  all: " + std::to_string(all_matched) + " / " + std::to_string(all_total);
+    MESSAGE(summary);
+    CHECK(all_matched == all_total);
+}
