@@ -30,6 +30,7 @@
 #include "vramfit/error.hpp"
 #include "vramfit/ggml_types.hpp"
 #include "vramfit/gguf.hpp"
+#include "vramfit/gguf_file.hpp"
 #include "vramfit/units.hpp"
 
 namespace vramfit::gguf {
@@ -388,10 +389,7 @@ private:
                                                                  const std::vector<writer>& parts) {
         std::vector<std::filesystem::path> paths;
         for (std::size_t k = 0; k < parts.size(); ++k) {
-            char suffix[32];
-            std::snprintf(suffix, sizeof suffix, "-%05zu-of-%05zu.gguf", k + 1, parts.size());
-            std::filesystem::path path = prefix;
-            path += suffix;
+            auto path = split_path(prefix, static_cast<std::uint32_t>(k), static_cast<std::uint32_t>(parts.size()));
             auto written = parts[k].write_sparse(path);
             if (!written) return written.err();
             paths.push_back(std::move(path));
