@@ -14,3 +14,8 @@
 #include "vramfit/gguf_writer.hpp"
 #include "vramfit/engines/llama_cpp/compute_buffer.hpp"
 #include "vramfit/quantization.hpp"
+#include "vramfit/device.hpp"
+#include "vramfit/checkpoint/schedule.hpp"
+#include "vramfit/checkpoint/revolve.hpp"
+#include "vramfit/checkpoint/segments.hpp"
+#include "vramfit/checkpoint/heterogeneous.hpp"
