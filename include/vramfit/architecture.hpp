@@ -36,7 +36,7 @@ inline constexpr std::array<architecture_info, 25> architecture_table{{
     {architecture::gpt_oss, "gpt-oss", true},  // LLM_ARCH_OPENAI_MOE
     {architecture::mamba2, "mamba2", true},
     {architecture::granitehybrid, "granitehybrid", false},
-    {architecture::lfm2, "lfm2", false},
+    {architecture::lfm2, "lfm2", true},
     {architecture::jamba, "jamba", false},
     {architecture::mistral3, "mistral3", false},
     {architecture::qwen2moe, "qwen2moe", false},

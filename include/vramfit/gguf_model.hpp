@@ -135,7 +135,8 @@ constexpr result<model_metadata> read_model_metadata(const gguf::header& metadat
         r.optional_u32("attention.value_length_mla", md.value_length_mla) &&
         r.optional_u32("ssm.conv_kernel", md.ssm_conv_kernel) && r.optional_u32("ssm.inner_size", md.ssm_inner_size) &&
         r.optional_u32("ssm.state_size", md.ssm_state_size) && r.optional_u32("ssm.time_step_rank", md.ssm_time_step_rank) &&
-        r.optional_u32("ssm.group_count", md.ssm_group_count);
+        r.optional_u32("ssm.group_count", md.ssm_group_count) &&
+        r.optional_u32("shortconv.l_cache", md.shortconv_l_cache);
     if (!read_all) return r.failure;
 
     // The vocabulary the tensors are created with: the tokenizer's token list (llama_vocab), else

@@ -61,6 +61,8 @@ struct model_metadata {
     std::optional<std::uint32_t> ssm_time_step_rank;
     std::optional<std::uint32_t> ssm_group_count;
 
+    std::optional<std::uint32_t> shortconv_l_cache;  // <arch>.shortconv.l_cache (lfm2)
+
     bool has_output_tensor = true;  // output.weight present; without it the logits reuse token_embd
 };
 
@@ -166,7 +168,7 @@ constexpr result<hyperparameters> derive_hyperparameters(const model_metadata& m
     if (!n_head) return n_head.err();
     auto n_head_kv = detail::per_layer(md, "attention.head_count_kv", md.head_count_kv, *n_head);
     if (!n_head_kv) return n_head_kv.err();
-    const bool recurrent = arch == architecture::mamba2;  // llm_arch_is_recurrent
+    const bool recurrent = arch == architecture::mamba2;  // llm_arch_is_recurrent (lfm2 is hybrid: per layer below)
     for (std::uint32_t il = 0; il < md.n_layer; ++il) {
         hp.layers[il].n_ff = (*n_ff)[il];
         hp.layers[il].n_head = (*n_head)[il];
@@ -243,11 +245,13 @@ constexpr result<hyperparameters> derive_hyperparameters(const model_metadata& m
             hp.n_ff_shexp = hp.n_ff_exp * hp.n_expert_shared;  // shared experts are one FFN of n_ff_exp·n_shared
             hp.n_layer_dense_lead = md.leading_dense_block_count.value_or(0);
             if (hp.n_layer_dense_lead > hp.n_layer) return detail::bad_key(arch, "leading_dense_block_count", "exceeds block_count");
-            // is_mla(): both *_mla lengths set. The cache then holds K = kv_lora + rope (key_length)
-            // and V = kv_lora (value_length); the *_mla sizes are the decompressed per-head sizes.
+            // is_mla(): both *_mla lengths set (n_embd_head_*_mla_impl). The cache then holds
+            // K = kv_lora + rope (key_length) and V = kv_lora (value_length); the *_mla sizes are
+            // the decompressed per-head sizes. Older files without them are plain MHA (wkv_b) and
+            // keep 0 here, as the engine's *_impl fields do, so is_mla() stays false downstream.
             const bool is_mla = md.key_length_mla.value_or(0) != 0 && md.value_length_mla.value_or(0) != 0;
-            hp.n_embd_head_k_mla = is_mla ? *md.key_length_mla : hp.n_embd_head_k;
-            hp.n_embd_head_v_mla = is_mla ? *md.value_length_mla : hp.n_embd_head_v;
+            hp.n_embd_head_k_mla = is_mla ? *md.key_length_mla : 0;
+            hp.n_embd_head_v_mla = is_mla ? *md.value_length_mla : 0;
             for (std::uint32_t il = hp.n_layer_dense_lead; il < hp.n_layer; ++il) hp.layers[il].n_ff = 0;
             break;
         }
@@ -278,6 +282,23 @@ constexpr result<hyperparameters> derive_hyperparameters(const model_metadata& m
                 return detail::bad_key(arch, "ssm.group_count", "must be non-zero and divide ssm.inner_size");
             }
             break;
+        case architecture::lfm2: {
+            // src/models/lfm2.cpp: a layer without KV heads is a short-convolution (recurrent)
+            // layer; every layer has a dense FFN (n_layer_dense_lead = n_layer); a window, when
+            // given, applies to all attention layers. The conv state keeps l_cache - 1 columns
+            // (llama_hparams::n_embd_r), carried here in ssm_d_conv.
+            if (!md.shortconv_l_cache) return detail::missing_key(arch, "shortconv.l_cache");
+            if (*md.shortconv_l_cache < 2) return detail::bad_key(arch, "shortconv.l_cache", "must be at least 2");
+            hp.ssm_d_conv = *md.shortconv_l_cache;
+            hp.n_layer_dense_lead = hp.n_layer;
+            for (auto& layer : hp.layers) layer.recurrent = layer.n_head_kv == 0;
+            if (md.sliding_window && *md.sliding_window > 0) {
+                hp.swa_type = swa_kind::standard;
+                hp.n_swa = *md.sliding_window;
+                for (auto& layer : hp.layers) layer.swa = !layer.recurrent;
+            }
+            break;
+        }
         default:
             break;
     }

@@ -52,11 +52,13 @@ namespace detail {
 
 // convert_hf_to_gguf.py (ModelBase.prepare_tensors) for an F16 conversion: 1-D tensors and
 // `*_norm.weight` are F32; so are the "always float32" tensor kinds (FFN_GATE_INP, SSM_CONV1D, ...)
-// and everything not named `.weight` (biases, ssm_a, ssm_d); the rest is F16.
+// and everything not named `.weight` (biases, ssm_a, ssm_d); the rest is F16. Of the always-F32
+// kinds, the architectures here have FFN_GATE_INP, SSM_CONV1D and SHORTCONV_CONV.
 [[nodiscard]] constexpr ggml_type converter_type(std::string_view name, std::uint32_t n_dims) noexcept {
     const bool f32 = n_dims <= 1 || ends_with(name, "_norm.weight") || !ends_with(name, ".weight") ||
                      name.find(".ffn_gate_inp.") != std::string_view::npos ||
-                     name.find(".ssm_conv1d.") != std::string_view::npos;
+                     name.find(".ssm_conv1d.") != std::string_view::npos ||
+                     name.find(".shortconv.conv.") != std::string_view::npos;
     return f32 ? ggml_type::f32 : ggml_type::f16;
 }
 
@@ -159,7 +161,8 @@ constexpr void expert_ffn(layout_builder& b, const hyperparameters& hp, std::uin
 
 constexpr void embeddings(layout_builder& b, const hyperparameters& hp) {
     b.global("token_embd.weight", {hp.n_embd, hp.n_vocab});
-    b.global("output_norm.weight", {hp.n_embd});
+    // lfm2's final norm is LLM_TENSOR_OUTPUT_NORM_LFM2, named "token_embd_norm" (llama-arch.cpp).
+    b.global(hp.arch == architecture::lfm2 ? "token_embd_norm.weight" : "output_norm.weight", {hp.n_embd});
     if (!hp.tied_embeddings) b.global("output.weight", {hp.n_embd, hp.n_vocab});
 }
 
@@ -303,6 +306,21 @@ constexpr result<std::vector<tensor_info>> tensor_layout(const hyperparameters& 
                 b.block(il, "ssm_d", {1, heads});
                 b.block(il, "ssm_norm.weight", {d_inner / n_group, n_group});
                 b.block(il, "ssm_out.weight", {d_inner, E});
+                break;
+            }
+            case architecture::lfm2: {  // src/models/lfm2.cpp: attention or short-conv, then a dense FFN
+                b.block(il, "ffn_norm.weight", {E});
+                detail::dense_ffn(b, hp, il);
+                b.block(il, "attn_norm.weight", {E});
+                if (!layer.recurrent) {
+                    b.block(il, "attn_q_norm.weight", {hp.n_embd_head_k});
+                    b.block(il, "attn_k_norm.weight", {hp.n_embd_head_k});
+                    detail::attention_qkvo(b, hp, il, false, false);
+                } else {
+                    b.block(il, "shortconv.conv.weight", {hp.ssm_d_conv, E});
+                    b.block(il, "shortconv.in_proj.weight", {E, 3 * E});
+                    b.block(il, "shortconv.out_proj.weight", {E, E});
+                }
                 break;
             }
             default:

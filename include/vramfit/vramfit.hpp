@@ -9,6 +9,7 @@
 #include "vramfit/model_metadata.hpp"
 #include "vramfit/tensor_layout.hpp"
 #include "vramfit/gguf_model.hpp"
+#include "vramfit/catalog/models.hpp"
 #include "vramfit/gguf.hpp"
 #include "vramfit/gguf_file.hpp"
 #include "vramfit/gguf_writer.hpp"

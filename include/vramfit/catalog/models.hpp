@@ -1,0 +1,374 @@
+// vramfit/catalog/models.hpp — built-in models: published config.json facts, nothing derived.
+//
+// Each entry copies the numbers of one Hugging Face config.json (URL in `source`). Everything
+// else — the GGUF keys the converter would write, the engine's hyper-parameter rules, the tensor
+// list, quantization and layout — is computed by the same code that reads real GGUF files
+// (model_metadata.hpp, tensor_layout.hpp, quantization.hpp), so no formula hides in an entry.
+//
+//   auto model = vramfit::catalog::describe("llama-3.1-8b:Q4_K_M");   // or a bare key: default ftype
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string_view>
+#include <vector>
+
+#include "vramfit/architecture.hpp"
+#include "vramfit/error.hpp"
+#include "vramfit/model_description.hpp"
+#include "vramfit/model_metadata.hpp"
+#include "vramfit/quantization.hpp"
+#include "vramfit/tensor_layout.hpp"
+
+namespace vramfit::catalog {
+
+struct model_entry {
+    std::string_view key;           // "llama-3.1-8b"
+    std::string_view display_name;  // "Llama-3.1-8B"
+    architecture arch = architecture::llama;
+
+    // config.json: num_hidden_layers, hidden_size, num_attention_heads, num_key_value_heads,
+    // head_dim, intermediate_size, vocab_size, max_position_embeddings.
+    std::uint32_t n_layer = 0;
+    std::uint32_t n_embd = 0;
+    std::uint32_t n_head = 0;
+    std::uint32_t n_head_kv = 0;
+    std::uint32_t head_dim = 0;
+    std::uint32_t n_ff = 0;
+    std::uint32_t n_vocab = 0;
+    std::uint32_t n_ctx_train = 0;
+
+    // Mixture of experts: num_local_experts / num_experts, num_experts_per_tok,
+    // moe_intermediate_size (0: the experts use n_ff, as Mixtral), n_shared_experts,
+    // first_k_dense_replace.
+    std::uint32_t n_expert = 0;
+    std::uint32_t n_expert_used = 0;
+    std::uint32_t n_ff_exp = 0;
+    std::uint32_t n_expert_shared = 0;
+    std::uint32_t n_layer_dense_lead = 0;
+
+    // sliding_window and the layer period of the window pattern (0: the architecture's default).
+    std::uint32_t n_swa = 0;
+    std::uint32_t swa_period = 0;
+
+    // Multi-head latent attention: q_lora_rank (0 = none), kv_lora_rank, qk_nope_head_dim,
+    // qk_rope_head_dim, v_head_dim.
+    std::uint32_t q_lora_rank = 0;
+    std::uint32_t kv_lora_rank = 0;
+    std::uint32_t qk_nope_head_dim = 0;
+    std::uint32_t qk_rope_head_dim = 0;
+    std::uint32_t v_head_dim = 0;
+
+    // Mamba-2: d_conv, d_inner (expand·d_model), d_state, heads (d_inner / headdim), ngroups.
+    std::uint32_t ssm_d_conv = 0;
+    std::uint32_t ssm_d_inner = 0;
+    std::uint32_t ssm_d_state = 0;
+    std::uint32_t ssm_n_head = 0;
+    std::uint32_t ssm_n_group = 0;
+
+    // LFM2: conv_L_cache, and full_attn_idxs as a bit mask (bit il set: layer il is attention,
+    // the others are short-convolution layers; 0: every layer is attention).
+    std::uint32_t conv_l_cache = 0;
+    std::uint64_t attention_layer_mask = 0;
+
+    bool tied_embeddings = false;  // tie_word_embeddings: no output.weight
+    bool rope_freqs = false;       // rope_scaling.rope_type "llama3": the converter writes rope_freqs.weight
+    bool attn_qkv_bias = false;    // attention_bias on a llama-family model
+
+    std::string_view default_ftype = "Q4_K_M";  // a bare key means this quantization
+    std::string_view source;                    // the config.json read
+};
+
+inline constexpr std::array<model_entry, 20> models{{
+    // https://huggingface.co/meta-llama/Llama-3.1-8B/blob/main/config.json
+    {.key = "llama-3.1-8b", .display_name = "Llama-3.1-8B", .arch = architecture::llama, .n_layer = 32, .n_embd = 4096,
+     .n_head = 32, .n_head_kv = 8, .head_dim = 128, .n_ff = 14336, .n_vocab = 128256, .n_ctx_train = 131072,
+     .rope_freqs = true, .source = "https://huggingface.co/meta-llama/Llama-3.1-8B/blob/main/config.json"},
+    // https://huggingface.co/meta-llama/Llama-3.2-1B/blob/main/config.json
+    {.key = "llama-3.2-1b", .display_name = "Llama-3.2-1B", .arch = architecture::llama, .n_layer = 16, .n_embd = 2048,
+     .n_head = 32, .n_head_kv = 8, .head_dim = 64, .n_ff = 8192, .n_vocab = 128256, .n_ctx_train = 131072,
+     .tied_embeddings = true, .rope_freqs = true, .source = "https://huggingface.co/meta-llama/Llama-3.2-1B/blob/main/config.json"},
+    // https://huggingface.co/mistralai/Mistral-7B-v0.3/blob/main/config.json
+    {.key = "mistral-7b-v0.3", .display_name = "Mistral-7B-v0.3", .arch = architecture::llama, .n_layer = 32, .n_embd = 4096,
+     .n_head = 32, .n_head_kv = 8, .head_dim = 128, .n_ff = 14336, .n_vocab = 32768, .n_ctx_train = 32768,
+     .source = "https://huggingface.co/mistralai/Mistral-7B-v0.3/blob/main/config.json"},
+    // https://huggingface.co/Qwen/Qwen2.5-7B-Instruct/blob/main/config.json
+    {.key = "qwen2.5-7b", .display_name = "Qwen2.5-7B-Instruct", .arch = architecture::qwen2, .n_layer = 28, .n_embd = 3584,
+     .n_head = 28, .n_head_kv = 4, .head_dim = 128, .n_ff = 18944, .n_vocab = 152064, .n_ctx_train = 32768,
+     .source = "https://huggingface.co/Qwen/Qwen2.5-7B-Instruct/blob/main/config.json"},
+    // https://huggingface.co/google/gemma-3-12b-it/blob/main/config.json (text_config)
+    {.key = "gemma-3-12b", .display_name = "Gemma-3-12B-it", .arch = architecture::gemma3, .n_layer = 48, .n_embd = 3840,
+     .n_head = 16, .n_head_kv = 8, .head_dim = 256, .n_ff = 15360, .n_vocab = 262208, .n_ctx_train = 131072,
+     .n_swa = 1024, .swa_period = 6, .tied_embeddings = true,
+     .source = "https://huggingface.co/google/gemma-3-12b-it/blob/main/config.json"},
+    // https://huggingface.co/google/gemma-2-9b/blob/main/config.json
+    {.key = "gemma-2-9b", .display_name = "Gemma-2-9B", .arch = architecture::gemma2, .n_layer = 42, .n_embd = 3584,
+     .n_head = 16, .n_head_kv = 8, .head_dim = 256, .n_ff = 14336, .n_vocab = 256000, .n_ctx_train = 8192,
+     .n_swa = 4096, .tied_embeddings = true, .source = "https://huggingface.co/google/gemma-2-9b/blob/main/config.json"},
+    // https://huggingface.co/microsoft/Phi-3-mini-4k-instruct/blob/main/config.json
+    {.key = "phi-3-mini-4k", .display_name = "Phi-3-mini-4k-instruct", .arch = architecture::phi3, .n_layer = 32,
+     .n_embd = 3072, .n_head = 32, .n_head_kv = 32, .head_dim = 96, .n_ff = 8192, .n_vocab = 32064, .n_ctx_train = 4096,
+     .n_swa = 2047, .source = "https://huggingface.co/microsoft/Phi-3-mini-4k-instruct/blob/main/config.json"},
+    // https://huggingface.co/Qwen/Qwen3-30B-A3B/blob/main/config.json
+    {.key = "qwen3-30b-a3b", .display_name = "Qwen3-30B-A3B", .arch = architecture::qwen3moe, .n_layer = 48, .n_embd = 2048,
+     .n_head = 32, .n_head_kv = 4, .head_dim = 128, .n_ff = 6144, .n_vocab = 151936, .n_ctx_train = 40960,
+     .n_expert = 128, .n_expert_used = 8, .n_ff_exp = 768,
+     .source = "https://huggingface.co/Qwen/Qwen3-30B-A3B/blob/main/config.json"},
+    // https://huggingface.co/mistralai/Mixtral-8x7B-v0.1/blob/main/config.json
+    {.key = "mixtral-8x7b", .display_name = "Mixtral-8x7B-v0.1", .arch = architecture::llama, .n_layer = 32, .n_embd = 4096,
+     .n_head = 32, .n_head_kv = 8, .head_dim = 128, .n_ff = 14336, .n_vocab = 32000, .n_ctx_train = 32768,
+     .n_expert = 8, .n_expert_used = 2, .source = "https://huggingface.co/mistralai/Mixtral-8x7B-v0.1/blob/main/config.json"},
+    // https://huggingface.co/openai/gpt-oss-20b/blob/main/config.json (released as MXFP4 experts)
+    {.key = "gpt-oss-20b", .display_name = "gpt-oss-20b", .arch = architecture::gpt_oss, .n_layer = 24, .n_embd = 2880,
+     .n_head = 64, .n_head_kv = 8, .head_dim = 64, .n_ff = 2880, .n_vocab = 201088, .n_ctx_train = 131072,
+     .n_expert = 32, .n_expert_used = 4, .n_ff_exp = 2880, .n_swa = 128, .default_ftype = "MXFP4_MOE",
+     .source = "https://huggingface.co/openai/gpt-oss-20b/blob/main/config.json"},
+    // https://huggingface.co/deepseek-ai/DeepSeek-V2-Lite/blob/main/config.json
+    {.key = "deepseek-v2-lite", .display_name = "DeepSeek-V2-Lite", .arch = architecture::deepseek2, .n_layer = 27,
+     .n_embd = 2048, .n_head = 16, .n_head_kv = 16, .n_ff = 10944, .n_vocab = 102400, .n_ctx_train = 163840,
+     .n_expert = 64, .n_expert_used = 6, .n_ff_exp = 1408, .n_expert_shared = 2, .n_layer_dense_lead = 1,
+     .kv_lora_rank = 512, .qk_nope_head_dim = 128, .qk_rope_head_dim = 64, .v_head_dim = 128,
+     .source = "https://huggingface.co/deepseek-ai/DeepSeek-V2-Lite/blob/main/config.json"},
+
+    // More models people run (same rules; not in the CPU oracle).
+    // https://huggingface.co/meta-llama/Llama-3.3-70B-Instruct/blob/main/config.json
+    {.key = "llama-3.3-70b", .display_name = "Llama-3.3-70B-Instruct", .arch = architecture::llama, .n_layer = 80,
+     .n_embd = 8192, .n_head = 64, .n_head_kv = 8, .head_dim = 128, .n_ff = 28672, .n_vocab = 128256, .n_ctx_train = 131072,
+     .rope_freqs = true, .source = "https://huggingface.co/meta-llama/Llama-3.3-70B-Instruct/blob/main/config.json"},
+    // https://huggingface.co/Qwen/Qwen2.5-72B-Instruct/blob/main/config.json
+    {.key = "qwen2.5-72b", .display_name = "Qwen2.5-72B-Instruct", .arch = architecture::qwen2, .n_layer = 80, .n_embd = 8192,
+     .n_head = 64, .n_head_kv = 8, .head_dim = 128, .n_ff = 29568, .n_vocab = 152064, .n_ctx_train = 32768,
+     .source = "https://huggingface.co/Qwen/Qwen2.5-72B-Instruct/blob/main/config.json"},
+    // https://huggingface.co/Qwen/Qwen3-8B/blob/main/config.json
+    {.key = "qwen3-8b", .display_name = "Qwen3-8B", .arch = architecture::qwen3, .n_layer = 36, .n_embd = 4096,
+     .n_head = 32, .n_head_kv = 8, .head_dim = 128, .n_ff = 12288, .n_vocab = 151936, .n_ctx_train = 40960,
+     .source = "https://huggingface.co/Qwen/Qwen3-8B/blob/main/config.json"},
+    // https://huggingface.co/Qwen/Qwen3-32B/blob/main/config.json
+    {.key = "qwen3-32b", .display_name = "Qwen3-32B", .arch = architecture::qwen3, .n_layer = 64, .n_embd = 5120,
+     .n_head = 64, .n_head_kv = 8, .head_dim = 128, .n_ff = 25600, .n_vocab = 151936, .n_ctx_train = 40960,
+     .source = "https://huggingface.co/Qwen/Qwen3-32B/blob/main/config.json"},
+    // https://huggingface.co/Qwen/Qwen3-235B-A22B/blob/main/config.json
+    {.key = "qwen3-235b-a22b", .display_name = "Qwen3-235B-A22B", .arch = architecture::qwen3moe, .n_layer = 94,
+     .n_embd = 4096, .n_head = 64, .n_head_kv = 4, .head_dim = 128, .n_ff = 12288, .n_vocab = 151936, .n_ctx_train = 40960,
+     .n_expert = 128, .n_expert_used = 8, .n_ff_exp = 1536,
+     .source = "https://huggingface.co/Qwen/Qwen3-235B-A22B/blob/main/config.json"},
+    // https://huggingface.co/google/gemma-3-27b-it/blob/main/config.json (text_config)
+    {.key = "gemma-3-27b", .display_name = "Gemma-3-27B-it", .arch = architecture::gemma3, .n_layer = 62, .n_embd = 5376,
+     .n_head = 32, .n_head_kv = 16, .head_dim = 128, .n_ff = 21504, .n_vocab = 262208, .n_ctx_train = 131072,
+     .n_swa = 1024, .swa_period = 6, .tied_embeddings = true,
+     .source = "https://huggingface.co/google/gemma-3-27b-it/blob/main/config.json"},
+    // https://huggingface.co/openai/gpt-oss-120b/blob/main/config.json
+    {.key = "gpt-oss-120b", .display_name = "gpt-oss-120b", .arch = architecture::gpt_oss, .n_layer = 36, .n_embd = 2880,
+     .n_head = 64, .n_head_kv = 8, .head_dim = 64, .n_ff = 2880, .n_vocab = 201088, .n_ctx_train = 131072,
+     .n_expert = 128, .n_expert_used = 4, .n_ff_exp = 2880, .n_swa = 128, .default_ftype = "MXFP4_MOE",
+     .source = "https://huggingface.co/openai/gpt-oss-120b/blob/main/config.json"},
+    // https://huggingface.co/state-spaces/mamba2-2.7b/blob/main/config.json: d_model 2560, n_layer 64,
+    // vocab 50277 padded to a multiple of 16 (pad_vocab_size_multiple) = 50288, d_state 128,
+    // expand 2, headdim 64, ngroups 1, d_conv 4, tied embeddings. The converter writes 2^20 as the
+    // context length (Mamba2Model.set_gguf_parameters: no trained limit).
+    {.key = "mamba2-2.7b", .display_name = "Mamba2-2.7B", .arch = architecture::mamba2, .n_layer = 64, .n_embd = 2560,
+     .n_vocab = 50288, .n_ctx_train = 1048576, .ssm_d_conv = 4, .ssm_d_inner = 5120, .ssm_d_state = 128, .ssm_n_head = 80,
+     .ssm_n_group = 1, .tied_embeddings = true, .default_ftype = "Q8_0",
+     .source = "https://huggingface.co/state-spaces/mamba2-2.7b/blob/main/config.json"},
+    // https://huggingface.co/LiquidAI/LFM2-1.2B/blob/main/config.json: hidden 2048, 16 layers, 32/8
+    // heads, full_attn_idxs [2, 5, 8, 10, 12, 14], conv_L_cache 3, vocab 65536, 128000 positions,
+    // tie_embedding. block_ff_dim 12288 with block_auto_adjust_ff_dim: the converter writes
+    // 256·ceil(int(2·12288/3)·1.0 / 256) = 8192 (LFM2Model.set_gguf_parameters).
+    {.key = "lfm2-1.2b", .display_name = "LFM2-1.2B", .arch = architecture::lfm2, .n_layer = 16, .n_embd = 2048,
+     .n_head = 32, .n_head_kv = 8, .head_dim = 64, .n_ff = 8192, .n_vocab = 65536, .n_ctx_train = 128000,
+     .conv_l_cache = 3,
+     .attention_layer_mask = (1u << 2) | (1u << 5) | (1u << 8) | (1u << 10) | (1u << 12) | (1u << 14),
+     .tied_embeddings = true, .source = "https://huggingface.co/LiquidAI/LFM2-1.2B/blob/main/config.json"},
+}};
+
+namespace detail {
+
+[[nodiscard]] constexpr char lower(char c) noexcept { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
+
+[[nodiscard]] constexpr bool equal_ignoring_case(std::string_view a, std::string_view b) noexcept {
+    if (a.size() != b.size()) return false;
+    for (std::size_t i = 0; i < a.size(); ++i) {
+        if (lower(a[i]) != lower(b[i])) return false;
+    }
+    return true;
+}
+
+[[nodiscard]] constexpr bool contains_ignoring_case(std::string_view text, std::string_view part) noexcept {
+    if (part.empty() || part.size() > text.size()) return part.empty();
+    for (std::size_t i = 0; i + part.size() <= text.size(); ++i) {
+        if (equal_ignoring_case(text.substr(i, part.size()), part)) return true;
+    }
+    return false;
+}
+
+// The GGUF keys convert_hf_to_gguf.py writes for this config (its set_gguf_parameters):
+// head sizes as key_length / value_length, MLA as MQA over the latent (head_count_kv 1,
+// key_length kv_lora + rope, value_length kv_lora, *_mla the decompressed per-head sizes).
+[[nodiscard]] constexpr model_metadata converter_metadata(const model_entry& e) {
+    model_metadata md;
+    md.arch = e.arch;
+    md.n_ctx_train = e.n_ctx_train;
+    md.n_embd = e.n_embd;
+    md.n_layer = e.n_layer;
+    md.n_vocab = e.n_vocab;
+    if (e.n_ff != 0) md.feed_forward_length = {e.n_ff};
+    if (e.n_head != 0) {
+        md.head_count = {e.n_head};
+        md.head_count_kv = {e.n_head_kv};
+    }
+    if (e.head_dim != 0) {
+        md.key_length = e.head_dim;
+        md.value_length = e.head_dim;
+        md.rope_dimension_count = e.head_dim;
+    }
+    md.expert_count = e.n_expert;
+    md.expert_used_count = e.n_expert_used;
+    if (e.n_ff_exp != 0) md.expert_feed_forward_length = e.n_ff_exp;
+    if (e.n_expert_shared != 0) md.expert_shared_count = e.n_expert_shared;
+    if (e.n_layer_dense_lead != 0) md.leading_dense_block_count = e.n_layer_dense_lead;
+    if (e.n_swa != 0) md.sliding_window = e.n_swa;
+    if (e.swa_period != 0) md.sliding_window_pattern = {e.swa_period};
+    if (e.kv_lora_rank != 0) {
+        md.kv_lora_rank = e.kv_lora_rank;
+        if (e.q_lora_rank != 0) md.q_lora_rank = e.q_lora_rank;
+        md.head_count_kv = {1};
+        md.key_length = e.kv_lora_rank + e.qk_rope_head_dim;
+        md.value_length = e.kv_lora_rank;
+        md.key_length_mla = e.qk_nope_head_dim + e.qk_rope_head_dim;
+        md.value_length_mla = e.v_head_dim;
+        md.rope_dimension_count = e.qk_rope_head_dim;
+    }
+    if (e.ssm_d_inner != 0) {
+        md.ssm_conv_kernel = e.ssm_d_conv;
+        md.ssm_inner_size = e.ssm_d_inner;
+        md.ssm_state_size = e.ssm_d_state;
+        md.ssm_time_step_rank = e.ssm_n_head;
+        md.ssm_group_count = e.ssm_n_group;
+    }
+    if (e.attention_layer_mask != 0) {  // per-layer KV heads: 0 marks a short-conv layer
+        md.head_count_kv.assign(e.n_layer, 0);
+        for (std::uint32_t il = 0; il < e.n_layer && il < 64; ++il) {
+            if ((e.attention_layer_mask >> il) & 1U) md.head_count_kv[il] = e.n_head_kv;
+        }
+    }
+    if (e.conv_l_cache != 0) md.shortconv_l_cache = e.conv_l_cache;
+    md.has_output_tensor = !e.tied_embeddings;
+    return md;
+}
+
+} // namespace detail
+
+// Case-insensitive lookup by key; nullptr when unknown.
+[[nodiscard]] constexpr const model_entry* find(std::string_view key) noexcept {
+    for (const auto& entry : models) {
+        if (detail::equal_ignoring_case(entry.key, key)) return &entry;
+    }
+    return nullptr;
+}
+
+[[nodiscard]] constexpr result<hyperparameters> hyperparameters_of(const model_entry& entry) {
+    return derive_hyperparameters(detail::converter_metadata(entry));
+}
+
+// The F16 conversion of the model (converter typing, quantizer order, offsets laid out).
+[[nodiscard]] constexpr result<model_description> describe_f16(const model_entry& entry) {
+    auto hparams = hyperparameters_of(entry);
+    if (!hparams) return hparams.err();
+    layout_options options;
+    options.rope_freqs = entry.rope_freqs;
+    options.attn_qkv_bias = entry.attn_qkv_bias;
+    auto tensors = tensor_layout(*hparams, options);
+    if (!tensors) return tensors.err();
+    model_description model;
+    model.name = entry.key;
+    model.hparams = std::move(*hparams);
+    model.tensors = std::move(*tensors);
+    model.files.assign(1, source_file{});
+    assign_offsets(model);
+    return model;
+}
+
+// The model quantized to `ftype` the way llama-quantize does it from the F16 conversion.
+[[nodiscard]] constexpr result<model_description> describe(const model_entry& entry, llama_ftype ftype) {
+    auto model = describe_f16(entry);
+    if (!model) return model.err();
+    if (ftype != llama_ftype::mostly_f16) {
+        auto quantized = quantize(*model, ftype);
+        if (!quantized) return quantized.err();
+    }
+    return model;
+}
+
+namespace detail {
+
+[[nodiscard]] constexpr error unknown_model(std::string_view key) {
+    error failure{errc::unknown_name, "unknown catalog model '"};
+    failure.with(key).with("'; ");
+    // Close matches: keys containing the query, or sharing its family (text before the first '-').
+    const std::string_view family = key.substr(0, key.find('-'));
+    bool any = false;
+    for (const auto& entry : models) {
+        const std::string_view entry_family = entry.key.substr(0, entry.key.find('-'));
+        if (contains_ignoring_case(entry.key, key) || (!family.empty() && equal_ignoring_case(entry_family, family))) {
+            failure.with(any ? ", " : "did you mean: ").with(entry.key);
+            any = true;
+        }
+    }
+    if (!any) {
+        failure.with("catalog: ");
+        for (std::size_t i = 0; i < models.size(); ++i) failure.with(i == 0 ? "" : ", ").with(models[i].key);
+    }
+    return failure;
+}
+
+} // namespace detail
+
+// "llama-3.1-8b:Q4_K_M", or a bare key for the model's default quantization.
+[[nodiscard]] constexpr result<model_description> describe(std::string_view name_colon_ftype) {
+    const auto colon = name_colon_ftype.find(':');
+    const std::string_view key = name_colon_ftype.substr(0, colon);
+    const model_entry* entry = find(key);
+    if (entry == nullptr) return detail::unknown_model(key);
+    const std::string_view ftype_text = colon == std::string_view::npos ? entry->default_ftype : name_colon_ftype.substr(colon + 1);
+    const auto ftype = ftype_from_name(ftype_text);
+    if (!ftype) {
+        error failure{errc::unknown_name, "unknown quantization '"};
+        failure.with(ftype_text).with("' for '").with(entry->key).with("' (llama-quantize names, e.g. Q4_K_M, Q8_0, IQ4_XS, MXFP4_MOE)");
+        return failure;
+    }
+    return describe(*entry, *ftype);
+}
+
+// One tag type per entry, for static_assert and for code that names a model in a type.
+namespace detail {
+[[nodiscard]] constexpr std::size_t index_of(std::string_view key) {
+    for (std::size_t i = 0; i < models.size(); ++i) {
+        if (models[i].key == key) return i;
+    }
+    return models.size();  // not a constant index: using the tag then fails to compile
+}
+} // namespace detail
+
+struct llama_3_1_8b { static constexpr const model_entry& entry = models[detail::index_of("llama-3.1-8b")]; };
+struct llama_3_2_1b { static constexpr const model_entry& entry = models[detail::index_of("llama-3.2-1b")]; };
+struct mistral_7b_v0_3 { static constexpr const model_entry& entry = models[detail::index_of("mistral-7b-v0.3")]; };
+struct qwen2_5_7b { static constexpr const model_entry& entry = models[detail::index_of("qwen2.5-7b")]; };
+struct gemma_3_12b { static constexpr const model_entry& entry = models[detail::index_of("gemma-3-12b")]; };
+struct gemma_2_9b { static constexpr const model_entry& entry = models[detail::index_of("gemma-2-9b")]; };
+struct phi_3_mini_4k { static constexpr const model_entry& entry = models[detail::index_of("phi-3-mini-4k")]; };
+struct qwen3_30b_a3b { static constexpr const model_entry& entry = models[detail::index_of("qwen3-30b-a3b")]; };
+struct mixtral_8x7b { static constexpr const model_entry& entry = models[detail::index_of("mixtral-8x7b")]; };
+struct gpt_oss_20b { static constexpr const model_entry& entry = models[detail::index_of("gpt-oss-20b")]; };
+struct deepseek_v2_lite { static constexpr const model_entry& entry = models[detail::index_of("deepseek-v2-lite")]; };
+struct llama_3_3_70b { static constexpr const model_entry& entry = models[detail::index_of("llama-3.3-70b")]; };
+struct qwen2_5_72b { static constexpr const model_entry& entry = models[detail::index_of("qwen2.5-72b")]; };
+struct qwen3_8b { static constexpr const model_entry& entry = models[detail::index_of("qwen3-8b")]; };
+struct qwen3_32b { static constexpr const model_entry& entry = models[detail::index_of("qwen3-32b")]; };
+struct qwen3_235b_a22b { static constexpr const model_entry& entry = models[detail::index_of("qwen3-235b-a22b")]; };
+struct gemma_3_27b { static constexpr const model_entry& entry = models[detail::index_of("gemma-3-27b")]; };
+struct gpt_oss_120b { static constexpr const model_entry& entry = models[detail::index_of("gpt-oss-120b")]; };
+struct mamba2_2_7b { static constexpr const model_entry& entry = models[detail::index_of("mamba2-2.7b")]; };
+struct lfm2_1_2b { static constexpr const model_entry& entry = models[detail::index_of("lfm2-1.2b")]; };
+
+} // namespace vramfit::catalog

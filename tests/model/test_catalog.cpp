@@ -1,0 +1,132 @@
+// The built-in catalog: lookups, errors, hyper-parameters and descriptions, at compile time
+// (static_assert) and the same vectors at run time.
+#include <doctest/doctest.h>
+
+#include <cstdint>
+#include <set>
+#include <string>
+#include <string_view>
+
+#include "vramfit/catalog/models.hpp"
+
+using namespace vramfit;
+
+namespace {
+
+constexpr std::uint64_t params_of(const catalog::model_entry& entry) {
+    const auto model = catalog::describe_f16(entry);
+    return model ? model->parameter_count() : 0;
+}
+
+constexpr std::uint64_t quantized_bytes(std::string_view name) {
+    const auto model = catalog::describe(name);
+    return model ? model->weight_bytes().count() : 0;
+}
+
+constexpr std::uint32_t swa_layers(const catalog::model_entry& entry) {
+    const auto hp = catalog::hyperparameters_of(entry);
+    if (!hp) return 9999;
+    std::uint32_t n = 0;
+    for (const auto& layer : hp->layers) n += layer.swa ? 1 : 0;
+    return n;
+}
+
+constexpr errc error_of(std::string_view name) {
+    const auto model = catalog::describe(name);
+    return model ? errc::none : model.err().code();
+}
+
+constexpr bool error_mentions(std::string_view name, std::string_view text) {
+    const auto model = catalog::describe(name);
+    return !model && model.err().message().find(text) != std::string_view::npos;
+}
+
+// Parameter counts are the engine's ml.n_elements: every tensor in the file, including
+// llama-3's 64-element rope_freqs (so 8030261248 + 64 for Llama-3.1-8B). The oracle logs print
+// them rounded ("model params = 8.03 B"); the exact sums match the published counts.
+constexpr std::uint64_t llama_3_1_8b_params = 8030261312ULL;
+constexpr std::uint64_t llama_3_2_1b_params = 1235814432ULL;
+static_assert(params_of(catalog::llama_3_1_8b::entry) == llama_3_1_8b_params);
+static_assert(params_of(catalog::llama_3_2_1b::entry) == llama_3_2_1b_params);
+static_assert(params_of(catalog::mistral_7b_v0_3::entry) == 7248023552ULL);
+static_assert(params_of(catalog::phi_3_mini_4k::entry) == 3821079552ULL);
+static_assert(params_of(catalog::lfm2_1_2b::entry) == 1170340608ULL, "LFM2-1.2B's published count");
+
+// llama-quantize's "quant size" for Llama-3.1-8B Q4_K_M: 4685.30 MiB (oracle README).
+static_assert(quantized_bytes("llama-3.1-8b:Q4_K_M") == quantized_bytes("llama-3.1-8b"), "bare key = Q4_K_M");
+static_assert(quantized_bytes("llama-3.2-1b:Q8_0") > quantized_bytes("llama-3.2-1b:Q4_K_M"));
+
+// Window layout: gemma3 40 SWA + 8 global, gemma2 21 + 21, gpt-oss 12 + 12, phi3 none.
+static_assert(swa_layers(catalog::gemma_3_12b::entry) == 40);
+static_assert(swa_layers(catalog::gemma_2_9b::entry) == 21);
+static_assert(swa_layers(catalog::gpt_oss_20b::entry) == 12);
+static_assert(swa_layers(catalog::phi_3_mini_4k::entry) == 0);
+static_assert(swa_layers(catalog::llama_3_1_8b::entry) == 0);
+
+static_assert(catalog::llama_3_1_8b::entry.n_layer == 32 && catalog::llama_3_1_8b::entry.key == "llama-3.1-8b");
+static_assert(catalog::find("LLAMA-3.1-8B") == &catalog::llama_3_1_8b::entry, "case-insensitive");
+static_assert(catalog::find("llama-9") == nullptr);
+static_assert(catalog::gpt_oss_20b::entry.default_ftype == "MXFP4_MOE");
+
+static_assert(error_of("llama-3.1-8b:Q4_K_M") == errc::none);
+static_assert(error_of("llama-3-8b") == errc::unknown_name);
+static_assert(error_of("llama-3.1-8b:Q4_K_X") == errc::unknown_name);
+static_assert(error_mentions("llama-3-8b", "did you mean: llama-3.1-8b, llama-3.2-1b, llama-3.3-70b"));
+static_assert(error_mentions("falcon-7b", "catalog: llama-3.1-8b"));
+
+} // namespace
+
+TEST_CASE("compile-time catalog vectors hold at run time") {
+    CHECK(params_of(catalog::llama_3_1_8b::entry) == llama_3_1_8b_params);
+    CHECK(params_of(catalog::llama_3_2_1b::entry) == llama_3_2_1b_params);
+    CHECK(params_of(catalog::mistral_7b_v0_3::entry) == 7248023552ULL);
+    CHECK(params_of(catalog::phi_3_mini_4k::entry) == 3821079552ULL);
+    CHECK(params_of(catalog::lfm2_1_2b::entry) == 1170340608ULL);
+    CHECK(quantized_bytes("llama-3.1-8b:Q4_K_M") == quantized_bytes("llama-3.1-8b"));
+    CHECK(swa_layers(catalog::gemma_3_12b::entry) == 40);
+    CHECK(swa_layers(catalog::gemma_2_9b::entry) == 21);
+    CHECK(swa_layers(catalog::gpt_oss_20b::entry) == 12);
+    CHECK(swa_layers(catalog::phi_3_mini_4k::entry) == 0);
+    CHECK(catalog::find("LLAMA-3.1-8B") == &catalog::llama_3_1_8b::entry);
+    CHECK(error_of("llama-3-8b") == errc::unknown_name);
+    CHECK(error_mentions("llama-3-8b", "did you mean: llama-3.1-8b, llama-3.2-1b, llama-3.3-70b"));
+    CHECK(error_mentions("falcon-7b", "catalog: llama-3.1-8b"));
+    CHECK(error_mentions("llama-3.1-8b:Q4_K_X", "unknown quantization 'Q4_K_X'"));
+}
+
+TEST_CASE("llama-quantize's quant size for Llama-3.1-8B Q4_K_M is 4685.30 MiB") {
+    const auto model = catalog::describe("llama-3.1-8b:Q4_K_M");
+    REQUIRE(model.ok());
+    CHECK(format_mib(model->weight_bytes()) == "4685.30 MiB");
+    CHECK(model->files.size() == 1);
+    // Offsets are laid out in file order, each tensor aligned to 32 bytes.
+    for (std::size_t i = 1; i < model->tensors.size(); ++i) {
+        const auto& prev = model->tensors[i - 1];
+        CHECK(model->tensors[i].offset == pad_to(bytes{prev.offset} + prev.size(), 32).count());
+    }
+}
+
+TEST_CASE("every catalog entry is unique, cites its config.json and describes at its default ftype") {
+    std::set<std::string> keys;
+    for (const auto& entry : catalog::models) {
+        CAPTURE(std::string{entry.key});
+        CHECK(keys.insert(std::string{entry.key}).second);
+        CHECK(entry.source.substr(0, 23) == "https://huggingface.co/");
+        CHECK(entry.source.find("config.json") != std::string_view::npos);
+        CHECK(is_supported(entry.arch));
+        const auto model = catalog::describe(entry.key);
+        REQUIRE_MESSAGE(model.ok(), model.err().describe());
+        CHECK(model->name == entry.key);
+        CHECK(model->hparams.n_layer == entry.n_layer);
+        CHECK(model->hparams.n_vocab == entry.n_vocab);
+        CHECK(model->weight_bytes() < catalog::describe_f16(entry)->weight_bytes());
+    }
+}
+
+TEST_CASE("gpt-oss's default is the official MXFP4_MOE: experts in mxfp4") {
+    const auto model = catalog::describe("gpt-oss-20b");
+    REQUIRE(model.ok());
+    int mxfp4 = 0;
+    for (const auto& t : model->tensors) mxfp4 += t.type == ggml_type::mxfp4 ? 1 : 0;
+    CHECK(mxfp4 == 24 * 3);
+}

@@ -1,0 +1,498 @@
+// describe_gguf on headers written the way convert_hf_to_gguf.py writes them (keys named
+// `<arch>.block_count`, `<arch>.attention.head_count_kv`, ...; tensors from the catalog layout),
+// at compile time where the model is small and at run time for every catalog architecture.
+#include <doctest/doctest.h>
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "vramfit/catalog/models.hpp"
+#include "vramfit/gguf.hpp"
+#include "vramfit/gguf_model.hpp"
+#include "vramfit/gguf_writer.hpp"
+#include "vramfit/tensor_layout.hpp"
+
+using namespace vramfit;
+
+namespace {
+
+// The keys the converter writes for a catalog entry (written independently of
+// catalog::detail::converter_metadata, following gen_gguf.py / convert_hf_to_gguf.py).
+constexpr gguf::writer converter_file(const catalog::model_entry& e, bool with_tensors = true) {
+    gguf::writer w;
+    const std::string_view a = architecture_name(e.arch);
+    auto key = [a](std::string_view suffix) {
+        detail::fixed_string<96> k{a};
+        k.append(".");
+        k.append(suffix);
+        return k;
+    };
+    w.set("general.architecture", a);
+    w.set("general.name", e.display_name);
+    w.set("general.alignment", std::uint32_t{32});
+    w.set(key("vocab_size").view(), e.n_vocab);
+    w.set(key("context_length").view(), e.n_ctx_train);
+    w.set(key("embedding_length").view(), e.n_embd);
+    w.set(key("block_count").view(), e.n_layer);
+    if (e.arch != architecture::mamba2) {
+        w.set(key("feed_forward_length").view(), e.n_ff);
+        w.set(key("attention.head_count").view(), e.n_head);
+    }
+    if (e.arch == architecture::deepseek2) {
+        w.set(key("attention.head_count_kv").view(), std::uint32_t{1});
+        w.set(key("attention.key_length").view(), e.kv_lora_rank + e.qk_rope_head_dim);
+        w.set(key("attention.value_length").view(), e.kv_lora_rank);
+        w.set(key("attention.key_length_mla").view(), e.qk_nope_head_dim + e.qk_rope_head_dim);
+        w.set(key("attention.value_length_mla").view(), e.v_head_dim);
+        w.set(key("attention.kv_lora_rank").view(), e.kv_lora_rank);
+        w.set(key("rope.dimension_count").view(), e.qk_rope_head_dim);
+        w.set(key("leading_dense_block_count").view(), e.n_layer_dense_lead);
+        w.set(key("expert_shared_count").view(), e.n_expert_shared);
+    } else if (e.arch == architecture::mamba2) {
+        w.set(key("ssm.conv_kernel").view(), e.ssm_d_conv);
+        w.set(key("ssm.inner_size").view(), e.ssm_d_inner);
+        w.set(key("ssm.state_size").view(), e.ssm_d_state);
+        w.set(key("ssm.time_step_rank").view(), e.ssm_n_head);
+        w.set(key("ssm.group_count").view(), e.ssm_n_group);
+    } else if (e.arch == architecture::lfm2) {
+        // LFM2Model: head_count_kv per layer, 0 for the short-conv layers; conv_L_cache.
+        std::vector<std::uint32_t> kv(e.n_layer, 0);
+        for (std::uint32_t il = 0; il < e.n_layer; ++il) kv[il] = ((e.attention_layer_mask >> il) & 1U) ? e.n_head_kv : 0;
+        w.set_array(key("attention.head_count_kv").view(), kv);
+        w.set(key("shortconv.l_cache").view(), e.conv_l_cache);
+        w.set(key("attention.key_length").view(), e.head_dim);
+        w.set(key("attention.value_length").view(), e.head_dim);
+        w.set(key("rope.dimension_count").view(), e.head_dim);
+    } else {
+        w.set(key("attention.head_count_kv").view(), e.n_head_kv);
+        w.set(key("attention.key_length").view(), e.head_dim);
+        w.set(key("attention.value_length").view(), e.head_dim);
+        w.set(key("rope.dimension_count").view(), e.head_dim);
+    }
+    if (e.n_expert != 0) {
+        w.set(key("expert_count").view(), e.n_expert);
+        w.set(key("expert_used_count").view(), e.n_expert_used);
+    }
+    if (e.n_ff_exp != 0) w.set(key("expert_feed_forward_length").view(), e.n_ff_exp);
+    if (e.n_swa != 0) w.set(key("attention.sliding_window").view(), e.n_swa);
+    if (e.arch == architecture::gemma3) w.set(key("attention.sliding_window_pattern").view(), e.swa_period);
+    if (with_tensors) {
+        const auto model = catalog::describe_f16(e);
+        for (const auto& t : model->tensors) {
+            w.add_tensor(t.name.view(), std::vector<std::int64_t>(t.ne.begin(), t.ne.begin() + t.n_dims), t.type);
+        }
+    }
+    return w;
+}
+
+constexpr result<model_description> describe_bytes(const std::vector<unsigned char>& bytes) {
+    auto header = gguf::parse(bytes);
+    if (!header) return header.err();
+    return describe_gguf(*header);
+}
+
+constexpr result<model_description> describe_writer(const gguf::writer& w) { return describe_bytes(w.header_bytes()); }
+
+constexpr bool same_hparams(const hyperparameters& a, const hyperparameters& b) {
+    if (a.arch != b.arch || a.n_layer != b.n_layer || a.n_embd != b.n_embd || a.n_vocab != b.n_vocab ||
+        a.n_ctx_train != b.n_ctx_train || a.n_embd_head_k != b.n_embd_head_k || a.n_embd_head_v != b.n_embd_head_v ||
+        a.n_rot != b.n_rot || a.n_expert != b.n_expert || a.n_expert_used != b.n_expert_used ||
+        a.n_expert_shared != b.n_expert_shared || a.n_ff_exp != b.n_ff_exp || a.n_ff_shexp != b.n_ff_shexp ||
+        a.n_layer_dense_lead != b.n_layer_dense_lead || a.swa_type != b.swa_type || a.n_swa != b.n_swa ||
+        a.n_lora_q != b.n_lora_q || a.n_lora_kv != b.n_lora_kv || a.n_embd_head_k_mla != b.n_embd_head_k_mla ||
+        a.n_embd_head_v_mla != b.n_embd_head_v_mla || a.ssm_d_conv != b.ssm_d_conv || a.ssm_d_inner != b.ssm_d_inner ||
+        a.ssm_d_state != b.ssm_d_state || a.ssm_n_group != b.ssm_n_group || a.ssm_dt_rank != b.ssm_dt_rank ||
+        a.ssm_n_head != b.ssm_n_head || a.tied_embeddings != b.tied_embeddings || a.layers.size() != b.layers.size()) {
+        return false;
+    }
+    for (std::size_t il = 0; il < a.layers.size(); ++il) {
+        const auto& x = a.layers[il];
+        const auto& y = b.layers[il];
+        if (x.n_head != y.n_head || x.n_head_kv != y.n_head_kv || x.n_ff != y.n_ff || x.swa != y.swa || x.recurrent != y.recurrent) {
+            return false;
+        }
+    }
+    return true;
+}
+
+constexpr std::uint32_t count_swa(const hyperparameters& hp) {
+    std::uint32_t n = 0;
+    for (const auto& layer : hp.layers) n += layer.swa ? 1 : 0;
+    return n;
+}
+
+// A tiny llama (two layers, per-layer kv heads) for compile-time checks.
+constexpr gguf::writer tiny_llama() {
+    gguf::writer w;
+    w.set("general.architecture", "llama");
+    w.set("llama.context_length", std::uint32_t{4096});
+    w.set("llama.embedding_length", std::uint32_t{256});
+    w.set("llama.block_count", std::uint32_t{2});
+    w.set("llama.feed_forward_length", std::uint32_t{512});
+    w.set("llama.attention.head_count", std::uint32_t{4});
+    w.set_array("llama.attention.head_count_kv", {std::uint32_t{4}, std::uint32_t{2}});
+    w.set_array("tokenizer.ggml.tokens", {std::string_view{"a"}, std::string_view{"b"}, std::string_view{"c"}});
+    w.add_tensor("token_embd.weight", {256, 3}, ggml_type::f16);
+    w.add_tensor("output_norm.weight", {256}, ggml_type::f32);
+    return w;
+}
+
+// Constant evaluation cannot keep heap memory, so each compile-time check is a function.
+constexpr bool tiny_llama_describes() {
+    const auto tiny = describe_writer(tiny_llama());
+    return tiny.ok() && tiny->hparams.n_vocab == 3                            // the token list length
+           && tiny->hparams.n_embd_head_k == 64 && tiny->hparams.n_rot == 64   // n_embd / n_head
+           && tiny->hparams.layers[0].n_head_kv == 4 && tiny->hparams.layers[1].n_head_kv == 2  // per layer
+           && tiny->hparams.tied_embeddings                                    // no output.weight
+           && tiny->tensors.size() == 2 && tiny->files.size() == 1;
+}
+static_assert(tiny_llama_describes());
+
+constexpr errc error_with_architecture(std::string_view name) {
+    auto w = tiny_llama();
+    w.set("general.architecture", name);
+    const auto m = describe_writer(w);
+    return m.ok() ? errc::none : m.err().code();
+}
+static_assert(error_with_architecture("bert") == errc::unsupported_architecture);
+static_assert(error_with_architecture("jamba") == errc::unsupported_architecture);
+static_assert(error_with_architecture("llama") == errc::none);
+
+constexpr bool missing_block_count_is_named() {
+    auto w = tiny_llama();
+    w.remove("llama.block_count");
+    const auto m = describe_writer(w);
+    return !m.ok() && m.err().code() == errc::missing_key && m.err().message().find("llama.block_count") != std::string_view::npos;
+}
+static_assert(missing_block_count_is_named());
+
+// A converter-written Llama-3.2-1B header gives the catalog's hyper-parameters and tensors.
+constexpr bool llama_1b_round_trips() {
+    const auto& entry = catalog::llama_3_2_1b::entry;
+    const auto from_file = describe_writer(converter_file(entry));
+    const auto from_catalog = catalog::describe_f16(entry);
+    if (!from_file || !from_catalog || !same_hparams(from_file->hparams, from_catalog->hparams)) return false;
+    if (from_file->tensors.size() != from_catalog->tensors.size()) return false;
+    for (std::size_t i = 0; i < from_file->tensors.size(); ++i) {
+        const auto& a = from_file->tensors[i];
+        const auto& b = from_catalog->tensors[i];
+        if (a.name != b.name || a.ne != b.ne || a.type != b.type || a.offset != b.offset || a.layer != b.layer) return false;
+    }
+    return true;
+}
+static_assert(llama_1b_round_trips());
+
+} // namespace
+
+TEST_CASE("compile-time vectors hold at run time") {
+    CHECK(tiny_llama_describes());
+    CHECK(error_with_architecture("bert") == errc::unsupported_architecture);
+    CHECK(error_with_architecture("jamba") == errc::unsupported_architecture);
+    CHECK(error_with_architecture("llama") == errc::none);
+    CHECK(missing_block_count_is_named());
+    CHECK(llama_1b_round_trips());
+}
+
+TEST_CASE("every catalog architecture: a converter-written header describes like the catalog entry") {
+    for (const auto& entry : catalog::models) {
+        CAPTURE(std::string{entry.key});
+        const auto from_file = describe_writer(converter_file(entry));
+        REQUIRE_MESSAGE(from_file.ok(), from_file.err().describe());
+        const auto from_catalog = catalog::describe_f16(entry);
+        REQUIRE(from_catalog.ok());
+        CHECK(same_hparams(from_file->hparams, from_catalog->hparams));
+        CHECK(from_file->tensors.size() == from_catalog->tensors.size());
+        CHECK(from_file->weight_bytes() == from_catalog->weight_bytes());
+        CHECK(from_file->parameter_count() == from_catalog->parameter_count());
+        CHECK(from_file->name == entry.display_name);
+    }
+}
+
+TEST_CASE("SWA layers per layer, as the engine derives them") {
+    SUBCASE("gemma3: period 6 = 5 SWA + 1 global: 40 SWA + 8 global") {
+        const auto m = describe_writer(converter_file(catalog::gemma_3_12b::entry, false));
+        REQUIRE(m.ok());
+        const auto& hp = m->hparams;
+        CHECK(hp.swa_type == swa_kind::standard);
+        CHECK(hp.n_swa == 1024);
+        CHECK(count_swa(hp) == 40);
+        for (std::uint32_t il = 0; il < hp.n_layer; ++il) CHECK(hp.layers[il].swa == (il % 6 != 5));
+    }
+    SUBCASE("gemma3 without a window key: no SWA at all") {
+        auto w = converter_file(catalog::gemma_3_12b::entry, false);
+        w.remove("gemma3.attention.sliding_window");
+        const auto m = describe_writer(w);
+        REQUIRE(m.ok());
+        CHECK(m->hparams.swa_type == swa_kind::none);
+        CHECK(count_swa(m->hparams) == 0);
+    }
+    SUBCASE("gpt-oss: alternating, layer 0 windowed: 12 + 12") {
+        const auto m = describe_writer(converter_file(catalog::gpt_oss_20b::entry, false));
+        REQUIRE(m.ok());
+        CHECK(m->hparams.n_swa == 128);
+        CHECK(count_swa(m->hparams) == 12);
+        CHECK(m->hparams.layers[0].swa);
+        CHECK_FALSE(m->hparams.layers[1].swa);
+        CHECK(m->hparams.n_ff_exp == 2880);
+        CHECK(m->hparams.layers[0].n_ff == 0);
+    }
+    SUBCASE("gemma2: alternating 21 + 21, window 4096") {
+        const auto m = describe_writer(converter_file(catalog::gemma_2_9b::entry, false));
+        REQUIRE(m.ok());
+        CHECK(m->hparams.n_swa == 4096);
+        CHECK(count_swa(m->hparams) == 21);
+        CHECK(m->hparams.tied_embeddings);
+    }
+    SUBCASE("gemma2 without a window key: the engine's default 4096") {
+        auto w = converter_file(catalog::gemma_2_9b::entry, false);
+        w.remove("gemma2.attention.sliding_window");
+        const auto m = describe_writer(w);
+        REQUIRE(m.ok());
+        CHECK(m->hparams.n_swa == 4096);
+        CHECK(count_swa(m->hparams) == 21);
+    }
+    SUBCASE("phi3: sliding_window 2047 in the file, ignored by the engine") {
+        const auto m = describe_writer(converter_file(catalog::phi_3_mini_4k::entry, false));
+        REQUIRE(m.ok());
+        CHECK(m->hparams.swa_type == swa_kind::none);
+        CHECK(m->hparams.n_swa == 0);
+        CHECK(count_swa(m->hparams) == 0);
+        CHECK(m->hparams.layers[0].n_head_kv == 32);
+    }
+    SUBCASE("a per-layer pattern array is taken layer by layer") {
+        auto w = converter_file(catalog::gemma_3_12b::entry, false);
+        std::vector<std::uint8_t> flags(48, 0);
+        flags[3] = 1;
+        flags[7] = 1;
+        w.set_array("gemma3.attention.sliding_window_pattern", std::vector<std::uint32_t>(flags.begin(), flags.end()));
+        const auto m = describe_writer(w);
+        REQUIRE(m.ok());
+        CHECK(count_swa(m->hparams) == 2);
+        CHECK(m->hparams.layers[3].swa);
+    }
+}
+
+TEST_CASE("per-layer head arrays (get_key_or_arr)") {
+    auto w = converter_file(catalog::llama_3_2_1b::entry, false);
+    std::vector<std::uint32_t> kv(16, 8);
+    kv[5] = 0;  // a layer without attention heads in the cache
+    kv[6] = 2;
+    w.set_array("llama.attention.head_count_kv", kv);
+    std::vector<std::uint32_t> ff(16, 8192);
+    ff[0] = 4096;
+    w.set_array("llama.feed_forward_length", ff);
+    auto m = describe_writer(w);
+    REQUIRE(m.ok());
+    CHECK(m->hparams.layers[5].n_head_kv == 0);
+    CHECK(m->hparams.layers[6].n_head_kv == 2);
+    CHECK(m->hparams.n_embd_k_gqa(6) == 128);
+    CHECK(m->hparams.layers[0].n_ff == 4096);
+    CHECK(m->hparams.layers[1].n_ff == 8192);
+
+    SUBCASE("an array of the wrong length names the key") {
+        w.set_array("llama.attention.head_count_kv", std::vector<std::uint32_t>(15, 8));
+        const auto bad = describe_writer(w);
+        REQUIRE_FALSE(bad.ok());
+        CHECK(bad.err().code() == errc::bad_value);
+        CHECK(bad.err().message().find("llama.attention.head_count_kv") != std::string_view::npos);
+    }
+    SUBCASE("head_count_kv defaults to head_count") {
+        w.remove("llama.attention.head_count_kv");
+        const auto mha = describe_writer(w);
+        REQUIRE(mha.ok());
+        CHECK(mha->hparams.layers[3].n_head_kv == 32);
+    }
+    SUBCASE("a key of the wrong type is an error naming it") {
+        w.set("llama.block_count", std::string_view{"sixteen"});
+        const auto bad = describe_writer(w);
+        REQUIRE_FALSE(bad.ok());
+        CHECK(bad.err().message().find("llama.block_count") != std::string_view::npos);
+    }
+}
+
+TEST_CASE("deepseek2 MLA: the cache width is kv_lora + rope, V is kv_lora; *_mla are per-head sizes") {
+    const auto m = describe_writer(converter_file(catalog::deepseek_v2_lite::entry, false));
+    REQUIRE(m.ok());
+    const auto& hp = m->hparams;
+    CHECK(hp.n_embd_head_k == 576);
+    CHECK(hp.n_embd_head_v == 512);
+    CHECK(hp.n_embd_head_k_mla == 192);
+    CHECK(hp.n_embd_head_v_mla == 128);
+    CHECK(hp.n_rot == 64);
+    CHECK(hp.n_lora_kv == 512);
+    CHECK(hp.n_lora_q == 0);
+    CHECK(hp.layers[0].n_head_kv == 1);
+    CHECK(hp.n_embd_k_gqa(0) == 576);
+    CHECK(hp.n_layer_dense_lead == 1);
+    CHECK(hp.layers[0].n_ff == 10944);
+    CHECK(hp.layers[1].n_ff == 0);
+    CHECK(hp.n_ff_exp == 1408);
+    CHECK(hp.n_expert_shared == 2);
+    CHECK(hp.n_ff_shexp == 2816);
+    CHECK(hp.n_expert == 64);
+    CHECK(hp.n_expert_used == 6);
+}
+
+TEST_CASE("mamba2: recurrent layers and state sizes") {
+    const auto m = describe_writer(converter_file(catalog::mamba2_2_7b::entry, false));
+    REQUIRE(m.ok());
+    const auto& hp = m->hparams;
+    CHECK(hp.ssm_d_conv == 4);
+    CHECK(hp.ssm_d_inner == 5120);
+    CHECK(hp.ssm_d_state == 128);
+    CHECK(hp.ssm_n_group == 1);
+    CHECK(hp.ssm_n_head == 80);
+    CHECK(hp.layers[10].recurrent);
+    CHECK(hp.layers[10].n_head_kv == 0);
+    CHECK(hp.tied_embeddings);
+}
+
+TEST_CASE("deepseek2 without the *_mla keys (older files): plain attention, not MLA") {
+    auto w = converter_file(catalog::deepseek_v2_lite::entry, false);
+    w.remove("deepseek2.attention.key_length_mla");
+    w.remove("deepseek2.attention.value_length_mla");
+    const auto m = describe_writer(w);
+    REQUIRE(m.ok());
+    CHECK(m->hparams.n_embd_head_k_mla == 0);
+    CHECK(m->hparams.n_embd_head_v_mla == 0);
+}
+
+TEST_CASE("lfm2 (hybrid): layers without KV heads are short-conv (recurrent) layers") {
+    const auto m = describe_writer(converter_file(catalog::lfm2_1_2b::entry, false));
+    REQUIRE(m.ok());
+    const auto& hp = m->hparams;
+    std::uint32_t recurrent = 0;
+    for (const auto& layer : hp.layers) recurrent += layer.recurrent ? 1 : 0;
+    CHECK(recurrent == 10);
+    CHECK_FALSE(hp.layers[2].recurrent);
+    CHECK(hp.layers[2].n_head_kv == 8);
+    CHECK(hp.layers[0].recurrent);
+    CHECK(hp.layers[0].n_ff == 8192);
+    CHECK(hp.ssm_d_conv == 3);
+    CHECK(hp.swa_type == swa_kind::none);
+    CHECK(hp.tied_embeddings);
+    SUBCASE("a window applies to the attention layers only") {
+        auto windowed = converter_file(catalog::lfm2_1_2b::entry, false);
+        windowed.set("lfm2.attention.sliding_window", std::uint32_t{512});
+        const auto s = describe_writer(windowed);
+        REQUIRE(s.ok());
+        CHECK(count_swa(s->hparams) == 6);
+        CHECK(s->hparams.layers[2].swa);
+        CHECK_FALSE(s->hparams.layers[0].swa);
+    }
+}
+
+TEST_CASE("Mixtral: llama with experts uses feed_forward_length as the expert width") {
+    const auto m = describe_writer(converter_file(catalog::mixtral_8x7b::entry, false));
+    REQUIRE(m.ok());
+    CHECK(m->hparams.n_expert == 8);
+    CHECK(m->hparams.n_expert_used == 2);
+    CHECK(m->hparams.n_ff_exp == 14336);
+    CHECK(m->hparams.layers[0].n_ff == 0);
+}
+
+TEST_CASE("missing required keys are errors naming the key") {
+    struct removal {
+        const catalog::model_entry* entry;
+        std::string_view key;
+    };
+    const removal cases[] = {
+        {&catalog::llama_3_1_8b::entry, "llama.context_length"},
+        {&catalog::llama_3_1_8b::entry, "llama.embedding_length"},
+        {&catalog::llama_3_1_8b::entry, "llama.attention.head_count"},
+        {&catalog::gpt_oss_20b::entry, "gpt-oss.attention.sliding_window"},
+        {&catalog::gpt_oss_20b::entry, "gpt-oss.expert_feed_forward_length"},
+        {&catalog::qwen3_30b_a3b::entry, "qwen3moe.expert_feed_forward_length"},
+        {&catalog::deepseek_v2_lite::entry, "deepseek2.attention.kv_lora_rank"},
+        {&catalog::deepseek_v2_lite::entry, "deepseek2.expert_shared_count"},
+        {&catalog::mamba2_2_7b::entry, "mamba2.ssm.state_size"},
+        {&catalog::mamba2_2_7b::entry, "mamba2.ssm.group_count"},
+        {&catalog::lfm2_1_2b::entry, "lfm2.shortconv.l_cache"},
+    };
+    for (const auto& c : cases) {
+        CAPTURE(std::string{c.key});
+        auto w = converter_file(*c.entry, false);
+        REQUIRE(w.has(c.key));
+        w.remove(c.key);
+        const auto m = describe_writer(w);
+        REQUIRE_FALSE(m.ok());
+        CHECK(m.err().code() == errc::missing_key);
+        CHECK(m.err().message().find(c.key) != std::string_view::npos);
+    }
+    SUBCASE("no vocabulary at all") {
+        auto w = converter_file(catalog::llama_3_1_8b::entry, false);
+        w.remove("llama.vocab_size");
+        const auto m = describe_writer(w);
+        REQUIRE_FALSE(m.ok());
+        CHECK(m.err().code() == errc::missing_key);
+    }
+    SUBCASE("no general.architecture") {
+        auto w = converter_file(catalog::llama_3_1_8b::entry, false);
+        w.remove("general.architecture");
+        const auto m = describe_writer(w);
+        REQUIRE_FALSE(m.ok());
+        CHECK(m.err().message().find("general.architecture") != std::string_view::npos);
+    }
+}
+
+TEST_CASE("an unsupported architecture is an error listing the supported ones") {
+    for (const std::string_view name : {std::string_view{"bert"}, std::string_view{"jamba"}, std::string_view{""}}) {
+        auto w = converter_file(catalog::llama_3_1_8b::entry, false);
+        w.set("general.architecture", name);
+        const auto m = describe_writer(w);
+        REQUIRE_FALSE(m.ok());
+        CHECK(m.err().code() == errc::unsupported_architecture);
+        const auto text = m.err().message();
+        CHECK(text.find("supported: llama, qwen2, qwen3, qwen3moe, gemma2, gemma3, phi3, deepseek2, gpt-oss, mamba2, lfm2") !=
+              std::string_view::npos);
+    }
+}
+
+TEST_CASE("impossible values are errors, not crashes") {
+    SUBCASE("block_count above LLAMA_MAX_LAYERS") {
+        auto w = converter_file(catalog::llama_3_2_1b::entry, false);
+        w.set("llama.block_count", std::uint32_t{100000});
+        const auto m = describe_writer(w);
+        REQUIRE_FALSE(m.ok());
+        CHECK(m.err().message().find("llama.block_count") != std::string_view::npos);
+    }
+    SUBCASE("more experts used than exist") {
+        auto w = converter_file(catalog::mixtral_8x7b::entry, false);
+        w.set("llama.expert_used_count", std::uint32_t{9});
+        CHECK_FALSE(describe_writer(w).ok());
+    }
+    SUBCASE("a value that does not fit 32 bits") {
+        auto w = converter_file(catalog::llama_3_2_1b::entry, false);
+        w.set("llama.embedding_length", std::uint64_t{1} << 40);
+        CHECK_FALSE(describe_writer(w).ok());
+    }
+    SUBCASE("llama with rope dims different from the head size") {
+        auto w = converter_file(catalog::llama_3_2_1b::entry, false);
+        w.set("llama.rope.dimension_count", std::uint32_t{32});
+        const auto m = describe_writer(w);
+        REQUIRE_FALSE(m.ok());
+        CHECK(m.err().message().find("llama.rope.dimension_count") != std::string_view::npos);
+    }
+}
+
+TEST_CASE("load_model_description reads a sparse file from disk") {
+    const auto dir = std::filesystem::temp_directory_path() / "vramfit_test_model";
+    std::filesystem::create_directories(dir);
+    const auto path = dir / "qwen2.5-7b-f16.gguf";
+    const auto w = converter_file(catalog::qwen2_5_7b::entry);
+    REQUIRE(w.write_sparse(path).ok());
+    const auto m = load_model_description(path);
+    REQUIRE_MESSAGE(m.ok(), m.err().describe());
+    CHECK(m->hparams.arch == architecture::qwen2);
+    CHECK(m->tensors.size() == 339);
+    CHECK(m->files.size() == 1);
+    CHECK(m->files[0].file_size == std::filesystem::file_size(path));
+    CHECK(m->parameter_count() == 7615616512ULL);
+    std::filesystem::remove_all(dir);
+
+    const auto missing = load_model_description(dir / "does-not-exist.gguf");
+    CHECK_FALSE(missing.ok());
+}
