@@ -337,68 +337,93 @@ std::vector<std::string> split(const std::string& line, char sep) {
     return parts;
 }
 
+using oracle_key = std::pair<std::string, std::string>;  // (model_key, ftype)
+
+struct oracle_data {
+    std::map<oracle_key, std::vector<oracle_row>> groups;
+    std::vector<oracle_key> order;  // groups in file order
+};
+
+const oracle_data& load_oracle() {
+    static const oracle_data data = [] {
+        oracle_data loaded;
+        std::ifstream in(VRAMFIT_TEST_DATA "/quant_tensor_types.csv");
+        REQUIRE(in.good());
+        std::string line;
+        std::getline(in, line);
+        REQUIRE(line == "model_key,ftype,tensor,ne,type_in,type_out");
+        while (std::getline(in, line)) {
+            const auto cells = split(line, ',');
+            REQUIRE(cells.size() == 6);
+            oracle_row row;
+            row.tensor = cells[2];
+            const auto dims = split(cells[3], 'x');
+            REQUIRE(dims.size() == 4);
+            for (std::size_t d = 0; d < 4; ++d) row.ne[d] = std::stoll(dims[d]);
+            row.type_in = cells[4];
+            row.type_out = cells[5];
+            oracle_key key{cells[0], cells[1]};
+            if (!loaded.groups.count(key)) loaded.order.push_back(key);
+            loaded.groups[key].push_back(std::move(row));
+        }
+        return loaded;
+    }();
+    return data;
+}
+
+// A model with the oracle rows' tensors (input types) and the model table's hyper-parameters,
+// its tensors fed in reverse so that quantize must restore the quantizer's order itself.
+model_description oracle_model_description(const std::string& model_key, const std::vector<oracle_row>& rows) {
+    const oracle_model* spec = nullptr;
+    for (const auto& m : oracle_models) {
+        if (m.key == model_key) spec = &m;
+    }
+    REQUIRE_MESSAGE(spec != nullptr, model_key);
+    model_description model;
+    model.name = std::string_view{model_key};
+    model.hparams.arch = spec->arch;
+    model.hparams.n_layer = spec->n_layer;
+    model.hparams.n_expert = spec->n_expert;
+    for (std::uint32_t il = 0; il < spec->n_layer; ++il) {
+        model.hparams.layers.push_back(layer_params{spec->n_head, spec->n_head_kv, 0, false, false});
+    }
+    for (auto it = rows.rbegin(); it != rows.rend(); ++it) {
+        tensor_info t;
+        t.name = std::string_view{it->tensor};
+        t.ne = it->ne;
+        t.n_dims = static_cast<std::uint32_t>(detail::ggml_n_dims(t.ne));
+        const auto type_in = ggml_type_from_name(it->type_in);
+        REQUIRE(type_in.has_value());
+        t.type = *type_in;
+        t.layer = detail::scan_block_index(it->tensor).value_or(-1);
+        model.tensors.push_back(t);
+    }
+    return model;
+}
+
+ggml_type type_of(const model_description& model, std::string_view name) {
+    for (const auto& t : model.tensors) {
+        if (t.name.view() == name) return t.type;
+    }
+    FAIL("no tensor " << std::string(name));
+    return ggml_type::f32;
+}
+
 } // namespace
 
 TEST_CASE("every tensor of every model x ftype gets the type llama-quantize chose") {
-    std::ifstream in(VRAMFIT_TEST_DATA "/quant_tensor_types.csv");
-    REQUIRE(in.good());
-    std::string line;
-    std::getline(in, line);
-    REQUIRE(line == "model_key,ftype,tensor,ne,type_in,type_out");
-
-    // (model, ftype) -> rows, in file order (the quantizer's order).
-    std::map<std::pair<std::string, std::string>, std::vector<oracle_row>> groups;
-    std::vector<std::pair<std::string, std::string>> group_order;
-    while (std::getline(in, line)) {
-        const auto cells = split(line, ',');
-        REQUIRE(cells.size() == 6);
-        oracle_row row;
-        row.tensor = cells[2];
-        const auto dims = split(cells[3], 'x');
-        REQUIRE(dims.size() == 4);
-        for (std::size_t d = 0; d < 4; ++d) row.ne[d] = std::stoll(dims[d]);
-        row.type_in = cells[4];
-        row.type_out = cells[5];
-        auto key = std::make_pair(cells[0], cells[1]);
-        if (!groups.count(key)) group_order.push_back(key);
-        groups[key].push_back(std::move(row));
-    }
-    REQUIRE(group_order.size() == 56);
+    const auto& oracle = load_oracle();
+    REQUIRE(oracle.order.size() == 56);  // 7 models x 8 ftypes
 
     std::map<std::string, std::pair<int, int>> per_ftype;  // ftype -> (matched, total)
     int all_matched = 0, all_total = 0;
-    for (const auto& key : group_order) {
+    for (const auto& key : oracle.order) {
         const std::string& model_key = key.first;
         const std::string& ftype_text = key.second;
-        const auto& rows = groups[key];
-        const oracle_model* spec = nullptr;
-        for (const auto& m : oracle_models) {
-            if (m.key == model_key) spec = &m;
-        }
-        REQUIRE_MESSAGE(spec != nullptr, model_key);
+        const auto& rows = oracle.groups.at(key);
         const auto ftype = ftype_from_name(ftype_text);
         REQUIRE_MESSAGE(ftype.has_value(), ftype_text);
-
-        model_description model;
-        model.name = std::string_view{model_key};
-        model.hparams.arch = spec->arch;
-        model.hparams.n_layer = spec->n_layer;
-        model.hparams.n_expert = spec->n_expert;
-        for (std::uint32_t il = 0; il < spec->n_layer; ++il) {
-            model.hparams.layers.push_back(layer_params{spec->n_head, spec->n_head_kv, 0, false, false});
-        }
-        // Feed the tensors in reverse: quantize must restore the quantizer's order itself.
-        for (auto it = rows.rbegin(); it != rows.rend(); ++it) {
-            tensor_info t;
-            t.name = std::string_view{it->tensor};
-            t.ne = it->ne;
-            t.n_dims = static_cast<std::uint32_t>(detail::ggml_n_dims(t.ne));
-            const auto type_in = ggml_type_from_name(it->type_in);
-            REQUIRE(type_in.has_value());
-            t.type = *type_in;
-            t.layer = detail::scan_block_index(it->tensor).value_or(-1);
-            model.tensors.push_back(t);
-        }
+        auto model = oracle_model_description(model_key, rows);
 
         auto done = quantize(model, *ftype);
         REQUIRE_MESSAGE(done.ok(), model_key << " " << ftype_text << ": " << done.err().describe());
@@ -430,4 +455,245 @@ TEST_CASE("every tensor of every model x ftype gets the type llama-quantize chos
     summary += "\n  all: " + std::to_string(all_matched) + " / " + std::to_string(all_total);
     MESSAGE(summary);
     CHECK(all_matched == all_total);
+}
+
+// Ftypes the oracle did not run, on the oracle's Llama-3.1-8B and gpt-oss tensors: the
+// expectations are read off llama_tensor_get_type_impl, not measured.
+TEST_CASE("ftypes outside the oracle follow the engine's rules on real shapes") {
+    const auto& oracle = load_oracle();
+    const auto& llama_rows = oracle.groups.at({"llama-3.1-8b", "Q8_0"});
+    auto quantized = [&](llama_ftype ftype) {
+        auto model = oracle_model_description("llama-3.1-8b", llama_rows);
+        auto done = quantize(model, ftype);
+        REQUIRE_MESSAGE(done.ok(), ftype_name(ftype) << ": " << done.err().describe());
+        return model;
+    };
+    SUBCASE("Q4_K_S: the first 4 attn_v and the first eighth of ffn_down get q5_K") {
+        const auto m = quantized(F::mostly_q4_K_S);
+        CHECK(type_of(m, "blk.3.attn_v.weight") == T::q5_K);
+        CHECK(type_of(m, "blk.4.attn_v.weight") == T::q4_K);
+        CHECK(type_of(m, "blk.3.ffn_down.weight") == T::q5_K);
+        CHECK(type_of(m, "blk.4.ffn_down.weight") == T::q4_K);
+        CHECK(type_of(m, "output.weight") == T::q6_K);
+        CHECK(type_of(m, "token_embd.weight") == T::q4_K);
+    }
+    SUBCASE("Q5_K_S: q5_K everywhere but the output") {
+        const auto m = quantized(F::mostly_q5_K_S);
+        CHECK(type_of(m, "blk.0.attn_v.weight") == T::q5_K);
+        CHECK(type_of(m, "blk.31.ffn_down.weight") == T::q5_K);
+        CHECK(type_of(m, "output.weight") == T::q6_K);
+    }
+    SUBCASE("Q3_K_L: attn_v, ffn_down and attn_output to q5_K") {
+        const auto m = quantized(F::mostly_q3_K_L);
+        CHECK(type_of(m, "blk.10.attn_v.weight") == T::q5_K);
+        CHECK(type_of(m, "blk.10.ffn_down.weight") == T::q5_K);
+        CHECK(type_of(m, "blk.10.attn_output.weight") == T::q5_K);
+        CHECK(type_of(m, "blk.10.attn_q.weight") == T::q3_K);
+        CHECK(type_of(m, "output.weight") == T::q6_K);
+    }
+    SUBCASE("IQ4_NL: like IQ4_XS with iq4_nl") {
+        const auto m = quantized(F::mostly_iq4_nl);
+        CHECK(type_of(m, "blk.10.attn_v.weight") == T::q5_K);  // n_gqa 4
+        CHECK(type_of(m, "blk.3.ffn_down.weight") == T::q5_K);
+        CHECK(type_of(m, "blk.4.ffn_down.weight") == T::iq4_nl);
+        CHECK(type_of(m, "token_embd.weight") == T::iq4_nl);
+        CHECK(type_of(m, "output.weight") == T::q6_K);
+    }
+    SUBCASE("F16 and BF16: every matrix to the base type, norms stay f32") {
+        for (auto ftype : {F::mostly_f16, F::mostly_bf16}) {
+            const auto m = quantized(ftype);
+            const auto base = ftype_default_type(ftype);
+            CHECK(type_of(m, "token_embd.weight") == base);
+            CHECK(type_of(m, "output.weight") == base);
+            CHECK(type_of(m, "blk.0.attn_v.weight") == base);
+            CHECK(type_of(m, "blk.0.attn_norm.weight") == T::f32);
+            CHECK(type_of(m, "rope_freqs.weight") == T::f32);
+        }
+    }
+    SUBCASE("MXFP4_MOE on gpt-oss: experts mxfp4, every other matrix q8_0") {
+        auto model = oracle_model_description("gpt-oss-20b", oracle.groups.at({"gpt-oss-20b", "Q8_0"}));
+        REQUIRE(quantize(model, quant::MXFP4_MOE{}).ok());
+        CHECK(type_of(model, "blk.0.ffn_down_exps.weight") == T::mxfp4);
+        CHECK(type_of(model, "blk.23.ffn_gate_exps.weight") == T::mxfp4);
+        CHECK(type_of(model, "blk.0.ffn_down_exps.bias") == T::f32);
+        CHECK(type_of(model, "blk.0.ffn_gate_inp.weight") == T::f32);
+        CHECK(type_of(model, "blk.0.attn_sinks.weight") == T::f32);
+        CHECK(type_of(model, "blk.0.attn_q.weight") == T::q8_0);
+        CHECK(type_of(model, "output.weight") == T::q8_0);
+        CHECK(type_of(model, "token_embd.weight") == T::q8_0);
+    }
+    SUBCASE("the very low-bit ftypes need an importance matrix, and work with one") {
+        for (auto ftype : {F::mostly_iq2_xxs, F::mostly_iq2_xs, F::mostly_iq2_s, F::mostly_iq1_s, F::mostly_q2_K_S,
+                           F::mostly_iq3_xxs, F::mostly_iq3_xs}) {
+            auto model = oracle_model_description("llama-3.1-8b", llama_rows);
+            CHECK_FALSE(quantize(model, ftype).ok());
+            CHECK(quantize(model, ftype, {.has_imatrix = true}).ok());
+        }
+        for (auto ftype : {F::mostly_iq3_s, F::mostly_iq3_m, F::mostly_q3_K_S, F::mostly_q4_1, F::mostly_q5_0}) {
+            auto model = oracle_model_description("llama-3.1-8b", llama_rows);
+            CHECK(quantize(model, ftype).ok());
+        }
+    }
+}
+
+namespace {
+
+// The held-out models, shaped as the oracle's generator (gen_gguf.py) writes their F16 files:
+// real tensor names and shapes, converter types. Their quantized types were not given to us;
+// the expectations below are read off the engine's rules.
+model_description heldout_model(std::string_view key) {
+    struct dims {
+        architecture arch;
+        std::uint32_t n_layer, n_head, n_head_kv;
+        std::int64_t n_embd, head_dim, n_ff, n_vocab;
+        bool tied;
+    };
+    const dims d = key == "phi-3-mini-4k"      ? dims{architecture::phi3, 32, 32, 32, 3072, 96, 8192, 32064, false}
+                   : key == "gemma-2-9b"       ? dims{architecture::gemma2, 42, 16, 8, 3584, 256, 14336, 256000, true}
+                   : key == "mistral-7b-v0.3"  ? dims{architecture::llama, 32, 32, 8, 4096, 128, 14336, 32768, false}
+                                               : dims{architecture::deepseek2, 27, 16, 1, 2048, 0, 10944, 102400, false};
+    model_description m;
+    m.name = key;
+    m.hparams.arch = d.arch;
+    m.hparams.n_layer = d.n_layer;
+    if (d.arch == architecture::deepseek2) {
+        m.hparams.n_expert = 64;
+        m.hparams.n_expert_used = 6;
+        m.hparams.n_layer_dense_lead = 1;
+    }
+    for (std::uint32_t il = 0; il < d.n_layer; ++il) {
+        m.hparams.layers.push_back(layer_params{d.n_head, d.n_head_kv, static_cast<std::uint32_t>(d.n_ff), false, false});
+    }
+    const std::int64_t e = d.n_embd;
+    m.tensors.push_back(make_tensor("token_embd.weight", e, d.n_vocab));
+    m.tensors.push_back(make_tensor("output_norm.weight", e));
+    if (!d.tied) m.tensors.push_back(make_tensor("output.weight", e, d.n_vocab));
+    for (std::uint32_t il = 0; il < d.n_layer; ++il) {
+        auto add = [&](std::string_view suffix, std::int64_t ne0, std::int64_t ne1 = 1, std::int64_t ne2 = 1) {
+            const std::string name = "blk." + std::to_string(il) + "." + std::string(suffix);
+            m.tensors.push_back(make_tensor(name, ne0, ne1, ne2, static_cast<std::int32_t>(il)));
+        };
+        add("attn_norm.weight", e);
+        if (d.arch == architecture::deepseek2) {  // MLA: q 128+64 per head, kv_lora 512, v 128
+            add("attn_kv_a_norm.weight", 512);
+            add("attn_q.weight", e, 16 * 192);
+            add("attn_kv_a_mqa.weight", e, 512 + 64);
+            add("attn_k_b.weight", 128, 512, 16);
+            add("attn_v_b.weight", 512, 128, 16);
+            add("attn_output.weight", 16 * 128, e);
+            add("ffn_norm.weight", e);
+            if (il < 1) {
+                add("ffn_gate.weight", e, d.n_ff);
+                add("ffn_down.weight", d.n_ff, e);
+                add("ffn_up.weight", e, d.n_ff);
+            } else {
+                add("ffn_gate_inp.weight", e, 64);
+                add("ffn_gate_exps.weight", e, 1408, 64);
+                add("ffn_down_exps.weight", 1408, e, 64);
+                add("ffn_up_exps.weight", e, 1408, 64);
+                add("ffn_gate_shexp.weight", e, 2 * 1408);
+                add("ffn_down_shexp.weight", 2 * 1408, e);
+                add("ffn_up_shexp.weight", e, 2 * 1408);
+            }
+            continue;
+        }
+        const std::int64_t q_dim = d.n_head * d.head_dim, kv_dim = d.n_head_kv * d.head_dim;
+        if (d.arch == architecture::phi3) {
+            add("attn_qkv.weight", e, q_dim + 2 * kv_dim);
+        } else {
+            add("attn_q.weight", e, q_dim);
+            add("attn_k.weight", e, kv_dim);
+            add("attn_v.weight", e, kv_dim);
+        }
+        add("attn_output.weight", q_dim, e);
+        if (d.arch == architecture::gemma2) add("post_attention_norm.weight", e);
+        add("ffn_norm.weight", e);
+        if (d.arch == architecture::phi3) {
+            add("ffn_down.weight", d.n_ff, e);
+            add("ffn_up.weight", e, 2 * d.n_ff);  // fused gate_up
+        } else {
+            add("ffn_gate.weight", e, d.n_ff);
+            add("ffn_down.weight", d.n_ff, e);
+            add("ffn_up.weight", e, d.n_ff);
+        }
+        if (d.arch == architecture::gemma2) add("post_ffw_norm.weight", e);
+    }
+    return m;
+}
+
+model_description heldout_quantized(std::string_view key, llama_ftype ftype) {
+    auto m = heldout_model(key);
+    auto done = quantize(m, ftype);
+    REQUIRE_MESSAGE(done.ok(), std::string(key) << " " << ftype_name(ftype) << ": " << done.err().describe());
+    return m;
+}
+
+} // namespace
+
+TEST_CASE("held-out architectures: phi3 fused qkv, gemma2 tied output, deepseek2 MLA and experts") {
+    SUBCASE("phi-3-mini-4k: attn_qkv takes the attn_v rules") {
+        const auto m = heldout_quantized("phi-3-mini-4k", F::mostly_q4_K_M);
+        CHECK(type_of(m, "blk.0.attn_qkv.weight") == T::q6_K);
+        CHECK(type_of(m, "blk.4.attn_qkv.weight") == T::q4_K);
+        CHECK(type_of(m, "blk.6.attn_qkv.weight") == T::q6_K);
+        CHECK(type_of(m, "blk.0.ffn_down.weight") == T::q6_K);
+        CHECK(type_of(m, "blk.0.ffn_up.weight") == T::q4_K);
+        CHECK(type_of(m, "output.weight") == T::q6_K);
+        const auto q2 = heldout_quantized("phi-3-mini-4k", F::mostly_q2_K);
+        CHECK(type_of(q2, "blk.9.attn_qkv.weight") == T::q3_K);  // MHA: n_gqa 1 < 4
+        CHECK(type_of(q2, "blk.9.attn_output.weight") == T::q3_K);
+    }
+    SUBCASE("gemma-2-9b: tied token_embd is the output, 42-layer use_more_bits") {
+        const auto m = heldout_quantized("gemma-2-9b", F::mostly_q4_K_M);
+        CHECK(type_of(m, "token_embd.weight") == T::q6_K);
+        CHECK(type_of(m, "blk.4.attn_v.weight") == T::q6_K);
+        CHECK(type_of(m, "blk.5.attn_v.weight") == T::q4_K);
+        CHECK(type_of(m, "blk.36.ffn_down.weight") == T::q6_K);
+        CHECK(type_of(m, "blk.0.post_ffw_norm.weight") == T::f32);
+        const auto iq4 = heldout_quantized("gemma-2-9b", F::mostly_iq4_xs);
+        CHECK(type_of(iq4, "blk.10.attn_v.weight") == T::iq4_xs);  // n_gqa 2 < 4
+        CHECK(type_of(iq4, "blk.4.ffn_down.weight") == T::q5_K);
+    }
+    SUBCASE("mistral-7b-v0.3: the Llama rules") {
+        const auto m = heldout_quantized("mistral-7b-v0.3", F::mostly_q3_K_M);
+        CHECK(type_of(m, "blk.0.attn_v.weight") == T::q5_K);
+        CHECK(type_of(m, "blk.1.attn_v.weight") == T::q5_K);
+        CHECK(type_of(m, "blk.2.attn_v.weight") == T::q4_K);
+        CHECK(type_of(m, "blk.1.ffn_down.weight") == T::q5_K);
+        CHECK(type_of(m, "blk.2.ffn_down.weight") == T::q4_K);
+        CHECK(type_of(m, "blk.2.attn_output.weight") == T::q4_K);
+    }
+    SUBCASE("deepseek-v2-lite: MLA tensors and 1408-wide experts fall back") {
+        const auto m = heldout_quantized("deepseek-v2-lite", F::mostly_q4_K_M);
+        CHECK(type_of(m, "blk.1.attn_k_b.weight") == T::q5_0);      // 128 % 256 != 0
+        CHECK(type_of(m, "blk.1.attn_v_b.weight") == T::q4_K);
+        CHECK(type_of(m, "blk.1.attn_kv_a_mqa.weight") == T::q4_K);
+        CHECK(type_of(m, "blk.1.attn_kv_a_norm.weight") == T::f32);
+        CHECK(type_of(m, "blk.0.ffn_down.weight") == T::q8_0);       // q6_K, 10944 % 256 != 0
+        CHECK(type_of(m, "blk.0.ffn_up.weight") == T::q4_K);
+        CHECK(type_of(m, "blk.1.ffn_down_exps.weight") == T::q8_0);  // q6_K, 1408 % 256 != 0
+        CHECK(type_of(m, "blk.4.ffn_down_exps.weight") == T::q5_0);  // q4_K, likewise
+        CHECK(type_of(m, "blk.4.ffn_down_shexp.weight") == T::q4_K);
+        CHECK(type_of(m, "blk.5.ffn_down_shexp.weight") == T::q6_K);
+        CHECK(type_of(m, "blk.4.ffn_gate_exps.weight") == T::q4_K);
+        CHECK(type_of(m, "blk.4.ffn_gate_inp.weight") == T::f32);
+        const auto q8 = heldout_quantized("deepseek-v2-lite", F::mostly_q8_0);
+        CHECK(type_of(q8, "blk.1.attn_k_b.weight") == T::q8_0);
+        const auto mx = heldout_quantized("deepseek-v2-lite", F::mostly_mxfp4_moe);
+        CHECK(type_of(mx, "blk.1.ffn_up_exps.weight") == T::mxfp4);
+        CHECK(type_of(mx, "blk.1.attn_k_b.weight") == T::mxfp4);  // 3-D, so the engine's rule takes it too
+        CHECK(type_of(mx, "blk.1.ffn_up_shexp.weight") == T::q8_0);
+    }
+    SUBCASE("every required ftype runs on every held-out shape") {
+        for (auto key : {"phi-3-mini-4k", "gemma-2-9b", "mistral-7b-v0.3", "deepseek-v2-lite"}) {
+            for (auto ftype : {F::mostly_f16, F::mostly_bf16, F::mostly_q8_0, F::mostly_q6_K, F::mostly_q5_K_M,
+                               F::mostly_q5_K_S, F::mostly_q4_K_M, F::mostly_q4_K_S, F::mostly_q4_0, F::mostly_q3_K_M,
+                               F::mostly_q3_K_L, F::mostly_q2_K, F::mostly_iq4_xs, F::mostly_iq4_nl,
+                               F::mostly_mxfp4_moe}) {
+                auto m = heldout_model(key);
+                auto done = quantize(m, ftype);
+                CHECK_MESSAGE(done.ok(), key << " " << ftype_name(ftype) << ": " << done.err().describe());
+            }
+        }
+    }
 }
