@@ -10,6 +10,7 @@
 #include "vramfit/tensor_layout.hpp"
 #include "vramfit/gguf_model.hpp"
 #include "vramfit/catalog/models.hpp"
+#include "vramfit/catalog/gpus.hpp"
 #include "vramfit/gguf.hpp"
 #include "vramfit/gguf_file.hpp"
 #include "vramfit/gguf_writer.hpp"
