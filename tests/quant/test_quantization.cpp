@@ -184,6 +184,23 @@ static_assert(error_of(llama_like, F::mostly_iq2_xxs) == errc::invalid_argument)
 static_assert(error_of(llama_like, F::mostly_iq2_xxs, {.has_imatrix = true}) == errc::none);
 static_assert(error_of(llama_like, F::mostly_q4_0) == errc::none);
 
+// Which tensors are quantized at all, and the role each name plays.
+constexpr std::array<std::int64_t, 4> matrix{256, 256, 1, 1};
+constexpr std::array<std::int64_t, 4> vector_1d{256, 1, 1, 1};
+static_assert(detail::tensor_allows_quantization("blk.0.ffn_up.weight", matrix, {}));
+static_assert(!detail::tensor_allows_quantization("blk.0.ffn_up.weight", vector_1d, {}), "1-D never");
+static_assert(!detail::tensor_allows_quantization("blk.0.attn_k_norm.weight", matrix, {}));
+static_assert(!detail::tensor_allows_quantization("blk.0.ffn_gate_inp.weight", matrix, {}));
+static_assert(!detail::tensor_allows_quantization("blk.0.ssm_conv1d.weight", matrix, {}));
+static_assert(!detail::tensor_allows_quantization("blk.0.ffn_down_exps.bias", matrix, {}), "not a weight");
+static_assert(!detail::tensor_allows_quantization("output.weight", matrix, {.quantize_output_tensor = false}));
+static_assert(detail::tensor_allows_quantization("abcde", matrix, {}), "the engine's size()-6 wrap-around");
+static_assert(detail::quant_category_of("per_layer_token_embd.weight") == detail::quant_category::token_embd);
+static_assert(detail::quant_category_of("blk.3.ffn_down_shexp.weight") == detail::quant_category::ffn_down);
+static_assert(detail::quant_category_of("blk.3.attn_kv_b.weight") == detail::quant_category::attention_kv_b);
+static_assert(detail::quant_category_of("blk.3.attn_k_b.weight") == detail::quant_category::other);
+static_assert(detail::scan_block_index("blk.17.attn_q.weight") == 17 && !detail::scan_block_index("output.weight"));
+
 TEST_CASE("the constexpr vectors hold at run time") {
     auto run = [](const toy_spec& s, llama_ftype f, std::string_view n, const quantize_options& o = {}) {
         return type_after(s, f, n, o);
@@ -208,6 +225,12 @@ TEST_CASE("the constexpr vectors hold at run time") {
     CHECK(run(llama_like, F::mostly_q4_K_M, "blk.0.attn_v.weight", {.pure = true}) == T::q4_K);
     CHECK(run(llama_like, F::mostly_iq4_xs, "blk.0.ffn_down.weight") == T::q5_K);
     CHECK(run(llama_like, F::mostly_iq4_xs, "blk.0.ffn_down.weight", {.has_imatrix = true}) == T::iq4_xs);
+    const quantize_options defaults{};
+    CHECK(detail::tensor_allows_quantization("blk.0.ffn_up.weight", matrix, defaults));
+    CHECK_FALSE(detail::tensor_allows_quantization("blk.0.ffn_gate_inp.weight", matrix, defaults));
+    CHECK_FALSE(detail::tensor_allows_quantization("blk.0.ffn_up.weight", vector_1d, defaults));
+    CHECK(detail::quant_category_of("blk.3.ffn_down_shexp.weight") == detail::quant_category::ffn_down);
+    CHECK(detail::scan_block_index("blk.17.attn_q.weight") == 17);
     CHECK(ftype_from_name("q4_k_m") == F::mostly_q4_K_M);
     CHECK(ftype_name(F::mostly_q8_0) == "Q8_0");
 }
