@@ -31,7 +31,7 @@ namespace vramfit::gguf {
 
 // Headers larger than this are refused (a real one, with a 256k-token vocabulary, is ~10 MiB).
 inline constexpr std::uint64_t max_header_bytes = 1ULL << 30;
-inline constexpr std::uint64_t initial_read_bytes = 4ULL << 20;
+inline constexpr std::uint64_t initial_read_bytes = 256ULL << 10;
 
 // A parsed file: the header bytes it read, the header over them, and the file size. Move-only:
 // the header refers to the bytes this object owns.
