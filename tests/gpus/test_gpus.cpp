@@ -3,10 +3,11 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "gpus_command.hpp"
 #include "vramfit/catalog/gpus.hpp"
-#include "vramfit/vramfit.hpp"  // the catalog composes with the rest of the library
+#include "vramfit/catalog/models.hpp"  // both catalogs in one translation unit: no name clashes
 
 using namespace vramfit;
 using namespace vramfit::catalog;
@@ -106,6 +107,17 @@ static_assert(parse_gpu_argument("rtx-3091").err().message() ==
 static_assert(parse_gpu_argument("h100x8").err().message() ==
               "unknown GPU 'h100x8'; did you mean h100-pcie, h100-sxm, h200? `vramfit gpus` lists the 34 known GPUs");
 
+constexpr std::string_view mixed_rig[] = {"rtx-4090", "rtx-3090x2"};
+static_assert(parse_gpu_arguments(mixed_rig)->count == 3);
+static_assert(parse_gpu_arguments(mixed_rig)->devices[0] == &gpu::rtx_4090::spec);
+static_assert(parse_gpu_arguments(mixed_rig)->devices[2] == &gpu::rtx_3090::spec);
+static_assert(parse_gpu_arguments(mixed_rig)->total_memory() == bytes{(24564ULL + 2 * 24576ULL) * 1048576});
+constexpr std::string_view too_many[] = {"h100-sxmx8", "h100-sxmx8", "t4"};
+static_assert(parse_gpu_arguments(too_many).err().code() == errc::limit_exceeded);
+constexpr std::string_view one_bad[] = {"h100-sxmx8", "h100-sxm-96gb"};
+static_assert(parse_gpu_arguments(one_bad).err().code() == errc::unknown_name);
+static_assert(parse_gpu_arguments({}).ok() && parse_gpu_arguments({})->count == 0);
+
 // --- Run time: the same vectors, then the messages ------------------------------------------
 TEST_CASE("catalog invariants hold at run time") {
     CHECK(gpus.size() >= 30);
@@ -162,6 +174,30 @@ TEST_CASE("parse_gpu_argument: names and counts") {
 
     text = "b200x16";
     CHECK(parse_gpu_argument(text)->count == 16);
+}
+
+TEST_CASE("parse_gpu_arguments: repeated --gpu flags become one ordered device list") {
+    std::vector<std::string> words{"rtx-4090", "rtx-3090x2"};  // run-time strings
+    std::vector<std::string_view> arguments(words.begin(), words.end());
+    const auto fleet = parse_gpu_arguments(arguments);
+    REQUIRE(fleet.ok());
+    CHECK(fleet->count == 3);
+    CHECK(fleet->devices[0]->id == "rtx-4090");
+    CHECK(fleet->devices[1]->id == "rtx-3090");
+    CHECK(fleet->devices[2]->id == "rtx-3090");
+    CHECK(fleet->total_memory() == gpu::rtx_4090::spec.memory + gpu::rtx_3090::spec.memory * 2);
+
+    words = {"h100-sxmx8", "h100-sxmx8", "t4"};
+    arguments.assign(words.begin(), words.end());
+    const auto too_many = parse_gpu_arguments(arguments);
+    REQUIRE_FALSE(too_many.ok());
+    CHECK(too_many.err().code() == errc::limit_exceeded);
+    CHECK(std::string{too_many.err().message()} ==
+          "--gpu asks for 17 GPUs or more (at 't4'); llama.cpp addresses at most 16 CUDA devices (GGML_CUDA_MAX_DEVICES)");
+
+    words = {"h100-sxmx16"};
+    arguments.assign(words.begin(), words.end());
+    CHECK(parse_gpu_arguments(arguments)->count == 16);
 }
 
 TEST_CASE("parse_gpu_argument: bad counts name the count and the limit") {

@@ -31,6 +31,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <span>
 #include <string_view>
 
 #include "vramfit/device.hpp"
@@ -544,6 +545,38 @@ struct gpu_selection {
         if (counted) return detail::gpu_names::unknown_gpu(text, name);
     }
     return detail::gpu_names::unknown_gpu(text, {});
+}
+
+// Every --gpu argument of a command line, expanded into CUDA devices in the order given
+// ("--gpu rtx-4090 --gpu rtx-3090x2" is devices 0: 4090, 1: 3090, 2: 3090).
+struct gpu_fleet {
+    std::array<const gpu_spec*, max_cuda_devices> devices{};
+    unsigned count = 0;
+
+    [[nodiscard]] constexpr bytes total_memory() const noexcept {
+        bytes total{};
+        for (unsigned i = 0; i < count; ++i) total += devices[i]->memory;
+        return total;
+    }
+};
+
+[[nodiscard]] constexpr result<gpu_fleet> parse_gpu_arguments(std::span<const std::string_view> arguments) {
+    gpu_fleet fleet{};
+    unsigned long long requested = 0;
+    for (const std::string_view argument : arguments) {
+        const auto selection = parse_gpu_argument(argument);
+        if (!selection) return selection.err();
+        requested += selection->count;
+        if (requested > max_cuda_devices) {
+            error failure{errc::limit_exceeded, "--gpu asks for "};
+            failure.with_number(requested).with(" GPUs or more (at '").with(argument.substr(0, 48))
+                .with("'); llama.cpp addresses at most ").with_number(max_cuda_devices)
+                .with(" CUDA devices (GGML_CUDA_MAX_DEVICES)");
+            return failure;
+        }
+        for (unsigned i = 0; i < selection->count; ++i) fleet.devices[fleet.count++] = selection->gpu;
+    }
+    return fleet;
 }
 
 // One tag type per entry, for static_assert and for code that names a GPU in a type.
