@@ -7,7 +7,9 @@
 //           post it for current drivers (R535 and later) in the product's default ECC mode.
 //           It is not the marketing figure: "24 GB" on an RTX 4090 is 24564 MiB, "80GB" on an
 //           H100 is 81559 MiB, and a GDDR card with ECC enabled gives up 1/16 of its memory
-//           (A40: 49140 MiB with ECC off, 46068 MiB with ECC on — the data-centre default).
+//           (A40: 49140 MiB with ECC off, 46068 MiB with ECC on — the data-centre default;
+//           nvidia-smi's help for memory.total notes that the ECC state changes it, as cited
+//           in https://github.com/netdata/netdata/issues/15755).
 //           Where each figure was read is in `memory_source`. What the CUDA runtime then
 //           reports as total (cudaMemGetInfo, which llama.cpp uses) is a further few hundred
 //           MiB lower and varies with the driver (an RTX 3090: 24576 MiB in nvidia-smi, 24268 or
@@ -190,7 +192,7 @@ inline constexpr std::array<gpu_spec, 34> gpus{{
      .sm_count = 28, .bandwidth_gb_s = 360, .fp32_tflops = 12.7, .fp16_tflops = 25.5, .bf16_tflops = 25.5,
      .pcie_gen = 4, .pcie_lanes = 16, .nvlink_gb_s = 0,
      .source = "https://www.nvidia.com/en-us/geforce/graphics-cards/30-series/rtx-3060-3060ti/",
-     .memory_source = detail::posted_smi},
+     .memory_source = "https://github.com/geerlingguy/raspberry-pi-pcie-devices/issues/790"},
     // GA102 whitepaper appendix, RTX 3070: 46 SMs, 448 GB/s, 20.3 TFLOPS FP32, 40.6 tensor
     // with FP32 accumulate. nvidia-smi: 8192 MiB.
     {.id = "rtx-3070", .name = "GeForce RTX 3070", .architecture = "Ampere", .memory = detail::mib(8192), .datasheet_gb = 8,
