@@ -128,16 +128,54 @@ TEST_CASE("mamba2 (no KV cache, recurrent states) builds and holds at least the 
     CHECK(try_compute_buffer_bytes(m, c).err().code() == errc::bad_value);
 }
 
+TEST_CASE("leaving repeated layers out never changes the measured plan") {
+    // every modelled architecture, held-out models included, over a grid of contexts
+    const char* keys[] = {"llama-3.1-8b", "llama-3.2-1b", "mistral-7b-v0.3", "qwen2.5-7b", "gemma-3-12b", "gemma-2-9b",
+                          "phi-3-mini-4k", "qwen3-30b-a3b", "mixtral-8x7b", "gpt-oss-20b", "deepseek-v2-lite"};
+    std::size_t folded = 0, total = 0;
+    for (const char* key : keys) {
+        model_description m{};
+        REQUIRE(compute_test::oracle_model(key, m));
+        for (const bool fa : {true, false})
+        for (const std::uint32_t n_ctx : {512u, 4096u, 32768u})
+        for (const std::uint32_t ub : {128u, 512u, 2048u})
+        for (const std::uint32_t n_seq : {1u, 4u})
+        for (const bool quantized : {false, true}) {
+            if (quantized && (!fa || n_seq != 1)) continue;
+            resolved_context c{};
+            c.n_ctx = n_ctx; c.n_batch = 2048; c.n_ubatch = std::min(ub, n_ctx); c.n_seq = n_seq; c.n_stream = n_seq;
+            c.n_ctx_seq = n_ctx / n_seq; c.kv_cells = c.n_ctx_seq; c.flash_attn = fa;
+            c.type_k = c.type_v = quantized ? ggml_type::q8_0 : ggml_type::f16;
+            const std::uint32_t swa = ((m.hparams.n_swa + c.n_ubatch + 255) / 256) * 256;
+            c.kv_swa_cells = std::min(c.n_ctx_seq, swa);
+            const auto ub_pp = llama_cpp::detail::prompt_ubatch(c);
+            const auto full = llama_cpp::detail::reserve_graph(m.hparams, c, ub_pp, false);
+            const auto fold = llama_cpp::detail::reserve_graph(m.hparams, c, ub_pp, true);
+            CHECK_MESSAGE(full.size == fold.size, key << " fa " << fa << " ctx " << n_ctx << " ub " << ub << " seq " << n_seq);
+            folded += fold.folded ? 1 : 0;
+            ++total;
+        }
+    }
+    MESSAGE("folded " << folded << " of " << total << " grid points");
+    CHECK(folded > total / 2);
+}
+
 TEST_CASE("compute buffer follows the engine on every oracle row") {
     const auto rows = load_rows();
     std::map<std::string, std::vector<double>> errors;
     std::size_t node_mismatches = 0;
+    std::size_t folded_rows = 0;
     for (const auto& row : rows) {
         model_description m{};
         REQUIRE_MESSAGE(compute_test::oracle_model(row.model_key, m), row.model_key);
         const double est = compute_buffer_bytes(m, row.ctx).mib();
         const double rel = std::abs(est - row.compute_mib) / row.compute_mib;
         errors[row.model_key].push_back(rel);
+        // the folded measurement (repeated layers left out) must equal the full graph's
+        const auto full = llama_cpp::detail::reserve_graph(m.hparams, row.ctx, llama_cpp::detail::prompt_ubatch(row.ctx), false);
+        const auto folded = llama_cpp::detail::reserve_graph(m.hparams, row.ctx, llama_cpp::detail::prompt_ubatch(row.ctx), true);
+        CHECK_MESSAGE(full.size == folded.size, row.run_id << ": folded " << folded.size.count() << " vs full " << full.size.count());
+        if (folded.folded) ++folded_rows;
         const std::size_t nodes = compute_graph_nodes(m, row.ctx);
         if (nodes != row.nodes) ++node_mismatches;
         CHECK_MESSAGE(nodes == row.nodes, row.run_id << ": graph nodes " << nodes << " vs engine " << row.nodes);
@@ -152,4 +190,6 @@ TEST_CASE("compute buffer follows the engine on every oracle row") {
         MESSAGE(text);
     }
     CHECK(node_mismatches == 0);
+    MESSAGE("rows measured on a folded graph: " << folded_rows << " of " << rows.size());
+    CHECK(folded_rows > rows.size() / 2);
 }

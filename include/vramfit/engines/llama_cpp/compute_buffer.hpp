@@ -31,20 +31,81 @@ struct reserved_graph {
     bytes size{};
     std::size_t nodes = 0;
     bool supported = false;
+    bool folded = false;  // measured on a graph with repeated layers left out
 };
 
-[[nodiscard]] constexpr reserved_graph reserve_graph(const hyperparameters& hp, const resolved_context& ctx,
-                                                     reserve_ubatch ub) {
-    if (ub.n_seqs == 0) ub.n_seqs = 1;
-    if (ub.n_tokens % ub.n_seqs != 0) ub.n_tokens = (ub.n_tokens + ub.n_seqs - 1) / ub.n_seqs * ub.n_seqs;
+// What makes two layers build the same nodes with the same shapes.
+[[nodiscard]] constexpr bool same_layer_kind(const hyperparameters& hp, std::uint32_t a, std::uint32_t b) noexcept {
+    const layer_params& x = hp.layers[a];
+    const layer_params& y = hp.layers[b];
+    const bool moe_a = hp.n_expert > 0 && a >= hp.n_layer_dense_lead;
+    const bool moe_b = hp.n_expert > 0 && b >= hp.n_layer_dense_lead;
+    return x.n_head == y.n_head && x.n_head_kv == y.n_head_kv && x.n_ff == y.n_ff && x.swa == y.swa &&
+           x.recurrent == y.recurrent && moe_a == moe_b;
+}
+
+// The smallest period (at most 8 layers) with which the layers after the dense lead repeat.
+[[nodiscard]] constexpr std::uint32_t layer_period(const hyperparameters& hp) noexcept {
+    const std::uint32_t lead = hp.n_expert > 0 ? hp.n_layer_dense_lead : 0;
+    for (std::uint32_t p = 1; p <= 8; ++p) {
+        bool periodic = true;
+        for (std::uint32_t il = lead; il + p < hp.n_layer && periodic; ++il) periodic = same_layer_kind(hp, il, il + p);
+        if (periodic) return p;
+    }
+    return 0;
+}
+
+// Build and measure one graph. With `check_period` != 0, also look for two consecutive
+// `check_period`-layer periods, starting at layer `first` .. `first + 3`, that repeat.
+[[nodiscard]] constexpr reserved_graph measure_graph(const hyperparameters& hp, const resolved_context& ctx, reserve_ubatch ub,
+                                                     std::uint32_t first, std::uint32_t check_period, bool& repeats) {
     llama_graph_builder builder(hp, ctx, ub);
     reserved_graph out{};
     out.supported = builder.build();
     if (!out.supported) return out;
     out.nodes = builder.node_count();
     graph_allocator allocator(builder.graph, compute_buffer_alignment);
-    out.size = bytes{allocator.run()};
+    out.size = bytes{allocator.run(check_period != 0 ? &builder.layer_starts : nullptr)};
+    repeats = false;
+    for (std::uint32_t j = first; check_period != 0 && j <= first + 3 && !repeats; ++j) {
+        repeats = allocator.periods_repeat(j, check_period);
+    }
     return out;
+}
+
+// Measure the reservation. Layers repeat with a short period P, and ggml's allocator settles
+// after a layer or two into placements that repeat every P layers (or every 2P: placements can
+// alternate between two layers, as for phi3 and deepseek2). So the graph is first built with
+// whole periods Q (P, then 2P) left out of the middle: kept are the dense lead, 3 + 2Q layers
+// after it, and the last Q to 2Q - 1 layers, so that every last use of an input stays in place.
+// If two consecutive Q-periods of the kept front start from the same free blocks and allocate
+// and release at the same offsets, every period in between would too (the allocator is
+// deterministic), and the reduced graph's high-water mark is the full graph's. Otherwise the
+// full graph is measured. `allow_folding` = false forces the full graph (the tests compare).
+[[nodiscard]] constexpr reserved_graph reserve_graph(const hyperparameters& hp, const resolved_context& ctx,
+                                                     reserve_ubatch ub, bool allow_folding = true) {
+    if (ub.n_seqs == 0) ub.n_seqs = 1;
+    if (ub.n_tokens % ub.n_seqs != 0) ub.n_tokens = (ub.n_tokens + ub.n_seqs - 1) / ub.n_seqs * ub.n_seqs;
+    const std::uint32_t period = layer_period(hp);
+    const std::uint32_t lead = hp.n_expert > 0 ? hp.n_layer_dense_lead : 0;
+    bool repeats = false;
+    for (std::uint32_t q = period; allow_folding && q != 0 && q <= 2 * period; q += period) {
+        const std::uint32_t front = lead + 3 + 2 * q;
+        if (front + 2 * q > hp.n_layer) break;  // nothing to leave out
+        const std::uint32_t tail_start = front + (hp.n_layer - q - front) / q * q;
+        hyperparameters reduced = hp;
+        reduced.layers.clear();
+        for (std::uint32_t il = 0; il < front; ++il) reduced.layers.push_back(hp.layers[il]);
+        for (std::uint32_t il = tail_start; il < hp.n_layer; ++il) reduced.layers.push_back(hp.layers[il]);
+        reduced.n_layer = static_cast<std::uint32_t>(reduced.layers.size());
+        reserved_graph folded = measure_graph(reduced, ctx, ub, lead, q, repeats);
+        if (!folded.supported) return folded;
+        if (repeats) {
+            folded.folded = true;
+            return folded;
+        }
+    }
+    return measure_graph(hp, ctx, ub, 0, 0, repeats);
 }
 
 // The prompt-processing ubatch of sched_reserve. n_outputs_max is the context's n_batch
@@ -116,7 +177,7 @@ struct reserved_graph {
 
 // The node count of the prompt-processing graph ("graph nodes = N"), to check the rebuilt graph.
 [[nodiscard]] constexpr std::size_t compute_graph_nodes(const model_description& model, const resolved_context& ctx) {
-    return detail::reserve_graph(model.hparams, ctx, detail::prompt_ubatch(ctx)).nodes;
+    return detail::reserve_graph(model.hparams, ctx, detail::prompt_ubatch(ctx), false).nodes;
 }
 
 } // namespace vramfit::llama_cpp

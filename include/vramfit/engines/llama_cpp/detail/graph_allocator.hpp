@@ -48,6 +48,19 @@ public:
 
     [[nodiscard]] constexpr std::uint64_t max_size() const noexcept { return max_size_; }
 
+    struct block { std::uint64_t offset; std::uint64_t size; };
+    // One allocation or release, for comparing the allocator's work across repeated layers.
+    struct event {
+        bool alloc;
+        std::uint64_t offset;
+        std::uint64_t size;
+        friend constexpr bool operator==(const event&, const event&) = default;
+    };
+
+    [[nodiscard]] constexpr const std::vector<block>& free_blocks() const noexcept { return blocks_; }
+    [[nodiscard]] constexpr const std::vector<event>& events() const noexcept { return events_; }
+    constexpr void record_events(bool on) noexcept { recording_ = on; }
+
     [[nodiscard]] constexpr std::uint64_t aligned(std::uint64_t size) const noexcept {
         return (size + alignment_ - 1) / alignment_ * alignment_;
     }
@@ -70,12 +83,14 @@ public:
         b.size -= size;
         if (b.size == 0) blocks_.erase(blocks_.begin() + static_cast<std::ptrdiff_t>(best));
         if (offset + size > max_size_) max_size_ = offset + size;
+        if (recording_) events_.push_back({true, offset, size});
         return offset;
     }
 
     // ggml_dyn_tallocr_free_bytes
     constexpr void free(std::uint64_t offset, std::uint64_t size) {
         size = aligned(size);
+        if (recording_) events_.push_back({false, offset, size});
         for (std::size_t i = 0; i < blocks_.size(); ++i) {
             block& b = blocks_[i];
             if (b.offset + b.size == offset) {
@@ -102,13 +117,14 @@ public:
     }
 
 private:
-    struct block { std::uint64_t offset; std::uint64_t size; };
     // SIZE_MAX / 2: ggml_dyn_tallocr_new clamps the buffer type's max size to it.
     static constexpr std::uint64_t open_end = ~std::uint64_t{0} / 2;
 
     std::uint64_t alignment_;
     std::vector<block> blocks_;
     std::uint64_t max_size_ = 0;
+    std::vector<event> events_;
+    bool recording_ = false;
 };
 
 // ggml_gallocr for one buffer: returns the max_size of the allocation plan of `graph`.
@@ -117,7 +133,17 @@ public:
     constexpr graph_allocator(const compute_graph& graph, std::uint64_t alignment)
         : g_(graph), alloc_(alignment), state_(graph.tensors.size()) {}
 
-    constexpr std::uint64_t run() {
+    // The allocator's state where a layer's nodes begin: the free blocks and how many events
+    // (allocations, releases) had happened.
+    struct layer_snapshot {
+        std::vector<dynamic_allocator::block> free_blocks;
+        std::size_t first_event = 0;
+    };
+
+    // With `layer_starts` (node indices, ascending), also snapshot the state at each.
+    constexpr std::uint64_t run(const std::vector<std::uint32_t>* layer_starts = nullptr) {
+        std::size_t next_layer = 0;
+        if (layer_starts != nullptr) alloc_.record_events(true);
         for (const std::int32_t leaf : g_.leafs) allocate(leaf);
         for (const std::int32_t node : g_.nodes) {
             const graph_tensor& t = g_.at(node);
@@ -129,7 +155,12 @@ public:
                 if (g_.at(s).input) allocate(s);
             }
         }
-        for (const std::int32_t node : g_.nodes) {
+        for (std::size_t i = 0; i < g_.nodes.size(); ++i) {
+            while (layer_starts != nullptr && next_layer < layer_starts->size() && (*layer_starts)[next_layer] == i) {
+                snapshots.push_back({alloc_.free_blocks(), alloc_.events().size()});
+                ++next_layer;
+            }
+            const std::int32_t node = g_.nodes[i];
             const graph_tensor& t = g_.at(node);
             for (const std::int32_t s : t.src) if (s >= 0) allocate(s);
             allocate(node);
@@ -149,6 +180,30 @@ public:
             }
         }
         return alloc_.max_size();
+    }
+
+    std::vector<layer_snapshot> snapshots;
+
+    // Do the layers [first, first + period) and [first + period, first + 2 period) start from the
+    // same free blocks and perform the same allocations and releases at the same offsets? Then
+    // every further period of identical layers repeats them exactly (the allocator is
+    // deterministic), and dropping such periods from the graph leaves the high-water mark as is.
+    [[nodiscard]] constexpr bool periods_repeat(std::size_t first, std::size_t period) const {
+        if (first + 2 * period >= snapshots.size()) return false;
+        const auto& a = snapshots[first];
+        const auto& b = snapshots[first + period];
+        const auto& c = snapshots[first + 2 * period];
+        if (a.free_blocks.size() != b.free_blocks.size()) return false;
+        for (std::size_t i = 0; i < a.free_blocks.size(); ++i) {
+            if (a.free_blocks[i].offset != b.free_blocks[i].offset || a.free_blocks[i].size != b.free_blocks[i].size) return false;
+        }
+        const std::size_t n = b.first_event - a.first_event;
+        if (c.first_event - b.first_event != n) return false;
+        const auto& ev = alloc_.events();
+        for (std::size_t i = 0; i < n; ++i) {
+            if (!(ev[a.first_event + i] == ev[b.first_event + i])) return false;
+        }
+        return true;
     }
 
 private:

@@ -81,6 +81,11 @@ public:
 
     [[nodiscard]] constexpr std::size_t node_count() const noexcept { return graph.nodes.size(); }
 
+    // Index of the first graph node each layer's build appended (taken before the layer's first
+    // expansion, which also pulls in the previous layer's feed-forward tail): the same position
+    // in every layer, where allocator states of repeated layers can be compared.
+    std::vector<std::uint32_t> layer_starts{};
+
 private:
     const hyperparameters& hp_;
     const resolved_context& ctx_;
@@ -128,8 +133,16 @@ private:
     }
     [[nodiscard]] constexpr std::int64_t n_embd() const { return hp_.n_embd; }
 
+    // A weight: an external leaf whose shape is all that matters. Layers share one tensor per
+    // shape (weights are never allocated, so sharing changes neither the plan nor the node count
+    // and keeps the constant-evaluated graph small).
+    std::vector<tid> weights_{};
     constexpr tid weight(std::int64_t ne0, std::int64_t ne1 = 1, std::int64_t ne2 = 1) {
-        return graph.external_tensor(ggml_type::f16, {ne0, ne1, ne2, 1});
+        const std::array<std::int64_t, 4> shape{ne0, ne1, ne2, 1};
+        for (const tid w : weights_) if (graph.at(w).ne == shape) return w;
+        const tid w = graph.external_tensor(ggml_type::f16, shape);
+        weights_.push_back(w);
+        return w;
     }
     // build_lora_mm(w, cur) with w: [cur.ne0, rows]
     constexpr tid mm(tid cur, std::int64_t rows) { return op_.mul_mat(weight(op_.ne(cur)[0], rows), cur); }
@@ -468,6 +481,7 @@ private:
         const std::int64_t n_embd_r = (d_conv - 1) * conv_dim;  // llama_hparams::n_embd_r
         const std::int64_t n_embd_s = d_state * d_inner;        // llama_hparams::n_embd_s
         for (std::uint32_t il = 0; il < hp_.n_layer; ++il) {
+            layer_starts.push_back(static_cast<std::uint32_t>(graph.nodes.size()));
             tid cur = rms_norm_w(inpL);
             const tid conv_states = graph.external_tensor(ggml_type::f32, {n_embd_r, rs_.size, 1, 1});
             const tid ssm_states = graph.external_tensor(ggml_type::f32, {n_embd_s, rs_.size, 1, 1});
@@ -569,6 +583,7 @@ private:
         build_attn_inputs();
         build_inp_out_ids();
         for (std::uint32_t il = 0; il < hp_.n_layer; ++il) {
+            layer_starts.push_back(static_cast<std::uint32_t>(graph.nodes.size()));
             tid inpSA = inpL;
             tid cur = rms_norm_w(inpL);
             const std::int64_t hd = hp_.n_embd_head_k;
@@ -612,6 +627,7 @@ private:
         build_attn_inputs();
         build_inp_out_ids();
         for (std::uint32_t il = 0; il < hp_.n_layer; ++il) {
+            layer_starts.push_back(static_cast<std::uint32_t>(graph.nodes.size()));
             tid cur = rms_norm_w(inpL);
             const std::int64_t hd = hp_.n_embd_head_k;
             tid q = mm(cur, hd * n_head(il));
@@ -648,6 +664,7 @@ private:
         build_attn_inputs();
         build_inp_out_ids();
         for (std::uint32_t il = 0; il < hp_.n_layer; ++il) {
+            layer_starts.push_back(static_cast<std::uint32_t>(graph.nodes.size()));
             tid residual = inpL;
             const tid cur0 = rms_norm_w(inpL);
             const std::int64_t hd = hp_.n_embd_head_k;
@@ -687,6 +704,7 @@ private:
         build_attn_inputs();
         build_inp_out_ids();
         for (std::uint32_t il = 0; il < hp_.n_layer; ++il) {
+            layer_starts.push_back(static_cast<std::uint32_t>(graph.nodes.size()));
             tid inpSA = inpL;
             tid cur = rms_norm_w(inpL);
             const std::int64_t hd = hp_.n_embd_head_k;
@@ -726,6 +744,7 @@ private:
         const std::int64_t nope = head_k - rope;
         const std::int64_t lora = hp_.n_lora_kv;
         for (std::uint32_t il = 0; il < hp_.n_layer; ++il) {
+            layer_starts.push_back(static_cast<std::uint32_t>(graph.nodes.size()));
             tid inpSA = inpL;
             tid cur = rms_norm_w(inpL);
             const std::int64_t nh = n_head(il);
