@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "oracle_models.hpp"
+#include "vramfit/catalog/models.hpp"
 #include "vramfit/engines/llama_cpp/compute_buffer.hpp"
 
 using namespace vramfit;
@@ -68,6 +68,18 @@ std::vector<oracle_row> load_rows() {
     return rows;
 }
 
+// The catalog's description of an oracle model (hyper-parameters are all the compute buffer needs).
+constexpr bool catalog_model(std::string_view key, model_description& out) {
+    const auto* entry = catalog::find(key);
+    if (entry == nullptr) return false;
+    auto hp = catalog::hyperparameters_of(*entry);
+    if (!hp.ok()) return false;
+    out = model_description{};
+    out.name = key;
+    out.hparams = std::move(hp.value());
+    return true;
+}
+
 // A hand-made context like the oracle's llama-3.1-8b run at n_ctx 4096, ub 512, FA on.
 constexpr resolved_context context_4096_512(bool fa) {
     resolved_context c{};
@@ -78,7 +90,7 @@ constexpr resolved_context context_4096_512(bool fa) {
 
 constexpr double llama8b_mib(bool fa) {
     model_description m{};
-    compute_test::oracle_model("llama-3.1-8b", m);
+    catalog_model("llama-3.1-8b", m);
     return compute_buffer_bytes(m, context_4096_512(fa)).mib();
 }
 
@@ -96,7 +108,7 @@ TEST_CASE("llama-3.1-8b at 4096/512 matches the engine, at run time too") {
 
 TEST_CASE("unsupported architectures are a named error") {
     model_description m{};
-    compute_test::oracle_model("llama-3.1-8b", m);
+    catalog_model("llama-3.1-8b", m);
     m.hparams.arch = architecture::jamba;
     const auto r = try_compute_buffer_bytes(m, context_4096_512(true));
     CHECK_FALSE(r.ok());
@@ -107,11 +119,9 @@ TEST_CASE("unsupported architectures are a named error") {
 }
 
 TEST_CASE("mamba2 (no KV cache, recurrent states) builds and holds at least the output phase") {
-    // https://huggingface.co/state-spaces/mamba2-2.7b/blob/main/config.json (vocab padded to 50288)
-    model_description m = compute_test::make_model("mamba2-2.7b", {architecture::mamba2, 64, 2560, 0, 0, 0, 0, 50288});
+    model_description m{};
+    REQUIRE(catalog_model("mamba2-2.7b", m));
     auto& hp = m.hparams;
-    hp.ssm_d_conv = 4; hp.ssm_d_inner = 5120; hp.ssm_d_state = 128; hp.ssm_dt_rank = 80; hp.ssm_n_head = 80; hp.ssm_n_group = 1;
-    for (auto& l : hp.layers) l.recurrent = true;
     resolved_context c = context_4096_512(true);
     c.kv_cells = 0;
     const auto r = try_compute_buffer_bytes(m, c);
@@ -128,14 +138,34 @@ TEST_CASE("mamba2 (no KV cache, recurrent states) builds and holds at least the 
     CHECK(try_compute_buffer_bytes(m, c).err().code() == errc::bad_value);
 }
 
+TEST_CASE("lfm2 (hybrid: attention layers and short convolutions) builds and holds at least the output phase") {
+    model_description m{};
+    REQUIRE(catalog_model("lfm2-1.2b", m));
+    const resolved_context c = context_4096_512(true);
+    const auto r = try_compute_buffer_bytes(m, c);
+    REQUIRE(r.ok());
+    const std::uint64_t output_phase = (65536ull + 2 * 2048ull) * 512 * 4;
+    CHECK(r.value().count() >= output_phase);
+    resolved_context off = c;
+    off.flash_attn = false;
+    const auto r_off = try_compute_buffer_bytes(m, off);
+    REQUIRE(r_off.ok());
+    // without flash attention the KQ scores (32 heads x 4096 cells x 512 tokens, f32) are live
+    CHECK(r_off.value().count() >= 32ull * 4096 * 512 * 4);
+    MESSAGE("lfm2-1.2b 4096/512: FA on " << r.value().mib() << " MiB, FA off " << r_off.value().mib() << " MiB");
+    m.hparams.ssm_d_conv = 1;
+    CHECK(try_compute_buffer_bytes(m, c).err().code() == errc::bad_value);
+}
+
 TEST_CASE("leaving repeated layers out never changes the measured plan") {
     // every modelled architecture, held-out models included, over a grid of contexts
     const char* keys[] = {"llama-3.1-8b", "llama-3.2-1b", "mistral-7b-v0.3", "qwen2.5-7b", "gemma-3-12b", "gemma-2-9b",
-                          "phi-3-mini-4k", "qwen3-30b-a3b", "mixtral-8x7b", "gpt-oss-20b", "deepseek-v2-lite"};
+                          "phi-3-mini-4k", "qwen3-30b-a3b", "mixtral-8x7b", "gpt-oss-20b", "deepseek-v2-lite",
+                          "mamba2-2.7b", "lfm2-1.2b"};
     std::size_t folded = 0, total = 0;
     for (const char* key : keys) {
         model_description m{};
-        REQUIRE(compute_test::oracle_model(key, m));
+        REQUIRE(catalog_model(key, m));
         for (const bool fa : {true, false})
         for (const std::uint32_t n_ctx : {512u, 4096u, 32768u})
         for (const std::uint32_t ub : {128u, 512u, 2048u})
@@ -167,7 +197,7 @@ TEST_CASE("compute buffer follows the engine on every oracle row") {
     std::size_t folded_rows = 0;
     for (const auto& row : rows) {
         model_description m{};
-        REQUIRE_MESSAGE(compute_test::oracle_model(row.model_key, m), row.model_key);
+        REQUIRE_MESSAGE(catalog_model(row.model_key, m), row.model_key);
         const double est = compute_buffer_bytes(m, row.ctx).mib();
         const double rel = std::abs(est - row.compute_mib) / row.compute_mib;
         errors[row.model_key].push_back(rel);

@@ -127,7 +127,7 @@ struct reserved_graph {
     switch (arch) {
         case architecture::llama: case architecture::mistral3: case architecture::qwen2: case architecture::qwen3:
         case architecture::qwen3moe: case architecture::gemma2: case architecture::gemma3: case architecture::phi3:
-        case architecture::gpt_oss: case architecture::deepseek2: case architecture::mamba2:
+        case architecture::gpt_oss: case architecture::deepseek2: case architecture::mamba2: case architecture::lfm2:
             return true;
         default:
             return false;
@@ -155,6 +155,10 @@ struct reserved_graph {
                       (hp.ssm_dt_rank == 0 && hp.ssm_n_head == 0))) {
         return error{errc::bad_value, "compute buffer: mamba2 model '"}.with(model.name.view())
             .with("' lacks its ssm dimensions (d_conv, d_inner, d_state, time_step_rank)");
+    }
+    if (hp.arch == architecture::lfm2 && hp.ssm_d_conv < 2) {
+        return error{errc::bad_value, "compute buffer: lfm2 model '"}.with(model.name.view())
+            .with("' lacks its short-convolution cache length (shortconv.l_cache >= 2)");
     }
     if (hp.swa_type != swa_kind::none && hp.arch != architecture::phi3 && ctx.kv_swa_cells == 0) {
         return error{errc::invalid_argument, "compute buffer: SWA model without SWA cache cells (kv_swa_cells)"};

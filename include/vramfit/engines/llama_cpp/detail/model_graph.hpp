@@ -75,6 +75,7 @@ public:
             case architecture::gpt_oss: build_gpt_oss(); return true;
             case architecture::deepseek2: build_deepseek2(); return true;
             case architecture::mamba2: build_mamba2(); return true;
+            case architecture::lfm2: build_lfm2(); return true;
             default: return false;
         }
     }
@@ -434,7 +435,7 @@ private:
 
     // build_rs_inp_impl: s_copy [n_rs] and its views for the ubatch's sequences and the rest
     constexpr void build_rs_inp() {
-        rs_.size = ub_.n_seqs == 0 ? 1 : ctx_.n_seq == 0 ? 1 : ctx_.n_seq;
+        rs_.size = ctx_.n_seq == 0 ? 1 : ctx_.n_seq;  // llama_memory_recurrent size: max(1, n_seq_max)
         const std::int64_t n_seqs = ub_.n_seqs;
         rs_.s_copy = graph.input_tensor(ggml_type::i32, {rs_.size, 1, 1, 1});
         rs_.s_copy_main = op_.view(rs_.s_copy, {n_seqs, 1, 1, 1}, 4 * static_cast<std::uint64_t>(n_seqs),
@@ -551,6 +552,80 @@ private:
             inpL = cur;
         }
         build_output(inpL, false);
+    }
+
+    // src/models/lfm2.cpp (hybrid: llama_memory_hybrid, attention layers in a KV cache, short
+    // convolution layers in the recurrent state; build_inp_mem_hybrid builds both inputs)
+    constexpr void build_lfm2() {
+        build_rs_inp();
+        build_attn_inputs();
+        tid cur = build_inp_embd();
+        build_inp_pos();
+        build_inp_out_ids();
+        const std::int64_t n_seqs = ub_.n_seqs;
+        const std::int64_t n_seq_tokens = n_tokens_ / n_seqs;
+        const std::int64_t d_conv = static_cast<std::int64_t>(hp_.ssm_d_conv) - 1;  // columns kept
+        const std::int64_t n_embd_r = n_embd() * d_conv;                             // llama_hparams::n_embd_r
+        for (std::uint32_t il = 0; il < hp_.n_layer; ++il) {
+            layer_starts.push_back(static_cast<std::uint32_t>(graph.nodes.size()));
+            tid prev = cur;
+            cur = rms_norm_w(cur);
+            if (hp_.layers[il].recurrent) {
+                // build_shortconv_block
+                cur = op_.reshape(cur, n_embd(), n_seq_tokens, n_seqs);
+                const tid bcx = mm(cur, 3 * n_embd());
+                const auto& bt = graph.at(bcx);
+                const std::uint64_t nb1 = bt.nb[1], nb2 = bt.nb[2];
+                const std::int64_t chunk = n_embd();
+                const tid b = op_.view(bcx, {chunk, n_seq_tokens, n_seqs, 1}, nb1, nb2, nb2 * static_cast<std::uint64_t>(n_seqs), 0);
+                const tid c = op_.view(bcx, {chunk, n_seq_tokens, n_seqs, 1}, nb1, nb2, nb2 * static_cast<std::uint64_t>(n_seqs),
+                                       static_cast<std::uint64_t>(chunk) * 4);
+                const tid x = op_.view(bcx, {chunk, n_seq_tokens, n_seqs, 1}, nb1, nb2, nb2 * static_cast<std::uint64_t>(n_seqs),
+                                       static_cast<std::uint64_t>(2 * chunk) * 4);
+                tid bx = op_.transpose(op_.mul(b, x));
+                const tid conv_state = graph.external_tensor(ggml_type::f32, {n_embd_r, rs_.size, 1, 1});
+                const tid conv_rs = build_rs(conv_state, n_embd_r, [this](tid st, tid ids) { return op_.get_rows(st, ids); });
+                const tid conv = op_.reshape(conv_rs, d_conv, n_embd(), n_seqs);
+                bx = op_.concat(conv, bx, 0);
+                const auto& xt = graph.at(bx);
+                const tid new_conv = op_.view(bx, {d_conv, xt.ne[1], xt.ne[2], 1}, xt.nb[1], xt.nb[2],
+                                              xt.nb[2] * static_cast<std::uint64_t>(xt.ne[2]),
+                                              static_cast<std::uint64_t>(xt.ne[0] - d_conv) * 4);
+                const std::int64_t n_new = op_.nelements(new_conv);
+                const tid dst = op_.view(conv_state, {n_new, 1, 1, 1}, 4 * static_cast<std::uint64_t>(n_new),
+                                         4 * static_cast<std::uint64_t>(n_new), 4 * static_cast<std::uint64_t>(n_new), 0);
+                graph.expand(op_.cpy(new_conv, dst));
+                const tid conv_out = op_.ssm_conv(bx, weight(hp_.ssm_d_conv, n_embd()));
+                tid y = op_.mul(c, conv_out);
+                y = mm(y, n_embd());
+                cur = op_.reshape(y, n_embd(), n_seq_tokens * n_seqs);
+            } else {
+                // build_attn_block
+                const std::int64_t hd = hp_.n_embd_head_v;
+                tid q = mm(cur, hd * n_head(il));
+                tid k = mm(cur, hd * n_head_kv(il));
+                tid v = mm(cur, hd * n_head_kv(il));
+                q = op_.reshape(q, hd, n_head(il), n_tokens_);
+                k = op_.reshape(k, hd, n_head_kv(il), n_tokens_);
+                v = op_.reshape(v, hd, n_head_kv(il), n_tokens_);
+                q = rms_norm_w(q);
+                k = rms_norm_w(k);
+                q = op_.rope(q, inp_pos_);
+                k = op_.rope(k, inp_pos_);
+                cur = build_attn({il, q, k, v, -1, -1, false, false, n_embd()});
+            }
+            if (il == hp_.n_layer - 1) {
+                cur = op_.get_rows(cur, inp_out_ids_);
+                prev = op_.get_rows(prev, inp_out_ids_);
+            }
+            cur = op_.add(prev, cur);
+            const tid ffn_in = rms_norm_w(cur);
+            const tid ffn_out = is_moe_layer(il)
+                ? build_moe_ffn(ffn_in, {expert_ff(il), gating::softmax, true, false, false, false})
+                : build_ffn(ffn_in, dense_ff(il), ffn_act::silu_par);
+            cur = op_.add(cur, ffn_out);
+        }
+        build_output(cur, false);
     }
 
     // ---- output -------------------------------------------------------------------------------
