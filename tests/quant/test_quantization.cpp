@@ -1,6 +1,7 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <cstdint>
 #include <fstream>
 #include <map>
@@ -719,4 +720,33 @@ TEST_CASE("held-out architectures: phi3 fused qkv, gemma2 tied output, deepseek2
             }
         }
     }
+}
+
+TEST_CASE("the quantized totals are llama-quantize's quant size, the type counts its own") {
+    const auto& oracle = load_oracle();
+    std::ifstream in(VRAMFIT_TEST_DATA "/quant_tensor_types_summary.csv");
+    REQUIRE(in.good());
+    std::string line;
+    std::getline(in, line);
+    REQUIRE(line == "model_key,ftype,n_tensors,quant_size_mib,type_counts");
+    int checked = 0;
+    while (std::getline(in, line)) {
+        const auto cells = split(line, ',');
+        REQUIRE(cells.size() == 5);
+        auto model = oracle_model_description(cells[0], oracle.groups.at({cells[0], cells[1]}));
+        REQUIRE(quantize(model, *ftype_from_name(cells[1])).ok());
+        // "quant size = %8.2f MiB": the sum of every tensor's ggml_nbytes, no padding.
+        char mib[32];
+        std::snprintf(mib, sizeof mib, "%.2f", model.weight_bytes().mib());
+        std::map<std::string, int> counts;
+        for (const auto& t : model.tensors) ++counts[std::string(type_name(t.type))];
+        std::string count_text;
+        for (const auto& [type, n] : counts) count_text += (count_text.empty() ? "" : ";") + type + ":" + std::to_string(n);
+        INFO(cells[0] << " " << cells[1]);
+        CHECK(std::to_string(model.tensors.size()) == cells[2]);
+        CHECK(std::string(mib) == cells[3]);
+        CHECK(count_text == cells[4]);
+        ++checked;
+    }
+    CHECK(checked == 56);
 }
