@@ -603,7 +603,9 @@ private:
     }
 
     constexpr std::optional<error> read_metadata(header& h) {
-        h.records_.reserve(static_cast<std::size_t>(n_kv_));  // bounded by the input above
+        // Reserve for what the bytes at hand can hold, not for the count: with a known file size
+        // the count is only bounded by the file, which may be far larger than this prefix.
+        h.records_.reserve(static_cast<std::size_t>(std::min<std::uint64_t>(n_kv_, (data_.size() - pos_) / 14)));
         for (std::uint64_t i = 0; i < n_kv_; ++i) {
             kv_record r;
             r.key_offset = pos_;
@@ -676,8 +678,9 @@ private:
     }
 
     constexpr std::optional<error> read_tensor_infos(header& h) {
-        h.tensors_.reserve(static_cast<std::size_t>(n_tensors_));  // bounded by the input above
-        tensor_offsets_.reserve(static_cast<std::size_t>(n_tensors_));
+        const auto expected = static_cast<std::size_t>(std::min<std::uint64_t>(n_tensors_, (data_.size() - pos_) / 24));
+        h.tensors_.reserve(expected);
+        tensor_offsets_.reserve(expected);
         for (std::uint64_t i = 0; i < n_tensors_; ++i) {
             const std::uint64_t start = pos_;
             tensor_info t;

@@ -124,6 +124,17 @@ TEST_CASE("files cut short, missing and not GGUF fail with the file named") {
     CHECK(mentions(e, "header-only.gguf"));
     CHECK(mentions(e, "not within"));
 
+    // A terabyte-sized sparse file whose header claims 10^10 keys: refused without reading on.
+    auto absurd = head;
+    for (int i = 0; i < 8; ++i) absurd[16 + i] = static_cast<unsigned char>(10'000'000'000ULL >> (8 * i));
+    const fs::path huge = dir.path / "huge.gguf";
+    write_bytes(huge, absurd);
+    fs::resize_file(huge, 1ULL << 40);
+    const auto refused = gguf::read_file(huge);
+    REQUIRE_FALSE(refused.ok());
+    CHECK(mentions(refused.err(), "huge.gguf"));
+    CHECK(mentions(refused.err(), "key"));
+
     e = gguf::read_file(dir.path / "absent.gguf").err();
     CHECK(e.code() == errc::io);
     CHECK(mentions(e, "absent.gguf"));

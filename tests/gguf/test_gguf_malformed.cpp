@@ -149,6 +149,12 @@ TEST_CASE("absurd counts and lengths are refused before anything is allocated") 
         bytes = good;
         put_u64_at(bytes, 16, 1ULL << 61);
         CHECK(parse_error(bytes).code() == errc::limit_exceeded);
+        // A count a (huge, sparse) file could hold: parsing goes on without reserving for 10^10
+        // entries and stops at the first entry that makes no sense (here the tensor infos read as keys).
+        put_u64_at(bytes, 16, 10'000'000'000ULL);
+        e = parse_error(bytes, {1ULL << 40});
+        CHECK(e.code() != errc::none);
+        CHECK(mentions(e, "key"));
     }
     {   // a key length beyond GGUF_MAX_STRING_LENGTH
         auto bytes = good;
