@@ -26,6 +26,10 @@ struct layout_options {
     bool rope_freqs = false;        // rope_freqs.weight {n_rot/2}: llama-3 style rope scaling (not in the hparams)
     bool attn_qkv_bias = false;     // optional q/k/v biases (llama-family fine-tunes); qwen2 and gpt-oss always have them
     bool attn_output_bias = false;  // optional attn_output.bias (llama); gpt-oss always has it
+    // gpt-oss's checkpoint stores the expert matrices in MXFP4; convert_hf_to_gguf.py repacks
+    // those blocks as GGML MXFP4 instead of widening them (GptOssModel), so a converted file has
+    // MXFP4 ffn_{gate,up,down}_exps.weight and 16-bit/F32 elsewhere.
+    bool mxfp4_experts = false;
 };
 
 namespace detail {
@@ -330,6 +334,13 @@ constexpr result<std::vector<tensor_info>> tensor_layout(const hyperparameters& 
     }
     if (!b.ok()) return b.failure();
     auto tensors = std::move(b.tensors());
+    if (options.mxfp4_experts) {
+        for (auto& t : tensors) {
+            const auto name = t.name.view();
+            const bool expert_matrix = t.n_dims == 3 && detail::ends_with(name, "_exps.weight");
+            if (expert_matrix && t.ne[0] % block_size(ggml_type::mxfp4) == 0) t.type = ggml_type::mxfp4;
+        }
+    }
     sort_in_quantizer_order(tensors);
     return tensors;
 }

@@ -123,10 +123,24 @@ TEST_CASE("every catalog entry is unique, cites its config.json and describes at
     }
 }
 
-TEST_CASE("gpt-oss's default is the official MXFP4_MOE: experts in mxfp4") {
+TEST_CASE("gpt-oss's default is its native MXFP4_MOE: the converter's output, MXFP4 experts") {
     const auto model = catalog::describe("gpt-oss-20b");
     REQUIRE(model.ok());
     int mxfp4 = 0;
-    for (const auto& t : model->tensors) mxfp4 += t.type == ggml_type::mxfp4 ? 1 : 0;
+    int f16 = 0;
+    for (const auto& t : model->tensors) {
+        mxfp4 += t.type == ggml_type::mxfp4 ? 1 : 0;
+        f16 += t.type == ggml_type::f16 ? 1 : 0;
+    }
     CHECK(mxfp4 == 24 * 3);
+    CHECK(f16 == 2 + 24 * 4);  // token_embd, output, and q/k/v/o of each block stay as converted
+    // The oracle's gpt-oss-20b.MXFP4_MOE file (made this way) maps 13141.28 MiB with --no-repack.
+    CHECK(format_mib(model->weight_bytes()) == "13141.28 MiB");
+    const auto explicit_native = catalog::describe("gpt-oss-20b:MXFP4_MOE");
+    REQUIRE(explicit_native.ok());
+    CHECK(explicit_native->weight_bytes() == model->weight_bytes());
+    // Any other ftype is llama-quantize's re-typing of the F16 conversion.
+    const auto q8 = catalog::describe("gpt-oss-20b:Q8_0");
+    REQUIRE(q8.ok());
+    for (const auto& t : q8->tensors) CHECK(t.type != ggml_type::mxfp4);
 }

@@ -77,6 +77,10 @@ struct model_entry {
     bool attn_qkv_bias = false;    // attention_bias on a llama-family model
 
     std::string_view default_ftype = "Q4_K_M";  // a bare key means this quantization
+    // The format the published checkpoint's weights are already in ("MXFP4_MOE" for gpt-oss:
+    // MXFP4 experts). Asking for it gives the converter's output, as the official GGUF release
+    // is made, rather than llama-quantize's re-typing of an F16 conversion.
+    std::string_view native_ftype = "";
     std::string_view source;                    // the config.json read
 };
 
@@ -123,7 +127,7 @@ inline constexpr std::array<model_entry, 20> models{{
     {.key = "gpt-oss-20b", .display_name = "gpt-oss-20b", .arch = architecture::gpt_oss, .n_layer = 24, .n_embd = 2880,
      .n_head = 64, .n_head_kv = 8, .head_dim = 64, .n_ff = 2880, .n_vocab = 201088, .n_ctx_train = 131072,
      .n_expert = 32, .n_expert_used = 4, .n_ff_exp = 2880, .n_swa = 128, .default_ftype = "MXFP4_MOE",
-     .source = "https://huggingface.co/openai/gpt-oss-20b/blob/main/config.json"},
+     .native_ftype = "MXFP4_MOE", .source = "https://huggingface.co/openai/gpt-oss-20b/blob/main/config.json"},
     // https://huggingface.co/deepseek-ai/DeepSeek-V2-Lite/blob/main/config.json
     {.key = "deepseek-v2-lite", .display_name = "DeepSeek-V2-Lite", .arch = architecture::deepseek2, .n_layer = 27,
      .n_embd = 2048, .n_head = 16, .n_head_kv = 16, .n_ff = 10944, .n_vocab = 102400, .n_ctx_train = 163840,
@@ -162,7 +166,7 @@ inline constexpr std::array<model_entry, 20> models{{
     {.key = "gpt-oss-120b", .display_name = "gpt-oss-120b", .arch = architecture::gpt_oss, .n_layer = 36, .n_embd = 2880,
      .n_head = 64, .n_head_kv = 8, .head_dim = 64, .n_ff = 2880, .n_vocab = 201088, .n_ctx_train = 131072,
      .n_expert = 128, .n_expert_used = 4, .n_ff_exp = 2880, .n_swa = 128, .default_ftype = "MXFP4_MOE",
-     .source = "https://huggingface.co/openai/gpt-oss-120b/blob/main/config.json"},
+     .native_ftype = "MXFP4_MOE", .source = "https://huggingface.co/openai/gpt-oss-120b/blob/main/config.json"},
     // https://huggingface.co/state-spaces/mamba2-2.7b/blob/main/config.json: d_model 2560, n_layer 64,
     // vocab 50277 padded to a multiple of 16 (pad_vocab_size_multiple) = 50288, d_state 128,
     // expand 2, headdim 64, ngroups 1, d_conv 4, tied embeddings. The converter writes 2^20 as the
@@ -271,13 +275,14 @@ namespace detail {
     return derive_hyperparameters(detail::converter_metadata(entry));
 }
 
-// The F16 conversion of the model (converter typing, quantizer order, offsets laid out).
-[[nodiscard]] constexpr result<model_description> describe_f16(const model_entry& entry) {
+namespace detail {
+[[nodiscard]] constexpr result<model_description> converted(const model_entry& entry, bool keep_native) {
     auto hparams = hyperparameters_of(entry);
     if (!hparams) return hparams.err();
     layout_options options;
     options.rope_freqs = entry.rope_freqs;
     options.attn_qkv_bias = entry.attn_qkv_bias;
+    options.mxfp4_experts = keep_native && entry.native_ftype == "MXFP4_MOE";
     auto tensors = tensor_layout(*hparams, options);
     if (!tensors) return tensors.err();
     model_description model;
@@ -288,9 +293,24 @@ namespace detail {
     assign_offsets(model);
     return model;
 }
+} // namespace detail
 
-// The model quantized to `ftype` the way llama-quantize does it from the F16 conversion.
+// The F16 conversion of the model (converter typing, quantizer order, offsets laid out).
+[[nodiscard]] constexpr result<model_description> describe_f16(const model_entry& entry) {
+    return detail::converted(entry, false);
+}
+
+// The converter's output from the published checkpoint: describe_f16, except that weights the
+// checkpoint already stores quantized keep that format (gpt-oss: MXFP4 experts). This is how the
+// official gpt-oss GGUFs are made (16-bit elsewhere; they use BF16, the same size as F16 here).
+[[nodiscard]] constexpr result<model_description> describe_converted(const model_entry& entry) {
+    return detail::converted(entry, true);
+}
+
+// The model at `ftype`: its native format gives the converter's output (describe_converted);
+// any other ftype is llama-quantize's re-typing of the F16 conversion.
 [[nodiscard]] constexpr result<model_description> describe(const model_entry& entry, llama_ftype ftype) {
+    if (!entry.native_ftype.empty() && ftype_from_name(entry.native_ftype) == ftype) return describe_converted(entry);
     auto model = describe_f16(entry);
     if (!model) return model.err();
     if (ftype != llama_ftype::mostly_f16) {
