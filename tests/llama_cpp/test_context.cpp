@@ -141,6 +141,18 @@ TEST_CASE("bad settings are named errors") {
     REQUIRE_FALSE(c);
     CHECK(c.err().message().find("n_layer") != std::string_view::npos);
 
+    auto huge = test::hand_built({.n_layer = 1, .n_embd = 64, .n_head = 1, .n_head_kv = 65536, .head_dim = 65536,
+                                  .n_vocab = 10});
+    c = resolve_context(huge, {.n_ctx = 1U << 30});
+    REQUIRE_FALSE(c);
+    CHECK(c.err().code() == errc::limit_exceeded);
+    auto wide = test::hand_built({.n_layer = 1, .n_embd = 64, .n_head = 1, .n_head_kv = 8192, .head_dim = 4096,
+                                  .n_vocab = 10});
+    c = resolve_context(wide, {.n_ctx = 1U << 31});
+    REQUIRE_FALSE(c);
+    CHECK(c.err().message().find("2^56") != std::string_view::npos);
+    CHECK(resolve_context(wide, {.n_ctx = 4096}).ok());
+
     // an 80-wide K row is not a whole number of 32-element q8_0 blocks
     auto odd = test::hand_built({.n_layer = 2, .n_embd = 80, .n_head = 1, .n_head_kv = 1, .head_dim = 80, .n_vocab = 10});
     c = resolve_context(odd, {.type_k = ggml_type::q8_0});

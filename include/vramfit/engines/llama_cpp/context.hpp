@@ -164,9 +164,22 @@ namespace detail {
         // every cached row must be a whole number of quantization blocks (ggml_row_size asserts)
         for (std::uint32_t il = 0; il < hp.n_layer; ++il) {
             if (detail::is_hybrid_architecture(hp.arch) && hp.layers[il].recurrent) continue;
+            const std::uint64_t wide[2] = {std::uint64_t{hp.n_embd_head_k} * hp.layers[il].n_head_kv,
+                                           std::uint64_t{hp.n_embd_head_v} * hp.layers[il].n_head_kv};
+            if (wide[0] > std::numeric_limits<std::uint32_t>::max() || wide[1] > std::numeric_limits<std::uint32_t>::max()) {
+                return error{errc::limit_exceeded, "layer "}.with_number(il)
+                    .with(": KV row width (head size x KV heads) does not fit 32 bits");
+            }
             const std::uint32_t widths[2] = {hp.n_embd_k_gqa(il), hp.n_embd_v_gqa(il)};
             const ggml_type types[2] = {ctx.type_k, ctx.type_v};
             for (int i = 0; i < 2; ++i) {
+                // a cache tensor of more than 2^56 bytes only comes from absurd hyper-parameters;
+                // refusing it keeps every later sum far from 64-bit overflow
+                const std::uint64_t row = row_size(types[i], widths[i]).count();
+                if (row != 0 && n_ctx > (std::uint64_t{1} << 56) / row) {
+                    return error{errc::limit_exceeded, "layer "}.with_number(il)
+                        .with(": the KV cache tensor would exceed 2^56 bytes");
+                }
                 if (widths[i] % block_size(types[i]) != 0) {
                     return error{errc::invalid_argument, "layer "}.with_number(il).with(": KV row of ")
                         .with_number(widths[i]).with(" elements is not a multiple of the ")
