@@ -24,7 +24,7 @@ std::vector<std::uint32_t> stamp(std::uint64_t key, std::uint32_t version, std::
 
 TEST_CASE("concurrent savers keep every entry intact and the counters exact") {
     host_backend backend;
-    auto created = checkpoint_pool::create(backend, 256_KiB);
+    auto created = checkpoint_pool::create(backend, 32_KiB);  // smaller than one thread's live set: evictions are certain
     REQUIRE(created.ok());
     checkpoint_pool& pool = **created;
     constexpr unsigned threads = 4, rounds = 3000;
@@ -42,7 +42,7 @@ TEST_CASE("concurrent savers keep every entry intact and the counters exact") {
                         const auto data = stamp(key, ++versions[local], words);
                         auto saved = pool.save(key, data.data(), bytes{words * 4});
                         if (saved) ++saves; else ++failures;
-                        if (round % 50 == 0 && saved) { pool.pin(key); pool.unpin(key); }
+                        if (round % 50 == 0 && saved && words < 500) { pool.pin(key); pool.unpin(key); }  // small: pins never block a save
                         break;
                     }
                     case 3: {
@@ -74,5 +74,5 @@ TEST_CASE("concurrent savers keep every entry intact and the counters exact") {
     CHECK(stats.pinned_entries == 0);
     CHECK(stats.current <= pool.budget());
     CHECK(stats.entries <= threads * 16);
-    CHECK(stats.evictions > 0);  // 64 keys of up to 8 KiB do not fit 256 KiB: eviction raced with the rest
+    CHECK(stats.evictions > 0);  // eviction ran concurrently with saves and restores
 }

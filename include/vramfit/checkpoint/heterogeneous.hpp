@@ -52,16 +52,16 @@ constexpr std::uint64_t gcd(std::uint64_t a, std::uint64_t b) noexcept {
     const std::uint64_t steps = chain.steps();
     if (steps == 0) return error(errc::invalid_argument, "heterogeneous checkpointing: the chain has no steps");
     if (chain.state_size.size() != steps)
-        return error(errc::invalid_argument, "heterogeneous checkpointing: state_size has ").with_number(chain.state_size.size())
-            .with(" entries for ").with_number(steps).with(" steps");
+        return detail::compose_error(errc::invalid_argument, "heterogeneous checkpointing: state_size has ",
+                                     chain.state_size.size(), " entries for ", steps, " steps");
     if (steps > max_heterogeneous_steps)
-        return error(errc::limit_exceeded, "heterogeneous checkpointing: too many steps: ").with_number(steps);
+        return detail::compose_error(errc::limit_exceeded, "heterogeneous checkpointing: too many steps: ", steps);
     if (checkpoint_budget < chain.state_size[0])
-        return error(errc::invalid_argument, "heterogeneous checkpointing: the budget ").with_number(checkpoint_budget.count())
-            .with(" B does not hold x_0 (").with_number(chain.state_size[0].count()).with(" B)");
+        return detail::compose_error(errc::invalid_argument, "heterogeneous checkpointing: the budget ", checkpoint_budget.count(),
+                                     " B does not hold x_0 (", chain.state_size[0].count(), " B)");
     std::uint64_t total_cost = 0;
     for (auto cost : chain.forward_cost) {
-        if (cost > (1ULL << 40)) return error(errc::limit_exceeded, "heterogeneous checkpointing: forward cost too large: ").with_number(cost);
+        if (cost > (1ULL << 40)) return detail::compose_error(errc::limit_exceeded, "heterogeneous checkpointing: forward cost too large: ", cost);
         total_cost += cost;
     }
     (void)total_cost;
@@ -84,8 +84,8 @@ constexpr std::uint64_t gcd(std::uint64_t a, std::uint64_t b) noexcept {
     std::vector<std::uint64_t> size_units(steps, 0);
     for (std::uint64_t k = 1; k < steps; ++k) size_units[k] = (chain.state_size[k].count() + unit - 1) / unit;
     if (steps * steps * (units + 1) > max_heterogeneous_cells)
-        return error(errc::limit_exceeded, "heterogeneous checkpointing: table too large: ").with_number(steps)
-            .with(" steps x ").with_number(units + 1).with(" budget units");
+        return detail::compose_error(errc::limit_exceeded, "heterogeneous checkpointing: table too large: ", steps,
+                                     " steps x ", units + 1, " budget units");
 
     std::vector<std::uint64_t> prefix(steps + 1, 0);  // prefix[k] = Σ_{u<k} f[u]
     for (std::uint64_t k = 0; k < steps; ++k) prefix[k + 1] = prefix[k] + chain.forward_cost[k];

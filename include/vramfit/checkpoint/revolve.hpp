@@ -50,8 +50,8 @@ constexpr binomial_count binomial_advances(std::uint64_t steps, std::uint64_t sl
 constexpr result<bool> check_revolve_arguments(std::uint64_t steps, std::uint64_t slots) {
     if (steps == 0) return error(errc::invalid_argument, "revolve: a chain needs at least one step");
     if (slots == 0) return error(errc::invalid_argument, "revolve: at least one checkpoint slot (the one holding x_0) is needed");
-    if (steps > max_revolve_steps) return error(errc::limit_exceeded, "revolve: too many steps: ").with_number(steps);
-    if (slots > max_revolve_slots) return error(errc::limit_exceeded, "revolve: too many slots: ").with_number(slots);
+    if (steps > max_revolve_steps) return detail::compose_error(errc::limit_exceeded, "revolve: too many steps: ", steps);
+    if (slots > max_revolve_slots) return detail::compose_error(errc::limit_exceeded, "revolve: too many slots: ", slots);
     return true;
 }
 } // namespace detail
@@ -80,7 +80,7 @@ inline constexpr std::uint64_t max_revolve_dp_cells = 1ULL << 22;
 [[nodiscard]] constexpr result<std::uint64_t> revolve_advances_by_dp(std::uint64_t steps, std::uint64_t slots) {
     if (auto ok = detail::check_revolve_arguments(steps, slots); !ok) return ok.err();
     if ((steps + 1) * (slots + 1) > max_revolve_dp_cells)
-        return error(errc::limit_exceeded, "revolve DP: table too large for ").with_number(steps).with(" steps");
+        return detail::compose_error(errc::limit_exceeded, "revolve DP: table too large for ", steps, " steps");
     const std::uint64_t width = steps + 1;
     std::vector<std::uint64_t> table((slots + 1) * width, 0);  // table[c * width + l]
     for (std::uint64_t c = 1; c <= slots; ++c) {
@@ -104,7 +104,7 @@ inline constexpr std::uint64_t max_revolve_dp_cells = 1ULL << 22;
 [[nodiscard]] constexpr result<schedule> revolve_schedule(std::uint64_t steps, std::uint64_t slots) {
     if (auto ok = detail::check_revolve_arguments(steps, slots); !ok) return ok.err();
     if (steps > max_revolve_schedule_steps)
-        return error(errc::limit_exceeded, "revolve schedule: too many steps for an action list: ").with_number(steps);
+        return detail::compose_error(errc::limit_exceeded, "revolve schedule: too many steps for an action list: ", steps);
     auto decide = [](std::uint32_t first, std::uint32_t last, std::uint64_t budget) {
         const std::uint64_t length = last - first + 1;
         detail::split_decision split;

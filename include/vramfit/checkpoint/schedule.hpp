@@ -11,6 +11,7 @@
 // computed on ("working state") and x_l are not checkpoints.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string_view>
 #include <vector>
@@ -81,10 +82,49 @@ struct schedule_cost {
 };
 
 namespace detail {
+inline constexpr std::uint64_t no_number = ~std::uint64_t{0};
+
+// An error message built in its own buffer and turned into vramfit::error at the end: GCC 12
+// at -O3 reports a false -Wstringop-overflow when fixed_string append chains are inlined
+// (the same workaround as gguf.hpp's detail::failure).
+class message_builder {
+public:
+    constexpr message_builder& add(std::string_view text) noexcept {
+        for (std::size_t i = 0; i < text.size() && size_ < capacity; ++i) text_[size_++] = text[i];
+        return *this;
+    }
+    constexpr message_builder& add(std::uint64_t value) noexcept {
+        char digits[24] = {};
+        std::size_t count = 0;
+        do { digits[count++] = static_cast<char>('0' + value % 10); value /= 10; } while (value != 0 && count < 24);
+        while (count != 0 && size_ < capacity) text_[size_++] = digits[--count];
+        return *this;
+    }
+    [[nodiscard]] constexpr error build(errc code) const { return error(code, std::string_view(text_, size_)); }
+
+private:
+    static constexpr std::size_t capacity = 300;
+    char text_[capacity] = {};
+    std::size_t size_ = 0;
+};
+
+// "<first><n1><second><n2><third>", numbers skipped when no_number.
+constexpr error compose_error(errc code, std::string_view first, std::uint64_t n1 = no_number,
+                              std::string_view second = {}, std::uint64_t n2 = no_number, std::string_view third = {}) {
+    message_builder text;
+    text.add(first);
+    if (n1 != no_number) text.add(n1);
+    text.add(second);
+    if (n2 != no_number) text.add(n2);
+    text.add(third);
+    return text.build(code);
+}
+
 constexpr error schedule_error(std::size_t position, std::string_view what, std::uint32_t index) {
-    error failure(errc::invalid_argument, "checkpoint schedule, action ");
-    failure.with_number(position).with(": ").with(what).with(" (index ").with_number(index).with(")");
-    return failure;
+    message_builder text;
+    text.add("checkpoint schedule, action ").add(std::uint64_t{position}).add(": ").add(what).add(" (index ")
+        .add(std::uint64_t{index}).add(")");
+    return text.build(errc::invalid_argument);
 }
 } // namespace detail
 
@@ -159,7 +199,7 @@ constexpr error schedule_error(std::size_t position, std::string_view what, std:
         if (checkpoint_bytes + tape_bytes > cost.peak_bytes) cost.peak_bytes = checkpoint_bytes + tape_bytes;
     }
     if (next_backward != 0)
-        return error(errc::invalid_argument, "checkpoint schedule: ends before backward step ").with_number(next_backward - 1);
+        return detail::compose_error(errc::invalid_argument, "checkpoint schedule: ends before backward step ", next_backward - 1);
     cost.extra_forwards = cost.forward_evaluations - steps;
     cost.extra_forward_cost = spent_cost - total_cost;
     return cost;

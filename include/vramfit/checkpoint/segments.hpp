@@ -67,10 +67,10 @@ constexpr schedule segmented_schedule(const std::vector<std::uint64_t>& starts, 
 // PyTorch's range() step zero (a ValueError), so segments > n is rejected here too.
 constexpr result<std::vector<std::uint64_t>> sequential_starts(std::uint64_t steps, std::uint64_t segments) {
     if (steps == 0) return error(errc::invalid_argument, "checkpoint_sequential: a chain needs at least one step");
-    if (steps > max_segment_steps) return error(errc::limit_exceeded, "checkpoint_sequential: too many steps: ").with_number(steps);
+    if (steps > max_segment_steps) return detail::compose_error(errc::limit_exceeded, "checkpoint_sequential: too many steps: ", steps);
     if (segments == 0 || segments > steps)
-        return error(errc::invalid_argument, "checkpoint_sequential: segments must be between 1 and the step count ")
-            .with_number(steps).with(", got ").with_number(segments);
+        return compose_error(errc::invalid_argument, "checkpoint_sequential: segments must be between 1 and the step count ",
+                             steps, ", got ", segments);
     const std::uint64_t size = steps / segments;
     std::vector<std::uint64_t> starts;
     for (std::uint64_t j = 0; j < segments; ++j) starts.push_back(j * size);
@@ -85,7 +85,7 @@ constexpr std::uint64_t ceil_sqrt(std::uint64_t n) noexcept {
 
 constexpr result<std::vector<std::uint64_t>> sqrt_n_starts(std::uint64_t steps) {
     if (steps == 0) return error(errc::invalid_argument, "sqrt(n) checkpointing: a chain needs at least one step");
-    if (steps > max_segment_steps) return error(errc::limit_exceeded, "sqrt(n) checkpointing: too many steps: ").with_number(steps);
+    if (steps > max_segment_steps) return detail::compose_error(errc::limit_exceeded, "sqrt(n) checkpointing: too many steps: ", steps);
     const std::uint64_t length = ceil_sqrt(steps);
     std::vector<std::uint64_t> starts;
     for (std::uint64_t start = 0; start < steps; start += length) starts.push_back(start);
