@@ -24,8 +24,9 @@ public:
         for (std::size_t i = size_; i < Capacity; ++i) data_[i] = '\0';
     }
     constexpr void append(std::string_view text) noexcept {
+        // `>=` rather than `==`: GCC's -Wstringop-overflow cannot prove size_ <= Capacity.
         for (char c : text) {
-            if (size_ == Capacity) return;
+            if (size_ >= Capacity) return;
             data_[size_++] = c;
         }
     }
