@@ -47,23 +47,36 @@ namespace detail {
     return order;
 }
 
+// A type id the engine knows and has not removed (ggml_type_from_id without building a
+// result, which is costly per tensor in constant evaluation).
+[[nodiscard]] constexpr bool is_live_type(ggml_type type) noexcept {
+    const auto id = static_cast<std::uint32_t>(type);
+    return id < ggml_type_count && !ggml_traits_table[id].removed;
+}
+
+// "quantize: tensor '<name><what>", built one step at a time: a single chained expression
+// trips a GCC 12 -Wstringop-overflow false positive once inlined.
+[[nodiscard]] constexpr error tensor_error(errc code, std::string_view name, std::string_view what) {
+    error failure{code, "quantize: tensor '"};
+    failure.with(name);
+    failure.with(what);
+    return failure;
+}
+
 // The engine's exceptions for one tensor, as an error naming it.
 [[nodiscard]] constexpr error describe_issue(const quant_issue& issue, const tensor_info& tensor,
                                              const quant_model_facts& facts) {
-    error failure{errc::bad_value, "quantize: tensor '"};
-    failure.with(tensor.name.view());
+    error failure = tensor_error(errc::bad_value, tensor.name.view(), "'");
     switch (issue.kind) {
         case quant_issue_kind::layer_unreadable:
-            failure.with("' belongs to a MoE model but its name has no \"blk.N.\" layer");
+            failure.with(" belongs to a MoE model but its name has no \"blk.N.\" layer");
             break;
         case quant_issue_kind::layer_out_of_range:
-            failure.with("' names a layer outside the model's block count ");
+            failure.with(" names a layer outside the model's block count ");
             failure.with_number(static_cast<unsigned long long>(facts.n_layer));
             break;
         case quant_issue_kind::no_fallback:
-            failure = error{errc::invalid_argument, "quantize: tensor '"};
-            failure.with(tensor.name.view());
-            failure.with("' has rows of ");
+            failure = tensor_error(errc::invalid_argument, tensor.name.view(), "' has rows of ");
             failure.with_number(static_cast<unsigned long long>(tensor.ne[0]));
             failure.with(" elements, not a multiple of the ");
             failure.with(type_name(issue.type));
@@ -92,10 +105,22 @@ namespace detail {
     }
     const ggml_type default_type = ftype_default_type(ftype);
 
+    for (const auto* option : {&options.output_tensor_type, &options.token_embedding_type}) {
+        if (option->has_value() && !detail::is_live_type(**option)) {
+            error failure{errc::invalid_argument, "quantize: the output/token-embedding type override is not a live ggml type, id "};
+            failure.with_number(static_cast<std::uint32_t>(**option));
+            return failure;
+        }
+    }
     for (const auto& tensor : model.tensors) {
+        if (!detail::is_live_type(tensor.type)) {
+            error failure = detail::tensor_error(errc::unknown_type, tensor.name.view(), "' has a ggml type id that is not a live type: ");
+            failure.with_number(static_cast<std::uint32_t>(tensor.type));
+            return failure;
+        }
         for (std::int64_t extent : tensor.ne) {
             if (extent < 0) {
-                return error{errc::bad_value, "quantize: tensor '"}.with(tensor.name.view()).with("' has a negative dimension");
+                return detail::tensor_error(errc::bad_value, tensor.name.view(), "' has a negative dimension");
             }
         }
     }
@@ -103,7 +128,7 @@ namespace detail {
     const std::vector<std::size_t> order = detail::quantizer_order(model.tensors);
     for (std::size_t k = 1; k < order.size(); ++k) {
         if (model.tensors[order[k - 1]].name == model.tensors[order[k]].name) {
-            return error{errc::bad_value, "quantize: tensor '"}.with(model.tensors[order[k]].name.view()).with("' is duplicated");
+            return detail::tensor_error(errc::bad_value, model.tensors[order[k]].name.view(), "' is duplicated");
         }
     }
 
@@ -133,19 +158,23 @@ namespace detail {
                                                               default_type, options, issue);
         if (issue.kind != detail::quant_issue_kind::none) return detail::describe_issue(issue, tensor, facts);
         if (allowed && !options.has_imatrix && detail::tensor_requires_imatrix(name, new_type, ftype)) {
-            return error{errc::invalid_argument, "quantize: "}.with(ftype_name(ftype)).with(" needs an importance matrix (tensor '")
-                .with(name).with("' would be ").with(type_name(new_type)).with("); set quantize_options::has_imatrix");
+            error failure = detail::tensor_error(errc::invalid_argument, name, "' would be ");
+            failure.with(type_name(new_type));
+            failure.with(", which needs an importance matrix (set quantize_options::has_imatrix)");
+            return failure;
         }
         // The real run converts only f32, f16, bf16 and (with --allow-requantize) quantized data.
         if (new_type != tensor.type && tensor.type != ggml_type::f32) {
             if (is_quantized(tensor.type) && !options.allow_requantize) {
-                return error{errc::invalid_argument, "quantize: tensor '"}.with(name).with("' is already ")
-                    .with(type_name(tensor.type)).with("; requantizing to ").with(type_name(new_type))
-                    .with(" needs quantize_options::allow_requantize");
+                error failure = detail::tensor_error(errc::invalid_argument, name, "' is already ");
+                failure.with(type_name(tensor.type));
+                failure.with("; requantizing it needs quantize_options::allow_requantize");
+                return failure;
             }
             if (!is_quantized(tensor.type) && tensor.type != ggml_type::f16 && tensor.type != ggml_type::bf16) {
-                return error{errc::invalid_argument, "quantize: tensor '"}.with(name).with("' of type ")
-                    .with(type_name(tensor.type)).with(" cannot be converted to ").with(type_name(new_type));
+                error failure = detail::tensor_error(errc::invalid_argument, name, "' cannot be converted from ");
+                failure.with(type_name(tensor.type));
+                return failure;
             }
         }
         new_types[index] = new_type;

@@ -280,6 +280,27 @@ TEST_CASE("bad input gives a clear error and leaves the model alone") {
         REQUIRE_FALSE(done.ok());
         CHECK(done.err().message().find("blk.99.ffn_down_exps.weight") != std::string_view::npos);
     }
+    SUBCASE("types that are not live ggml types") {
+        auto m = make_toy(tied_like);
+        auto removed = quantize(m, F::mostly_q4_K_M, {.output_tensor_type = static_cast<T>(4)});
+        REQUIRE_FALSE(removed.ok());
+        CHECK(removed.err().code() == errc::invalid_argument);
+        m.tensors.front().type = static_cast<T>(99);
+        auto unknown = quantize(m, F::mostly_q4_K_M);
+        REQUIRE_FALSE(unknown.ok());
+        CHECK(unknown.err().code() == errc::unknown_type);
+        CHECK(unknown.err().message().find("token_embd.weight") != std::string_view::npos);
+    }
+    SUBCASE("an empty model, and a MoE model without layers") {
+        model_description empty;
+        CHECK(quantize(empty, F::mostly_q4_K_M).ok());
+        auto m = make_toy(moe_like);
+        m.hparams.n_layer = 0;
+        m.hparams.layers.clear();
+        auto done = quantize(m, F::mostly_q4_K_M);
+        REQUIRE_FALSE(done.ok());
+        CHECK(done.err().message().find("block count 0") != std::string_view::npos);
+    }
     SUBCASE("duplicate names") {
         auto m = make_toy(llama_like);
         m.tensors.push_back(m.tensors.back());
