@@ -79,25 +79,8 @@ void converter_order(model_description& model) {
     assign_offsets(model);
 }
 
-// The oracle's gpt-oss-20b.MXFP4_MOE was not made by llama-quantize: its generator wrote the
-// expert matrices as MXFP4, like the official release, and left every other tensor as the
-// converter types it (F16 matrices, F32 vectors). llama-quantize's MXFP4_MOE would also requantize
-// the other matrices, so for this one file the test starts from the F16 conversion and sets the
-// expert types itself.
-result<model_description> oracle_mxfp4_release(const std::string& key) {
-    auto model = catalog::describe(key + ":F16");
-    if (!model) return model;
-    for (auto& t : model->tensors) {
-        const auto name = t.name.view();
-        if (name.ends_with("_exps.weight")) t.type = ggml_type::mxfp4;
-    }
-    assign_offsets(*model);
-    return model;
-}
-
 result<model_description> catalog_model(const test::oracle_row& row) {
-    auto model = row["ftype"] == "MXFP4_MOE" ? oracle_mxfp4_release(row["model_key"])
-                                             : catalog::describe(row["model_key"] + ":" + row["ftype"]);
+    auto model = catalog::describe(row["model_key"] + ":" + row["ftype"]);
     if (model && written_in_converter_order(row["model_key"])) converter_order(*model);
     return model;
 }
