@@ -22,6 +22,12 @@ void exercise(const vramfit::gguf::header& h) {
             if (auto a = h.get_float_array(entry.key)) sink += a->size();
         }
         sink += h.find(entry.key).has_value();
+        if (entry.count <= 4096) {
+            if (auto a = h.get_string_array(entry.key)) sink += a->size();
+        }
+    }
+    for (std::size_t i = 0; i < h.size(); ++i) {
+        if (h.entry(i).count <= 4096) sink += vramfit::gguf::format_value(h, i).size();
     }
     for (const auto& t : h.tensors()) {
         sink += t.size().count() + t.offset + static_cast<std::uint64_t>(t.layer);

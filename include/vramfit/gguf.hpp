@@ -22,6 +22,8 @@
 #include <array>
 #include <bit>
 #include <cstdint>
+#include <cstdio>
+#include <string>
 #include <optional>
 #include <span>
 #include <string_view>
@@ -315,6 +317,23 @@ public:
         values.reserve(static_cast<std::size_t>(r->count));
         const std::uint64_t step = scalar_size(t);
         for (std::uint64_t i = 0; i < r->count; ++i) values.push_back(*number_at(t, r->value_offset + i * step));
+        return values;
+    }
+
+    // Arrays of strings (run time only: the views point into the parsed bytes, which a constant
+    // expression cannot reinterpret as characters). Each element was bounds-checked by parse().
+    [[nodiscard]] std::optional<std::vector<std::string_view>> get_string_array(std::string_view key) const {
+        const auto* r = record(key);
+        if (r == nullptr || r->type != value_type::array || r->element_type != value_type::string) return std::nullopt;
+        std::vector<std::string_view> values;
+        values.reserve(static_cast<std::size_t>(r->count));
+        std::uint64_t at = r->value_offset;
+        const char* chars = reinterpret_cast<const char*>(data_.data());
+        for (std::uint64_t i = 0; i < r->count; ++i) {
+            const std::uint64_t length = detail::load_u64(data_, at);
+            values.emplace_back(chars + at + 8, static_cast<std::size_t>(length));
+            at += 8 + length;
+        }
         return values;
     }
 
@@ -832,6 +851,69 @@ private:
 };
 
 } // namespace detail
+
+// One metadata value as text, for dumps: `"llama"`, `4096`, `1e-05`, `true`, and arrays as
+// `[u32 x 32] 4096, 4096, …` (at most `max_elements` shown; nested arrays by type and count).
+[[nodiscard]] inline std::string format_value(const header& h, std::size_t index, std::size_t max_elements = 8) {
+    const metadata_entry e = h.entry(index);
+    const auto bytes = h.bytes_parsed();
+    auto quoted = [](std::string_view text) {
+        std::string out = "\"";
+        for (std::size_t i = 0; i < text.size() && i < 64; ++i) {
+            const char c = text[i];
+            if (c == '\n') out += "\\n";
+            else if (static_cast<unsigned char>(c) < 0x20) out += '?';
+            else out += c;
+        }
+        out += text.size() > 64 ? "\"…" : "\"";
+        return out;
+    };
+    auto scalar = [&](value_type t, std::uint64_t at) -> std::string {
+        char text[48];
+        switch (t) {
+            case value_type::boolean: return bytes[at] != 0 ? "true" : "false";
+            case value_type::float32:
+                std::snprintf(text, sizeof text, "%g", static_cast<double>(std::bit_cast<float>(detail::load_u32(bytes, at))));
+                return text;
+            case value_type::float64:
+                std::snprintf(text, sizeof text, "%g", std::bit_cast<double>(detail::load_u64(bytes, at)));
+                return text;
+            case value_type::uint8: return std::to_string(bytes[at]);
+            case value_type::int8: return std::to_string(static_cast<std::int8_t>(bytes[at]));
+            case value_type::uint16: return std::to_string(detail::load_u16(bytes, at));
+            case value_type::int16: return std::to_string(static_cast<std::int16_t>(detail::load_u16(bytes, at)));
+            case value_type::uint32: return std::to_string(detail::load_u32(bytes, at));
+            case value_type::int32: return std::to_string(static_cast<std::int32_t>(detail::load_u32(bytes, at)));
+            case value_type::uint64: return std::to_string(detail::load_u64(bytes, at));
+            case value_type::int64: return std::to_string(static_cast<std::int64_t>(detail::load_u64(bytes, at)));
+            default: return "?";
+        }
+    };
+    if (e.type == value_type::string) return quoted(*h.get_string(e.key));
+    if (e.type != value_type::array) return scalar(e.type, e.value_offset);
+    // Appends only: GCC 12 warns falsely (-Wrestrict) on `"literal" + std::string`.
+    std::string out = "[";
+    out += type_name(e.element_type);
+    out += " x ";
+    out += std::to_string(e.count);
+    out += "]";
+    if (e.element_type == value_type::array || e.count == 0) return out;
+    const std::size_t shown = static_cast<std::size_t>(std::min<std::uint64_t>(e.count, max_elements));
+    if (e.element_type == value_type::string) {
+        const auto strings = h.get_string_array(e.key);
+        for (std::size_t i = 0; i < shown; ++i) {
+            out += i ? ", " : " ";
+            out += quoted((*strings)[i]);
+        }
+    } else {
+        for (std::size_t i = 0; i < shown; ++i) {
+            out += i ? ", " : " ";
+            out += scalar(e.element_type, e.value_offset + i * scalar_size(e.element_type));
+        }
+    }
+    if (e.count > shown) out += ", …";
+    return out;
+}
 
 // Parses a GGUF header. `data` may be the whole file or only its first bytes (at least the
 // header); string views and lazily decoded arrays refer to `data`, which must outlive the header.

@@ -241,3 +241,28 @@ TEST_CASE("a header can be parsed from a prefix and from a file image with its d
     REQUIRE(head.ok());
     CHECK(head->data_offset() == whole->data_offset());
 }
+
+TEST_CASE("string arrays and values formatted for a dump") {
+    gguf::writer w;
+    w.set("general.name", "tiny\nmodel").set("n", std::uint32_t{4096}).set("eps", 1e-5f).set("flag", false)
+        .set("neg", std::int16_t{-3}).set_array<std::string_view>("tokens", {"<s>", "", "hello"})
+        .set_array<std::int32_t>("many", {1, 2, 3, 4, 5, 6, 7, 8, 9, 10})
+        .set("nested", gguf::array_value::of_arrays({gguf::array_value::of({1})}));
+    const auto bytes = w.header_bytes();
+    const auto h = gguf::parse(bytes);
+    REQUIRE(h.ok());
+    const auto tokens = h->get_string_array("tokens");
+    REQUIRE(tokens.has_value());
+    CHECK(*tokens == std::vector<std::string_view>{"<s>", "", "hello"});
+    CHECK(h->get_string_array("many") == std::nullopt);
+    CHECK(h->get_string_array("general.name") == std::nullopt);
+    auto text = [&](std::string_view key) { return gguf::format_value(*h, *h->find(key)); };
+    CHECK(text("general.name") == "\"tiny\\nmodel\"");
+    CHECK(text("n") == "4096");
+    CHECK(text("eps") == "1e-05");
+    CHECK(text("flag") == "false");
+    CHECK(text("neg") == "-3");
+    CHECK(text("tokens") == "[str x 3] \"<s>\", \"\", \"hello\"");
+    CHECK(text("many") == "[i32 x 10] 1, 2, 3, 4, 5, 6, 7, 8, …");
+    CHECK(text("nested") == "[arr x 1]");
+}
