@@ -71,8 +71,8 @@ static_assert(catalog::gpt_oss_20b::entry.default_ftype == "MXFP4_MOE");
 static_assert(error_of("llama-3.1-8b:Q4_K_M") == errc::none);
 static_assert(error_of("llama-3-8b") == errc::unknown_name);
 static_assert(error_of("llama-3.1-8b:Q4_K_X") == errc::unknown_name);
-static_assert(error_mentions("llama-3-8b", "did you mean: llama-3.1-8b, llama-3.2-1b, llama-3.3-70b"));
-static_assert(error_mentions("falcon-7b", "catalog: llama-3.1-8b"));
+static_assert(error_mentions("llama-3-8b", "did you mean: llama-3.1-8b, llama-3.2-1b, llama-3.3-70b, llama-3.2-3b"));
+static_assert(error_mentions("falcon-7b", "catalog families: llama, mistral, qwen2.5, gemma, phi, qwen3, mixtral, gpt, deepseek, mamba2, lfm2 ("));
 
 } // namespace
 
@@ -89,9 +89,30 @@ TEST_CASE("compile-time catalog vectors hold at run time") {
     CHECK(swa_layers(catalog::phi_3_mini_4k::entry) == 0);
     CHECK(catalog::find("LLAMA-3.1-8B") == &catalog::llama_3_1_8b::entry);
     CHECK(error_of("llama-3-8b") == errc::unknown_name);
-    CHECK(error_mentions("llama-3-8b", "did you mean: llama-3.1-8b, llama-3.2-1b, llama-3.3-70b"));
-    CHECK(error_mentions("falcon-7b", "catalog: llama-3.1-8b"));
+    CHECK(error_mentions("llama-3-8b", "did you mean: llama-3.1-8b, llama-3.2-1b, llama-3.3-70b, llama-3.2-3b"));
+    CHECK(error_mentions("falcon-7b", "catalog families: llama, mistral, qwen2.5, gemma, phi, qwen3, mixtral, gpt, deepseek, mamba2, lfm2 ("));
     CHECK(error_mentions("llama-3.1-8b:Q4_K_X", "unknown quantization 'Q4_K_X'"));
+}
+
+TEST_CASE("catalog parameter counts equal the published ones (model cards' safetensors totals)") {
+    // Llama-3 files also carry rope_freqs.weight (head_dim / 2 elements), which the engine counts.
+    const struct { std::string_view key; std::uint64_t params; } published[] = {
+        {"llama-3.1-8b", 8030261248ULL + 64}, {"llama-3.2-1b", 1235814400ULL + 32}, {"llama-3.2-3b", 3212749824ULL + 64},
+        {"llama-3.3-70b", 70553706496ULL + 64}, {"mistral-7b-v0.3", 7248023552ULL}, {"mistral-nemo-12b", 12247782400ULL},
+        {"qwen2.5-7b", 7615616512ULL}, {"qwen2.5-14b", 14770033664ULL}, {"qwen2.5-32b", 32763876352ULL},
+        {"qwen2.5-72b", 72706203648ULL}, {"qwen3-4b", 4022468096ULL}, {"qwen3-8b", 8190735360ULL},
+        {"qwen3-14b", 14768307200ULL}, {"qwen3-32b", 32762123264ULL}, {"qwen3-30b-a3b", 30532122624ULL},
+        {"qwen3-235b-a22b", 235093634560ULL}, {"gemma-2-9b", 9241705984ULL}, {"gemma-2-27b", 27227128320ULL},
+        {"phi-3-mini-4k", 3821079552ULL}, {"phi-4", 14659507200ULL}, {"mixtral-8x7b", 46702792704ULL},
+        {"gpt-oss-20b", 20914757184ULL}, {"gpt-oss-120b", 116829156672ULL}, {"deepseek-v2-lite", 15706484224ULL},
+        {"lfm2-1.2b", 1170340608ULL},
+    };
+    for (const auto& p : published) {
+        CAPTURE(std::string{p.key});
+        const auto* entry = catalog::find(p.key);
+        REQUIRE(entry != nullptr);
+        CHECK(params_of(*entry) == p.params);
+    }
 }
 
 TEST_CASE("llama-quantize's quant size for Llama-3.1-8B Q4_K_M is 4685.30 MiB") {

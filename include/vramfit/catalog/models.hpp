@@ -84,7 +84,7 @@ struct model_entry {
     std::string_view source;                    // the config.json read
 };
 
-inline constexpr std::array<model_entry, 20> models{{
+inline constexpr std::array<model_entry, 28> models{{
     // https://huggingface.co/meta-llama/Llama-3.1-8B/blob/main/config.json
     {.key = "llama-3.1-8b", .display_name = "Llama-3.1-8B", .arch = architecture::llama, .n_layer = 32, .n_embd = 4096,
      .n_head = 32, .n_head_kv = 8, .head_dim = 128, .n_ff = 14336, .n_vocab = 128256, .n_ctx_train = 131072,
@@ -157,6 +157,38 @@ inline constexpr std::array<model_entry, 20> models{{
      .n_embd = 4096, .n_head = 64, .n_head_kv = 4, .head_dim = 128, .n_ff = 12288, .n_vocab = 151936, .n_ctx_train = 40960,
      .n_expert = 128, .n_expert_used = 8, .n_ff_exp = 1536,
      .source = "https://huggingface.co/Qwen/Qwen3-235B-A22B/blob/main/config.json"},
+    // https://huggingface.co/meta-llama/Llama-3.2-3B/blob/main/config.json
+    {.key = "llama-3.2-3b", .display_name = "Llama-3.2-3B", .arch = architecture::llama, .n_layer = 28, .n_embd = 3072,
+     .n_head = 24, .n_head_kv = 8, .head_dim = 128, .n_ff = 8192, .n_vocab = 128256, .n_ctx_train = 131072,
+     .tied_embeddings = true, .rope_freqs = true, .source = "https://huggingface.co/meta-llama/Llama-3.2-3B/blob/main/config.json"},
+    // https://huggingface.co/mistralai/Mistral-Nemo-Instruct-2407/blob/main/config.json (head_dim 128 != 5120/32)
+    {.key = "mistral-nemo-12b", .display_name = "Mistral-Nemo-Instruct-2407", .arch = architecture::llama, .n_layer = 40,
+     .n_embd = 5120, .n_head = 32, .n_head_kv = 8, .head_dim = 128, .n_ff = 14336, .n_vocab = 131072, .n_ctx_train = 1024000,
+     .source = "https://huggingface.co/mistralai/Mistral-Nemo-Instruct-2407/blob/main/config.json"},
+    // https://huggingface.co/Qwen/Qwen2.5-14B-Instruct/blob/main/config.json
+    {.key = "qwen2.5-14b", .display_name = "Qwen2.5-14B-Instruct", .arch = architecture::qwen2, .n_layer = 48, .n_embd = 5120,
+     .n_head = 40, .n_head_kv = 8, .head_dim = 128, .n_ff = 13824, .n_vocab = 152064, .n_ctx_train = 32768,
+     .source = "https://huggingface.co/Qwen/Qwen2.5-14B-Instruct/blob/main/config.json"},
+    // https://huggingface.co/Qwen/Qwen2.5-32B-Instruct/blob/main/config.json
+    {.key = "qwen2.5-32b", .display_name = "Qwen2.5-32B-Instruct", .arch = architecture::qwen2, .n_layer = 64, .n_embd = 5120,
+     .n_head = 40, .n_head_kv = 8, .head_dim = 128, .n_ff = 27648, .n_vocab = 152064, .n_ctx_train = 32768,
+     .source = "https://huggingface.co/Qwen/Qwen2.5-32B-Instruct/blob/main/config.json"},
+    // https://huggingface.co/Qwen/Qwen3-4B/blob/main/config.json (tie_word_embeddings)
+    {.key = "qwen3-4b", .display_name = "Qwen3-4B", .arch = architecture::qwen3, .n_layer = 36, .n_embd = 2560,
+     .n_head = 32, .n_head_kv = 8, .head_dim = 128, .n_ff = 9728, .n_vocab = 151936, .n_ctx_train = 40960,
+     .tied_embeddings = true, .source = "https://huggingface.co/Qwen/Qwen3-4B/blob/main/config.json"},
+    // https://huggingface.co/Qwen/Qwen3-14B/blob/main/config.json
+    {.key = "qwen3-14b", .display_name = "Qwen3-14B", .arch = architecture::qwen3, .n_layer = 40, .n_embd = 5120,
+     .n_head = 40, .n_head_kv = 8, .head_dim = 128, .n_ff = 17408, .n_vocab = 151936, .n_ctx_train = 40960,
+     .source = "https://huggingface.co/Qwen/Qwen3-14B/blob/main/config.json"},
+    // https://huggingface.co/google/gemma-2-27b/blob/main/config.json
+    {.key = "gemma-2-27b", .display_name = "Gemma-2-27B", .arch = architecture::gemma2, .n_layer = 46, .n_embd = 4608,
+     .n_head = 32, .n_head_kv = 16, .head_dim = 128, .n_ff = 36864, .n_vocab = 256000, .n_ctx_train = 8192,
+     .n_swa = 4096, .tied_embeddings = true, .source = "https://huggingface.co/google/gemma-2-27b/blob/main/config.json"},
+    // https://huggingface.co/microsoft/phi-4/blob/main/config.json (phi3 architecture, no sliding window)
+    {.key = "phi-4", .display_name = "phi-4", .arch = architecture::phi3, .n_layer = 40, .n_embd = 5120, .n_head = 40,
+     .n_head_kv = 10, .head_dim = 128, .n_ff = 17920, .n_vocab = 100352, .n_ctx_train = 16384,
+     .source = "https://huggingface.co/microsoft/phi-4/blob/main/config.json"},
     // https://huggingface.co/google/gemma-3-27b-it/blob/main/config.json (text_config)
     {.key = "gemma-3-27b", .display_name = "Gemma-3-27B-it", .arch = architecture::gemma3, .n_layer = 62, .n_embd = 5376,
      .n_head = 32, .n_head_kv = 16, .head_dim = 128, .n_ff = 21504, .n_vocab = 262208, .n_ctx_train = 131072,
@@ -336,8 +368,15 @@ namespace detail {
         }
     }
     if (!any) {
-        failure.with("catalog: ");
-        for (std::size_t i = 0; i < models.size(); ++i) failure.with(i == 0 ? "" : ", ").with(models[i].key);
+        // The whole key list does not fit an error message; its families do.
+        failure.with("catalog families: ");
+        for (std::size_t i = 0; i < models.size(); ++i) {
+            const std::string_view fam = models[i].key.substr(0, models[i].key.find('-'));
+            bool seen = false;
+            for (std::size_t j = 0; j < i && !seen; ++j) seen = models[j].key.substr(0, models[j].key.find('-')) == fam;
+            if (!seen) failure.with(i == 0 ? "" : ", ").with(fam);
+        }
+        failure.with(" (catalog::models has every key)");
     }
     return failure;
 }
@@ -386,6 +425,14 @@ struct qwen2_5_72b { static constexpr const model_entry& entry = models[detail::
 struct qwen3_8b { static constexpr const model_entry& entry = models[detail::index_of("qwen3-8b")]; };
 struct qwen3_32b { static constexpr const model_entry& entry = models[detail::index_of("qwen3-32b")]; };
 struct qwen3_235b_a22b { static constexpr const model_entry& entry = models[detail::index_of("qwen3-235b-a22b")]; };
+struct llama_3_2_3b { static constexpr const model_entry& entry = models[detail::index_of("llama-3.2-3b")]; };
+struct mistral_nemo_12b { static constexpr const model_entry& entry = models[detail::index_of("mistral-nemo-12b")]; };
+struct qwen2_5_14b { static constexpr const model_entry& entry = models[detail::index_of("qwen2.5-14b")]; };
+struct qwen2_5_32b { static constexpr const model_entry& entry = models[detail::index_of("qwen2.5-32b")]; };
+struct qwen3_4b { static constexpr const model_entry& entry = models[detail::index_of("qwen3-4b")]; };
+struct qwen3_14b { static constexpr const model_entry& entry = models[detail::index_of("qwen3-14b")]; };
+struct gemma_2_27b { static constexpr const model_entry& entry = models[detail::index_of("gemma-2-27b")]; };
+struct phi_4 { static constexpr const model_entry& entry = models[detail::index_of("phi-4")]; };
 struct gemma_3_27b { static constexpr const model_entry& entry = models[detail::index_of("gemma-3-27b")]; };
 struct gpt_oss_120b { static constexpr const model_entry& entry = models[detail::index_of("gpt-oss-120b")]; };
 struct mamba2_2_7b { static constexpr const model_entry& entry = models[detail::index_of("mamba2-2.7b")]; };
