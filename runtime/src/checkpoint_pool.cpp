@@ -30,7 +30,7 @@ outcome<std::unique_ptr<checkpoint_pool>> checkpoint_pool::create(memory_backend
 
 checkpoint_pool::checkpoint_pool(memory_backend& backend, void* base, bytes budget)
     : backend_(backend), base_(base), budget_(budget) {
-    free_blocks_.emplace(0, budget.count());
+    add_free(0, budget.count());
     stats_.budget = budget;
 }
 
@@ -47,24 +47,32 @@ checkpoint_pool::~checkpoint_pool() {
 bool checkpoint_pool::busy(const entry& item) { return !backend_.is_complete(item.done); }
 
 std::uint64_t checkpoint_pool::largest_free() const {
-    std::uint64_t largest = 0;
-    for (const auto& [offset, size] : free_blocks_) largest = std::max(largest, size);
-    return largest;
+    return blocks_by_size_.empty() ? 0 : blocks_by_size_.rbegin()->first;
 }
 
-// Best fit: the smallest free block that holds `footprint` (keeps large blocks whole).
+void checkpoint_pool::add_free(std::uint64_t offset, std::uint64_t size) {
+    free_blocks_.emplace(offset, size);
+    blocks_by_size_.emplace(size, offset);
+}
+
+void checkpoint_pool::remove_free(std::map<std::uint64_t, std::uint64_t>::iterator block) {
+    blocks_by_size_.erase({block->second, block->first});
+    free_blocks_.erase(block);
+}
+
+// Best fit, O(log n): the smallest free block that holds `footprint` (keeps large blocks whole),
+// the lowest address among equals.
 bool checkpoint_pool::find_block(std::uint64_t footprint, std::uint64_t& offset) {
-    auto best = free_blocks_.end();
-    for (auto it = free_blocks_.begin(); it != free_blocks_.end(); ++it)
-        if (it->second >= footprint && (best == free_blocks_.end() || it->second < best->second)) best = it;
-    if (best == free_blocks_.end()) return false;
-    offset = best->first;
-    const std::uint64_t rest = best->second - footprint;
-    free_blocks_.erase(best);
-    if (rest != 0) free_blocks_.emplace(offset + footprint, rest);
+    const auto best = blocks_by_size_.lower_bound({footprint, 0});
+    if (best == blocks_by_size_.end()) return false;
+    offset = best->second;
+    const std::uint64_t rest = best->first - footprint;
+    remove_free(free_blocks_.find(offset));
+    if (rest != 0) add_free(offset + footprint, rest);
     return true;
 }
 
+// Returns a block to the free list, merging it with free neighbours on either side.
 void checkpoint_pool::free_block(std::uint64_t offset, std::uint64_t footprint) {
     auto next = free_blocks_.lower_bound(offset);
     std::uint64_t start = offset, size = footprint;
@@ -73,14 +81,14 @@ void checkpoint_pool::free_block(std::uint64_t offset, std::uint64_t footprint) 
         if (previous->first + previous->second == offset) {
             start = previous->first;
             size += previous->second;
-            free_blocks_.erase(previous);
+            remove_free(previous);
         }
     }
     if (next != free_blocks_.end() && offset + footprint == next->first) {
         size += next->second;
-        free_blocks_.erase(next);
+        remove_free(next);
     }
-    free_blocks_.emplace(start, size);
+    add_free(start, size);
 }
 
 // Would a contiguous block of `footprint` exist if every evictable entry were gone? The entry

@@ -113,10 +113,14 @@ outcome<void> synchronize(stream_handle stream) {
         return cuda_failure("cudaStreamSynchronize", status);
     return {};
 }
-outcome<void> copy(void* destination, const void* source, bytes size, stream_handle stream) {
+outcome<void> copy_async(void* destination, const void* source, bytes size, stream_handle stream) {
     if (const cudaError_t status = cudaMemcpyAsync(destination, source, size.count(), cudaMemcpyDefault, as_stream(stream));
         status != cudaSuccess)
         return cuda_failure("cudaMemcpyAsync", status);
+    return {};
+}
+outcome<void> copy(void* destination, const void* source, bytes size, stream_handle stream) {
+    if (auto enqueued = copy_async(destination, source, size, stream); !enqueued) return enqueued;
     return synchronize(stream);
 }
 } // namespace cuda
@@ -150,6 +154,7 @@ void host_free_pinned(void*) noexcept {}
 outcome<stream_handle> create_stream() { return not_built(); }
 void destroy_stream(stream_handle) noexcept {}
 outcome<void> synchronize(stream_handle) { return not_built(); }
+outcome<void> copy_async(void*, const void*, bytes, stream_handle) { return not_built(); }
 outcome<void> copy(void*, const void*, bytes, stream_handle) { return not_built(); }
 } // namespace cuda
 

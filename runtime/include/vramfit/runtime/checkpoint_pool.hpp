@@ -15,8 +15,10 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "vramfit/runtime/backend.hpp"
@@ -93,6 +95,8 @@ private:
     // All private members expect mutex_ to be held.
     bool busy(const entry& item);
     std::uint64_t largest_free() const;
+    void add_free(std::uint64_t offset, std::uint64_t size);
+    void remove_free(std::map<std::uint64_t, std::uint64_t>::iterator block);
     bool find_block(std::uint64_t footprint, std::uint64_t& offset);
     void free_block(std::uint64_t offset, std::uint64_t footprint);
     bool could_fit_after_evicting(std::uint64_t footprint, checkpoint_key replaced, bool count_replaced);
@@ -106,6 +110,7 @@ private:
     bytes budget_{};
     mutable std::mutex mutex_;
     std::map<std::uint64_t, std::uint64_t> free_blocks_;  // offset -> size, address-ordered, coalesced
+    std::set<std::pair<std::uint64_t, std::uint64_t>> blocks_by_size_;  // (size, offset): best fit in O(log n)
     std::unordered_map<checkpoint_key, entry> entries_;
     std::list<checkpoint_key> recency_;                   // front: most recently used
     std::vector<event_handle> spare_events_;              // reused: no event creation on the hot path

@@ -52,7 +52,9 @@ void host_free_pinned(void* pointer) noexcept;
 outcome<stream_handle> create_stream();
 void destroy_stream(stream_handle stream) noexcept;
 outcome<void> synchronize(stream_handle stream);
-// cudaMemcpyAsync + synchronise: the baseline the pool's throughput is compared with.
+// cudaMemcpyAsync (cudaMemcpyDefault): the baseline the pool's throughput is compared with.
+outcome<void> copy_async(void* destination, const void* source, bytes size, stream_handle stream);
+// copy_async, then cudaStreamSynchronize.
 outcome<void> copy(void* destination, const void* source, bytes size, stream_handle stream);
 } // namespace cuda
 
