@@ -291,3 +291,38 @@ TEST_CASE("every CPU oracle run: compute buffer within 2 % or 1 MiB") {
     }
     MESSAGE("Compute buffer against the CPU oracle:\n" << table.render());
 }
+
+// The held-back models have no measured rows here; these checks only apply the engine's rules as
+// the oracle README states them (phi3 ignores its sliding window, MLA caches no V, gemma2
+// alternates SWA and full layers) to the catalog's descriptions of them.
+TEST_CASE("held-back architectures follow the engine's cache rules") {
+    const auto phi3 = estimate(*catalog::describe("phi-3-mini-4k:Q4_K_M"), {.n_ctx = 4096});
+    REQUIRE(phi3.ok());
+    CHECK(phi3->kv.swa.layers == 0);
+    CHECK(phi3->kv.full.layers == 32);
+    CHECK(phi3->kv.full.k == bytes{32ULL * 4096 * 3072 * 2});  // MHA: 32 KV heads of 96
+
+    const auto ds = estimate(*catalog::describe("deepseek-v2-lite:Q4_K_M"), {.n_ctx = 4096});
+    REQUIRE(ds.ok());
+    CHECK(ds->kv.full.k == bytes{27ULL * 4096 * 576 * 2});
+    CHECK(ds->kv.full.v == 0_B);
+
+    const auto gemma2 = estimate(*catalog::describe("gemma-2-9b:Q4_K_M"), {.n_ctx = 8192});
+    REQUIRE(gemma2.ok());
+    CHECK(gemma2->kv.full.layers == 21);
+    CHECK(gemma2->kv.swa.layers == 21);
+    CHECK(gemma2->kv.swa.cells == 4608);  // pad256(min(8192, 4096 + 512))
+    CHECK(gemma2->kv.full.k == bytes{21ULL * 8192 * 2048 * 2});
+
+    const auto mistral = estimate(*catalog::describe("mistral-7b-v0.3:Q4_K_M"), {.n_ctx = 4096});
+    REQUIRE(mistral.ok());
+    CHECK(mistral->kv.full.total() == bytes{512ULL << 20});
+    CHECK(mistral->output_bytes() == bytes{32768ULL * 4});
+
+    // Mamba-2: one conv and one SSM state per sequence and layer, no KV cache
+    const auto mamba = estimate(*catalog::describe("mamba2-2.7b"), {.n_ctx = 4096, .n_seq = 2});
+    REQUIRE(mamba.ok());
+    CHECK(mamba->kv.full.layers == 0);
+    CHECK(mamba->recurrent.cells == 2);
+    CHECK(mamba->recurrent.total() == bytes{64ULL * 2 * (3 * (5120 + 2 * 128) + 128 * 5120) * 4});
+}
