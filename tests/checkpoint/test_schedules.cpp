@@ -173,6 +173,12 @@ TEST_CASE("Revolve at scale and at the limits") {
     CHECK(revolve_count(opaque(max_revolve_steps), 64)->advances > 0);
     CHECK(revolve_count(max_revolve_steps + 1, 2).err().code() == errc::limit_exceeded);
     CHECK(revolve_schedule(opaque(max_revolve_schedule_steps + 1), 4).err().code() == errc::limit_exceeded);
+    // One slot over 4096 steps is 8,386,560 advances: refused rather than allocated.
+    const auto quadratic = revolve_schedule(opaque(4096), 1);
+    CHECK(quadratic.err().code() == errc::limit_exceeded);
+    CHECK(quadratic.err().message().find("8386560 advances") != std::string_view::npos);
+    CHECK(revolve_schedule(opaque(4096), 8).ok());
+    CHECK(sequential_schedule(opaque(max_segment_steps + 1), 2).err().code() == errc::limit_exceeded);
     CHECK(max_reversible_steps(3, 5) == 56);
     CHECK(max_reversible_steps(1000, 1000) == ~std::uint64_t{0});
 }

@@ -105,6 +105,11 @@ inline constexpr std::uint64_t max_revolve_dp_cells = 1ULL << 22;
     if (auto ok = detail::check_revolve_arguments(steps, slots); !ok) return ok.err();
     if (steps > max_revolve_schedule_steps)
         return detail::compose_error(errc::limit_exceeded, "revolve schedule: too many steps for an action list: ", steps);
+    // Advances, one taped forward and one backward per step, stores/erases/restores (≤ 2 per step
+    // and split): bounded by advances + 6·l.
+    if (const auto count = detail::binomial_advances(steps, slots); count.advances + 6 * steps > max_schedule_actions)
+        return detail::compose_error(errc::limit_exceeded, "revolve schedule: ", count.advances,
+                                     " advances make the action list too long; use revolve_count, or more slots");
     auto decide = [](std::uint32_t first, std::uint32_t last, std::uint64_t budget) {
         const std::uint64_t length = last - first + 1;
         detail::split_decision split;

@@ -51,6 +51,10 @@ struct action {
 
 using schedule = std::vector<action>;
 
+// Builders refuse to emit more actions than this (32 MiB of actions): a schedule's length grows
+// with its recomputation, which for one slot is quadratic in the chain length.
+inline constexpr std::uint64_t max_schedule_actions = 1ULL << 22;
+
 // What a chain costs: per step, the forward cost (any unit: time, FLOPs, 1 for uniform chains)
 // and the size of its input state x_k (what a checkpoint of x_k holds) and of its tape.
 struct chain_profile {

@@ -17,7 +17,8 @@
 
 namespace vramfit::checkpoint {
 
-inline constexpr std::uint64_t max_segment_steps = 1ULL << 24;
+// About 4 actions per step: keeps schedules within max_schedule_actions.
+inline constexpr std::uint64_t max_segment_steps = 1ULL << 20;
 
 struct segment_count {
     std::uint64_t segments = 0;
