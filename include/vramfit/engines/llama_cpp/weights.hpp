@@ -150,10 +150,11 @@ enum class weight_op : std::uint8_t { other, mul_mat, mul_mat_id };
 }
 
 // ggml_repack_get_optimal_repack_type (ggml/src/ggml-cpu/repack.cpp): is there an interleaved
-// layout for this type, row count (ne[1]) and ISA? The stored copy of repack.cpp read for this is
-// newer than the target commit; the Arm-only q5_K / q6_K / q8_0 / q1_0 layouts in it may postdate
-// 1425386f (the x86 rules were checked against the CPU oracle: q4_0, q4_K, iq4_nl, mxfp4 with
-// AVX2, q2_K with AVX-512).
+// layout for this type, row count (ne[1]) and ISA? The x86 rules are checked against the CPU
+// oracle (q4_0, q4_K, iq4_nl, mxfp4 with AVX2, q2_K with AVX-512; nothing else). The Arm layouts
+// for q8_0 (llama.cpp PR #18096), q5_K (#18860), q6_K (#18888 i8mm, #19360 dotprod) were merged
+// before the target commit; the q1_0 one was read from a newer copy of repack.cpp and is not
+// confirmed at 1425386f.
 [[nodiscard]] constexpr bool has_repack_layout(ggml_type type, std::int64_t rows, const cpu_features& f) noexcept {
     const bool rows8 = rows % 8 == 0;
     const bool rows4 = rows % 4 == 0;
