@@ -113,7 +113,22 @@ TEST_CASE("unsupported architectures are a named error") {
     const auto r = try_compute_buffer_bytes(m, context_4096_512(true));
     CHECK_FALSE(r.ok());
     CHECK(r.err().code() == errc::unsupported_architecture);
+    m.hparams.arch = architecture::mistral3;  // llama-like, but its graph is not rebuilt here
+    CHECK(try_compute_buffer_bytes(m, context_4096_512(true)).err().code() == errc::unsupported_architecture);
     m.hparams.arch = architecture::llama;
+    resolved_context bad = context_4096_512(true);
+    bad.kv_cells = 0;
+    CHECK(try_compute_buffer_bytes(m, bad).err().code() == errc::invalid_argument);
+    bad = context_4096_512(true);
+    bad.n_ubatch = (1u << 20) + 1;
+    CHECK(try_compute_buffer_bytes(m, bad).err().code() == errc::limit_exceeded);
+    bad = context_4096_512(true);
+    bad.n_seq = 257;
+    CHECK(try_compute_buffer_bytes(m, bad).err().code() == errc::limit_exceeded);
+    CHECK_THROWS_AS((void)compute_buffer_bytes(m, bad), vramfit::error);
+    model_description gemma{};
+    REQUIRE(catalog_model("gemma-3-12b", gemma));
+    CHECK(try_compute_buffer_bytes(gemma, context_4096_512(true)).err().code() == errc::invalid_argument);  // no SWA cells
     m.hparams.layers.clear();
     CHECK(try_compute_buffer_bytes(m, context_4096_512(true)).err().code() == errc::bad_value);
 }

@@ -125,7 +125,7 @@ struct reserved_graph {
 
 [[nodiscard]] constexpr bool compute_graph_modelled(architecture arch) noexcept {
     switch (arch) {
-        case architecture::llama: case architecture::mistral3: case architecture::qwen2: case architecture::qwen3:
+        case architecture::llama: case architecture::qwen2: case architecture::qwen3:
         case architecture::qwen3moe: case architecture::gemma2: case architecture::gemma3: case architecture::phi3:
         case architecture::gpt_oss: case architecture::deepseek2: case architecture::mamba2: case architecture::lfm2:
             return true;
@@ -163,8 +163,9 @@ struct reserved_graph {
     if (hp.swa_type != swa_kind::none && hp.arch != architecture::phi3 && ctx.kv_swa_cells == 0) {
         return error{errc::invalid_argument, "compute buffer: SWA model without SWA cache cells (kv_swa_cells)"};
     }
-    if (ctx.n_ubatch > 65536 || ctx.kv_cells > (1u << 24) || ctx.n_seq > 256) {
-        return error{errc::limit_exceeded, "compute buffer: ubatch, cells or sequences out of range"};
+    // Shapes stay far from overflowing 64-bit sizes within these bounds (LLAMA_MAX_SEQ = 256).
+    if (ctx.n_ubatch > (1u << 20) || ctx.kv_cells > (1u << 30) || ctx.kv_swa_cells > (1u << 30) || ctx.n_seq > 256) {
+        return error{errc::limit_exceeded, "compute buffer: n_ubatch (max 2^20), KV cells (max 2^30) or sequences (max 256) out of range"};
     }
     const auto pp = detail::reserve_graph(hp, ctx, detail::prompt_ubatch(ctx));
     const auto tg = detail::reserve_graph(hp, ctx, detail::generation_ubatch(ctx));

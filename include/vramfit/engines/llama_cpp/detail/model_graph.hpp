@@ -63,7 +63,7 @@ public:
     // Build the whole graph for the architecture; false when it is not modelled.
     constexpr bool build() {
         switch (hp_.arch) {
-            case architecture::llama: case architecture::mistral3:
+            case architecture::llama:
                 build_llama_family(false, false); return true;
             case architecture::qwen2:
                 build_llama_family(true, false); return true;
