@@ -11,6 +11,12 @@
 // Each plan is computed by rebuilding the model's graph (detail/model_graph.hpp) and replaying
 // ggml's graph allocator over it (detail/graph_allocator.hpp), so the result follows the engine's
 // tensor lifetimes, in-place reuse and best-fit placement rather than a fitted formula.
+//
+// The engine source read for this (ggml-alloc.c, llama-graph.cpp, llama-kv-cache.cpp,
+// src/models/*) came from stored snapshots near, not exactly at, 1425386f. Where they could
+// differ, the rebuilt graphs were checked against the engine itself: their node counts equal the
+// `graph nodes` the engine printed on every one of the 210 CPU oracle runs, and the buffer sizes
+// print identically (tests/llama_cpp_compute).
 #pragma once
 
 #include <cstdint>
@@ -108,8 +114,8 @@ struct reserved_graph {
     return measure_graph(hp, ctx, ub, 0, 0, repeats);
 }
 
-// The prompt-processing ubatch of sched_reserve. n_outputs_max is the context's n_batch
-// (llama_context: "n_outputs_max = 2048" with -b 2048).
+// The prompt-processing ubatch of sched_reserve. n_outputs_max defaults to the context's
+// n_batch (the oracle logs print "n_outputs_max = 2048" with -b 2048 and 4096 with -b 4096).
 [[nodiscard]] constexpr reserve_ubatch prompt_ubatch(const resolved_context& ctx) noexcept {
     reserve_ubatch ub{};
     ub.n_seqs = ctx.n_seq == 0 ? 1 : ctx.n_seq;

@@ -19,8 +19,9 @@
 //  * ggml_gallocr_allocate_node: views and tensors with external memory take nothing. A node
 //    whose op can work in place (ggml_op_can_inplace) reuses the memory of its first source that
 //    the allocator owns, is not a graph output, has the same type, shape and strides, and has no
-//    other consumer or view; a source that is a view qualifies when it sits at offset 0 of a root
-//    with no other view and no consumer. If the node is smaller, the tail is freed.
+//    other consumer or view (the engine also has a branch for a source that is a view at offset 0
+//    of its root, but views are never marked as owned, so it cannot be taken; it is mirrored
+//    anyway). If the node is smaller, the tail is freed.
 //  * ggml_gallocr_free_node: graph outputs are never freed.
 //
 // ggml_gallocr_reserve_buffers grows the buffer only when a reservation needs more, so after the
