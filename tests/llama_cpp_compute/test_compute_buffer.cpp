@@ -101,9 +101,20 @@ constexpr bool prints_as(double mib, double expected) { return mib - expected < 
 // FA on: logits (n_vocab x ub f32) + the embeddings input + result_norm: the engine prints 266.50.
 static_assert(prints_as(llama8b_mib(true), 266.50));
 
+// An iSWA mixture of experts with attention sinks, FA off (SWA cache 768 cells): the engine prints 558.39.
+constexpr double gpt_oss_fa_off_mib() {
+    model_description m{};
+    catalog_model("gpt-oss-20b", m);
+    resolved_context c = context_4096_512(false);
+    c.kv_swa_cells = 768;
+    return compute_buffer_bytes(m, c).mib();
+}
+static_assert(prints_as(gpt_oss_fa_off_mib(), 558.39));
+
 TEST_CASE("llama-3.1-8b at 4096/512 matches the engine, at run time too") {
     CHECK(prints_as(llama8b_mib(true), 266.50));
     CHECK(prints_as(llama8b_mib(false), 308.01));
+    CHECK(prints_as(gpt_oss_fa_off_mib(), 558.39));
 }
 
 TEST_CASE("unsupported architectures are a named error") {
