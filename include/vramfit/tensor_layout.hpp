@@ -30,6 +30,8 @@ struct layout_options {
     // those blocks as GGML MXFP4 instead of widening them (GptOssModel), so a converted file has
     // MXFP4 ffn_{gate,up,down}_exps.weight and 16-bit/F32 elsewhere.
     bool mxfp4_experts = false;
+    // deepseek2 routers with a score-correction bias (DeepSeek-V3 "noaux_tc"): exp_probs_b.bias {n_expert}.
+    bool expert_probs_bias = false;
 };
 
 namespace detail {
@@ -272,6 +274,7 @@ constexpr result<std::vector<tensor_info>> tensor_layout(const hyperparameters& 
                     detail::dense_ffn(b, hp, il);
                 } else {
                     detail::expert_ffn(b, hp, il);
+                    if (options.expert_probs_bias) b.block(il, "exp_probs_b.bias", {hp.n_expert});
                     const std::int64_t S = hp.n_ff_shexp;
                     b.block(il, "ffn_gate_shexp.weight", {E, S});
                     b.block(il, "ffn_down_shexp.weight", {S, E});

@@ -3,7 +3,11 @@
 #include <doctest/doctest.h>
 
 #include <cstdint>
+#include <cstdio>
+#include <fstream>
 #include <set>
+#include <sstream>
+#include <vector>
 #include <string>
 #include <string_view>
 
@@ -164,4 +168,32 @@ TEST_CASE("gpt-oss's default is its native MXFP4_MOE: the converter's output, MX
     const auto q8 = catalog::describe("gpt-oss-20b:Q8_0");
     REQUIRE(q8.ok());
     for (const auto& t : q8->tensors) CHECK(t.type != ggml_type::mxfp4);
+}
+
+TEST_CASE("real published files: print_info's model params and file size (mainline llama.cpp logs)") {
+    // tests/data/catalog_validation.csv: rows of the project's validation set whose log printed
+    // `model params = ... B` and `file size = ... GiB` for a file llama-quantize made from a
+    // model in the catalog (mainline llama.cpp builds only; see tests/data/README.md).
+    std::ifstream in(VRAMFIT_TEST_DATA "/catalog_validation.csv");
+    REQUIRE(in.good());
+    std::string line;
+    std::getline(in, line);
+    int rows = 0;
+    while (std::getline(in, line)) {
+        std::vector<std::string> f;
+        std::stringstream stream(line);
+        for (std::string field; std::getline(stream, field, ',');) f.push_back(field);
+        REQUIRE(f.size() == 6);
+        CAPTURE(f[0]);
+        const auto model = catalog::describe(f[1] + ":" + f[2]);
+        REQUIRE_MESSAGE(model.ok(), model.err().describe());
+        char params[32];
+        std::snprintf(params, sizeof params, "%.2f B", static_cast<double>(model->parameter_count()) * 1e-9);
+        CHECK(std::string{params} == f[3]);
+        char gib[32];  // print_info: "file size = %.2f GiB" of the tensor byte total
+        std::snprintf(gib, sizeof gib, "%.2f", model->weight_bytes().gib());
+        CHECK(std::string{gib} == f[4]);
+        ++rows;
+    }
+    CHECK(rows == 6);
 }

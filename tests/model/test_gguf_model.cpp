@@ -48,6 +48,7 @@ constexpr gguf::writer converter_file(const catalog::model_entry& e, bool with_t
         w.set(key("attention.key_length_mla").view(), e.qk_nope_head_dim + e.qk_rope_head_dim);
         w.set(key("attention.value_length_mla").view(), e.v_head_dim);
         w.set(key("attention.kv_lora_rank").view(), e.kv_lora_rank);
+        if (e.q_lora_rank != 0) w.set(key("attention.q_lora_rank").view(), e.q_lora_rank);
         w.set(key("rope.dimension_count").view(), e.qk_rope_head_dim);
         w.set(key("leading_dense_block_count").view(), e.n_layer_dense_lead);
         w.set(key("expert_shared_count").view(), e.n_expert_shared);
@@ -348,6 +349,19 @@ TEST_CASE("mamba2: recurrent layers and state sizes") {
     CHECK(hp.layers[10].recurrent);
     CHECK(hp.layers[10].n_head_kv == 0);
     CHECK(hp.tied_embeddings);
+}
+
+TEST_CASE("deepseek2 full size (DeepSeek-V3/R1): q LoRA is required and read") {
+    const auto m = describe_writer(converter_file(catalog::deepseek_v3::entry, false));
+    REQUIRE(m.ok());
+    CHECK(m->hparams.n_lora_q == 1536);
+    CHECK(m->hparams.n_layer_dense_lead == 3);
+    CHECK(m->hparams.n_ff_shexp == 2048);
+    auto w = converter_file(catalog::deepseek_v3::entry, false);
+    w.remove("deepseek2.attention.q_lora_rank");
+    const auto missing = describe_writer(w);
+    REQUIRE_FALSE(missing.ok());
+    CHECK(missing.err().message().find("deepseek2.attention.q_lora_rank") != std::string_view::npos);
 }
 
 TEST_CASE("deepseek2 without the *_mla keys (older files): plain attention, not MLA") {

@@ -237,6 +237,27 @@ TEST_CASE("layouts of the held-out architectures follow the engine's create_tens
         REQUIRE(norm != nullptr);
         CHECK((norm->ne[0] == 5120 && norm->ne[1] == 1 && norm->n_dims == 2));
     }
+    SUBCASE("deepseek2 with q LoRA and the router bias (DeepSeek-V3)") {
+        const auto m = catalog::describe_f16(catalog::deepseek_v3::entry);
+        REQUIRE(m.ok());
+        // 3 outside + 3 dense layers (13 each) + 58 MoE layers (18 each)
+        CHECK(m->tensors.size() == 3 + 3 * 13 + 58 * 18);
+        const auto find = [&](std::string_view name) -> const tensor_info* {
+            for (const auto& t : m->tensors) if (t.name == name) return &t;
+            return nullptr;
+        };
+        const auto* q_a = find("blk.0.attn_q_a.weight");
+        REQUIRE(q_a != nullptr);
+        CHECK(q_a->ne[1] == 1536);
+        const auto* q_b = find("blk.0.attn_q_b.weight");
+        REQUIRE(q_b != nullptr);
+        CHECK((q_b->ne[0] == 1536 && q_b->ne[1] == 128 * 192));
+        CHECK(find("blk.0.attn_q.weight") == nullptr);
+        const auto* bias = find("blk.3.exp_probs_b.bias");
+        REQUIRE(bias != nullptr);
+        CHECK((bias->ne[0] == 256 && bias->type == ggml_type::f32));
+        CHECK(find("blk.2.exp_probs_b.bias") == nullptr);
+    }
     SUBCASE("mistral: llama without rope_freqs, untied") {
         const auto m = catalog::describe_f16(catalog::mistral_7b_v0_3::entry);
         REQUIRE(m.ok());

@@ -75,6 +75,7 @@ struct model_entry {
     bool tied_embeddings = false;  // tie_word_embeddings: no output.weight
     bool rope_freqs = false;       // rope_scaling.rope_type "llama3": the converter writes rope_freqs.weight
     bool attn_qkv_bias = false;    // attention_bias on a llama-family model
+    bool expert_probs_bias = false;  // topk_method "noaux_tc": the router's e_score_correction_bias
 
     std::string_view default_ftype = "Q4_K_M";  // a bare key means this quantization
     // The format the published checkpoint's weights are already in ("MXFP4_MOE" for gpt-oss:
@@ -84,7 +85,7 @@ struct model_entry {
     std::string_view source;                    // the config.json read
 };
 
-inline constexpr std::array<model_entry, 28> models{{
+inline constexpr std::array<model_entry, 30> models{{
     // https://huggingface.co/meta-llama/Llama-3.1-8B/blob/main/config.json
     {.key = "llama-3.1-8b", .display_name = "Llama-3.1-8B", .arch = architecture::llama, .n_layer = 32, .n_embd = 4096,
      .n_head = 32, .n_head_kv = 8, .head_dim = 128, .n_ff = 14336, .n_vocab = 128256, .n_ctx_train = 131072,
@@ -189,6 +190,20 @@ inline constexpr std::array<model_entry, 28> models{{
     {.key = "phi-4", .display_name = "phi-4", .arch = architecture::phi3, .n_layer = 40, .n_embd = 5120, .n_head = 40,
      .n_head_kv = 10, .head_dim = 128, .n_ff = 17920, .n_vocab = 100352, .n_ctx_train = 16384,
      .source = "https://huggingface.co/microsoft/phi-4/blob/main/config.json"},
+    // https://huggingface.co/deepseek-ai/DeepSeek-V3/blob/main/config.json: MLA with q LoRA, 3 dense
+    // lead layers, 256 routed + 1 shared experts (8 used), noaux_tc router bias. The converter skips
+    // the multi-token-prediction layer (model.layers.61), so the file has 61 blocks.
+    {.key = "deepseek-v3", .display_name = "DeepSeek-V3", .arch = architecture::deepseek2, .n_layer = 61, .n_embd = 7168,
+     .n_head = 128, .n_head_kv = 128, .n_ff = 18432, .n_vocab = 129280, .n_ctx_train = 163840, .n_expert = 256,
+     .n_expert_used = 8, .n_ff_exp = 2048, .n_expert_shared = 1, .n_layer_dense_lead = 3, .q_lora_rank = 1536,
+     .kv_lora_rank = 512, .qk_nope_head_dim = 128, .qk_rope_head_dim = 64, .v_head_dim = 128, .expert_probs_bias = true,
+     .source = "https://huggingface.co/deepseek-ai/DeepSeek-V3/blob/main/config.json"},
+    // https://huggingface.co/deepseek-ai/DeepSeek-R1/blob/main/config.json (the DeepSeek-V3 architecture)
+    {.key = "deepseek-r1", .display_name = "DeepSeek-R1", .arch = architecture::deepseek2, .n_layer = 61, .n_embd = 7168,
+     .n_head = 128, .n_head_kv = 128, .n_ff = 18432, .n_vocab = 129280, .n_ctx_train = 163840, .n_expert = 256,
+     .n_expert_used = 8, .n_ff_exp = 2048, .n_expert_shared = 1, .n_layer_dense_lead = 3, .q_lora_rank = 1536,
+     .kv_lora_rank = 512, .qk_nope_head_dim = 128, .qk_rope_head_dim = 64, .v_head_dim = 128, .expert_probs_bias = true,
+     .source = "https://huggingface.co/deepseek-ai/DeepSeek-R1/blob/main/config.json"},
     // https://huggingface.co/google/gemma-3-27b-it/blob/main/config.json (text_config)
     {.key = "gemma-3-27b", .display_name = "Gemma-3-27B-it", .arch = architecture::gemma3, .n_layer = 62, .n_embd = 5376,
      .n_head = 32, .n_head_kv = 16, .head_dim = 128, .n_ff = 21504, .n_vocab = 262208, .n_ctx_train = 131072,
@@ -314,6 +329,7 @@ namespace detail {
     layout_options options;
     options.rope_freqs = entry.rope_freqs;
     options.attn_qkv_bias = entry.attn_qkv_bias;
+    options.expert_probs_bias = entry.expert_probs_bias;
     options.mxfp4_experts = keep_native && entry.native_ftype == "MXFP4_MOE";
     auto tensors = tensor_layout(*hparams, options);
     if (!tensors) return tensors.err();
@@ -433,6 +449,8 @@ struct qwen3_4b { static constexpr const model_entry& entry = models[detail::ind
 struct qwen3_14b { static constexpr const model_entry& entry = models[detail::index_of("qwen3-14b")]; };
 struct gemma_2_27b { static constexpr const model_entry& entry = models[detail::index_of("gemma-2-27b")]; };
 struct phi_4 { static constexpr const model_entry& entry = models[detail::index_of("phi-4")]; };
+struct deepseek_v3 { static constexpr const model_entry& entry = models[detail::index_of("deepseek-v3")]; };
+struct deepseek_r1 { static constexpr const model_entry& entry = models[detail::index_of("deepseek-r1")]; };
 struct gemma_3_27b { static constexpr const model_entry& entry = models[detail::index_of("gemma-3-27b")]; };
 struct gpt_oss_120b { static constexpr const model_entry& entry = models[detail::index_of("gpt-oss-120b")]; };
 struct mamba2_2_7b { static constexpr const model_entry& entry = models[detail::index_of("mamba2-2.7b")]; };
