@@ -16,7 +16,7 @@ std::string describe_size(std::uint64_t size) {
 }
 } // namespace
 
-outcome<std::unique_ptr<checkpoint_pool>> checkpoint_pool::create(memory_backend& backend, bytes budget) {
+outcome<std::unique_ptr<checkpoint_pool>> checkpoint_pool::create(memory_backend& backend, bytes budget, pool_options options) {
     const std::uint64_t usable = budget.count() / alignment * alignment;
     if (usable == 0)
         return failure(runtime_errc::invalid_argument,
@@ -25,11 +25,11 @@ outcome<std::unique_ptr<checkpoint_pool>> checkpoint_pool::create(memory_backend
     if (!base)
         return failure(base.err().code(), "checkpoint pool: reserving " + describe_size(usable) + " on the "
                                               + std::string(backend.name()) + " backend failed: " + std::string(base.err().message()));
-    return std::unique_ptr<checkpoint_pool>(new checkpoint_pool(backend, *base, bytes{usable}));
+    return std::unique_ptr<checkpoint_pool>(new checkpoint_pool(backend, *base, bytes{usable}, options));
 }
 
-checkpoint_pool::checkpoint_pool(memory_backend& backend, void* base, bytes budget)
-    : backend_(backend), base_(base), budget_(budget) {
+checkpoint_pool::checkpoint_pool(memory_backend& backend, void* base, bytes budget, pool_options options)
+    : backend_(backend), base_(base), budget_(budget), options_(options) {
     add_free(0, budget.count());
     stats_.budget = budget;
 }
@@ -92,11 +92,13 @@ void checkpoint_pool::free_block(std::uint64_t offset, std::uint64_t footprint) 
 }
 
 // Would a contiguous block of `footprint` exist if every evictable entry were gone? The entry
-// `replaced` (the key being overwritten, idle) counts as free when `count_replaced` is set.
-bool checkpoint_pool::could_fit_after_evicting(std::uint64_t footprint, checkpoint_key replaced, bool count_replaced) {
+// `replaced` (the key being overwritten, idle) counts as free when `count_replaced` is set;
+// entries with a copy in flight count when `count_busy` is set (they can be waited for).
+bool checkpoint_pool::could_fit_after_evicting(std::uint64_t footprint, checkpoint_key replaced, bool count_replaced,
+                                               bool count_busy) {
     std::map<std::uint64_t, std::uint64_t> space = free_blocks_;
     for (auto& [key, item] : entries_) {
-        const bool evictable = key == replaced ? count_replaced : !item.pinned && !busy(item);
+        const bool evictable = key == replaced ? count_replaced : !item.pinned && (count_busy || !busy(item));
         if (evictable) space.emplace(item.offset, item.footprint);
     }
     std::uint64_t run_start = 0, run_size = 0;
@@ -106,6 +108,12 @@ bool checkpoint_pool::could_fit_after_evicting(std::uint64_t footprint, checkpoi
         if (run_size >= footprint) return true;
     }
     return false;
+}
+
+// Blocks until every unpinned entry but `spared` has no copy in flight.
+void checkpoint_pool::wait_for_unpinned(checkpoint_key spared) {
+    for (auto& [key, item] : entries_)
+        if (key != spared && !item.pinned && busy(item)) (void)backend_.wait(item.done);
 }
 
 outcome<event_handle> checkpoint_pool::take_event() {
@@ -170,12 +178,23 @@ outcome<bytes> checkpoint_pool::save(checkpoint_key key, const void* source, byt
     const bool was_pinned = existing != entries_.end() && existing->second.pinned;
     std::uint64_t offset = 0;
     if (!find_block(footprint, offset)) {
-        if (!could_fit_after_evicting(footprint, key, false)) {
-            // The old copy must make room for the new one: drop it first, but only if that helps.
-            if (existing == entries_.end() || !could_fit_after_evicting(footprint, key, true))
-                return fail(runtime_errc::out_of_budget, budget_report(key, size.count()));
-            drop(existing);
+        // Cheapest way to make room first: idle entries, then (if allowed) entries whose copies
+        // are still in flight, waited for; the key's own old copy only as a last resort.
+        bool fits = could_fit_after_evicting(footprint, key, false, false);
+        const bool may_wait = options_.wait_for_copies_in_flight;
+        if (!fits && may_wait && could_fit_after_evicting(footprint, key, false, true)) {
+            wait_for_unpinned(key);
+            fits = true;
         }
+        if (!fits && existing != entries_.end()) {
+            if (!could_fit_after_evicting(footprint, key, true, false) && may_wait && could_fit_after_evicting(footprint, key, true, true))
+                wait_for_unpinned(key);
+            if (could_fit_after_evicting(footprint, key, true, false)) {
+                drop(existing);  // the old copy must make room for the new one
+                fits = true;
+            }
+        }
+        if (!fits) return fail(runtime_errc::out_of_budget, budget_report(key, size.count()));
         // Evict least-recently-used idle, unpinned entries (never `key`) until a block fits.
         while (!find_block(footprint, offset)) {
             auto victim = recency_.end();

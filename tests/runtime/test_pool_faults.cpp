@@ -22,8 +22,8 @@ bool holds(checkpoint_pool& pool, checkpoint_key key, const std::vector<unsigned
     auto restored = pool.restore(key, out.data());
     return restored.ok() && out == expected;
 }
-std::unique_ptr<checkpoint_pool> make_pool(memory_backend& backend, bytes budget) {
-    auto pool = checkpoint_pool::create(backend, budget);
+std::unique_ptr<checkpoint_pool> make_pool(memory_backend& backend, bytes budget, pool_options options = {}) {
+    auto pool = checkpoint_pool::create(backend, budget, options);
     REQUIRE(pool.ok());
     return std::move(*pool);
 }
@@ -105,7 +105,9 @@ TEST_CASE("a failed copy after evictions loses only the evicted entries, and say
 
 TEST_CASE("entries with a copy in flight are never evicted or overwritten") {
     fault_backend backend;
-    auto pool = make_pool(backend, 2_KiB);
+    auto created = checkpoint_pool::create(backend, 2_KiB, pool_options{.wait_for_copies_in_flight = false});
+    REQUIRE(created.ok());
+    auto& pool = *created;
     const auto a = pattern(1024, 1), b = pattern(1024, 2), big = pattern(2048, 3);
     REQUIRE(pool->save(1, a.data(), 1_KiB).ok());
     backend.hold_completions();
@@ -131,6 +133,28 @@ TEST_CASE("entries with a copy in flight are never evicted or overwritten") {
     backend.release_completions();
     CHECK(pool->save(3, big.data(), 2_KiB).ok());  // now 1 is idle and evictable
     CHECK(pool->statistics().evictions == 1);
+}
+
+TEST_CASE("by default a save that needs a busy entry's space waits for its copy, then evicts it") {
+    fault_backend backend;
+    auto pool = make_pool(backend, 2_KiB);
+    const auto a = pattern(1024, 1), b = pattern(1024, 2), big = pattern(2048, 3);
+    REQUIRE(pool->pin(0) == false);
+    backend.hold_completions();
+    REQUIRE(pool->save(1, a.data(), 1_KiB).ok());
+    REQUIRE(pool->save(2, b.data(), 1_KiB).ok());
+    REQUIRE(pool->pin(2));
+    // Only entry 1 can go, and its copy is in flight: still impossible for 2 KiB (2 is pinned).
+    CHECK(pool->save(3, big.data(), 2_KiB).err().code() == runtime_errc::out_of_budget);
+    CHECK(backend.waits() == 0);  // nothing waited for when waiting cannot help
+    REQUIRE(pool->unpin(2));
+    REQUIRE(pool->save(3, big.data(), 2_KiB).ok());
+    CHECK(backend.waits() == 2);  // both copies finished before their entries were evicted
+    const auto stats = pool->statistics();
+    CHECK(stats.evictions == 2);
+    CHECK(stats.entries == 1);
+    backend.release_completions();
+    CHECK(holds(*pool, 3, big));
 }
 
 TEST_CASE("completion events are reused: none is created on the hot path once warm") {

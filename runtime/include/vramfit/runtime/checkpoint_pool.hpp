@@ -7,7 +7,8 @@
 // event, and an entry with a copy in flight is never evicted or overwritten. When a save does
 // not fit, least-recently-used entries that are neither pinned nor busy are evicted until one
 // contiguous block fits — but only if evicting all of them would make it fit, so a save that
-// must fail evicts nothing. All members are thread-safe (one mutex, as in RMM's pool and CUB).
+// must fail evicts nothing. If only entries still being copied stand in the way, the save
+// waits for those copies first (pool_options::wait_for_copies_in_flight). All members are thread-safe (one mutex, as in RMM's pool and CUB).
 #pragma once
 
 #include <cstdint>
@@ -48,12 +49,19 @@ struct pool_statistics {
     std::uint64_t pinned_entries = 0;
 };
 
+struct pool_options {
+    // When a save fits only if entries with a copy still in flight were evicted, wait for those
+    // copies (blocking the calling thread) and evict them once idle; false: fail with
+    // out_of_budget instead. Either way, no entry is evicted while its copy is in flight.
+    bool wait_for_copies_in_flight = true;
+};
+
 class checkpoint_pool {
 public:
     static constexpr std::uint64_t alignment = 256;  // cudaMalloc's guarantee; RMM's minimum
 
     // Reserves `budget` (rounded down to 256 bytes) from `backend`, which must outlive the pool.
-    static outcome<std::unique_ptr<checkpoint_pool>> create(memory_backend& backend, bytes budget);
+    static outcome<std::unique_ptr<checkpoint_pool>> create(memory_backend& backend, bytes budget, pool_options options = {});
     ~checkpoint_pool();
     checkpoint_pool(const checkpoint_pool&) = delete;
     checkpoint_pool& operator=(const checkpoint_pool&) = delete;
@@ -90,7 +98,7 @@ private:
         std::list<checkpoint_key>::iterator recency;
     };
 
-    checkpoint_pool(memory_backend& backend, void* base, bytes budget);
+    checkpoint_pool(memory_backend& backend, void* base, bytes budget, pool_options options);
 
     // All private members expect mutex_ to be held.
     bool busy(const entry& item);
@@ -99,7 +107,8 @@ private:
     void remove_free(std::map<std::uint64_t, std::uint64_t>::iterator block);
     bool find_block(std::uint64_t footprint, std::uint64_t& offset);
     void free_block(std::uint64_t offset, std::uint64_t footprint);
-    bool could_fit_after_evicting(std::uint64_t footprint, checkpoint_key replaced, bool count_replaced);
+    bool could_fit_after_evicting(std::uint64_t footprint, checkpoint_key replaced, bool count_replaced, bool count_busy);
+    void wait_for_unpinned(checkpoint_key spared);
     outcome<event_handle> take_event();
     void recycle_event(event_handle event);
     void drop(std::unordered_map<checkpoint_key, entry>::iterator position);
@@ -108,6 +117,7 @@ private:
     memory_backend& backend_;
     void* base_ = nullptr;
     bytes budget_{};
+    pool_options options_{};
     mutable std::mutex mutex_;
     std::map<std::uint64_t, std::uint64_t> free_blocks_;  // offset -> size, address-ordered, coalesced
     std::set<std::pair<std::uint64_t, std::uint64_t>> blocks_by_size_;  // (size, offset): best fit in O(log n)
