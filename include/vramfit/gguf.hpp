@@ -219,6 +219,13 @@ public:
     // The parsed bytes (the tensor-info section ends at tensors_end()).
     [[nodiscard]] constexpr std::span<const unsigned char> bytes_parsed() const { return data_; }
     [[nodiscard]] constexpr std::uint64_t tensors_end() const { return tensors_end_; }
+    // The bytes of entry `i` after its key: type tag and value, exactly as in the file.
+    [[nodiscard]] constexpr std::span<const unsigned char> encoded_value(std::size_t i) const {
+        const auto& r = records_[i];
+        const std::uint64_t begin = r.key_offset + 8 + r.key_size;
+        const std::uint64_t end = i + 1 < records_.size() ? records_[i + 1].key_offset : metadata_end_;
+        return data_.subspan(static_cast<std::size_t>(begin), static_cast<std::size_t>(end - begin));
+    }
 
     // --- metadata -------------------------------------------------------------------------
     [[nodiscard]] constexpr std::size_t size() const { return records_.size(); }  // n_kv
@@ -419,6 +426,7 @@ private:
     std::uint64_t data_offset_ = 0;
     std::uint64_t data_size_ = 0;
     std::uint64_t tensors_end_ = 0;
+    std::uint64_t metadata_end_ = 0;  // where the key/value section ends and tensor infos begin
     std::vector<char> text_;                 // keys and scalar string values
     std::vector<detail::kv_record> records_;  // file order
     std::vector<std::uint32_t> sorted_keys_;  // indices into records_, by key
@@ -661,6 +669,7 @@ private:
             }
             h.records_.push_back(r);
         }
+        h.metadata_end_ = pos_;
 
         // Duplicate keys (gguf_init_from_reader compares each key with all before it; sorting
         // finds the same duplicates in n log n).

@@ -252,6 +252,22 @@ public:
         return add_tensor_raw(name, std::span<const std::int64_t>{ne.begin(), ne.size()}, type_id, offset);
     }
 
+    // A writer that reproduces a parsed header byte for byte (same keys in the same order, same
+    // tensors), to be modified: tests derive variants of real files this way.
+    [[nodiscard]] static constexpr writer from(const header& h) {
+        writer w{h.version()};
+        w.alignment_ = h.alignment();
+        for (std::size_t i = 0; i < h.size(); ++i) {
+            const auto value = h.encoded_value(i);
+            w.set_encoded(h.entry(i).key, std::vector<unsigned char>(value.begin(), value.end()));
+        }
+        for (const auto& t : h.tensors()) {
+            w.add_tensor_raw(t.name.view(), std::span<const std::int64_t>{t.ne.data(), t.n_dims},
+                             static_cast<std::uint32_t>(t.type));
+        }
+        return w;
+    }
+
     [[nodiscard]] constexpr std::uint32_t version() const { return version_; }
     [[nodiscard]] constexpr std::uint32_t alignment() const { return alignment_; }
     [[nodiscard]] constexpr const std::vector<tensor_entry>& tensors() const { return tensors_; }

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "vramfit/gguf.hpp"
+#include "vramfit/gguf_writer.hpp"
 
 using namespace vramfit;
 
@@ -97,4 +98,20 @@ TEST_CASE("mixtral-8x7b Q4_K_M: the header reads as llama.cpp read it") {
     REQUIRE(experts != nullptr);
     CHECK(experts->layer == 31);
     CHECK(experts->ne == std::array<std::int64_t, 4>{14336, 4096, 8, 1});
+}
+
+TEST_CASE("a real header rebuilt by the writer is byte-identical, and can be varied") {
+    const auto bytes = load("mixtral-8x7b.Q4_K_M.header.gguf");
+    const auto h = gguf::parse(bytes, {mixtral_file_size});
+    REQUIRE(h.ok());
+    auto w = gguf::writer::from(*h);
+    CHECK(w.header_bytes() == bytes);
+    CHECK(w.file_size().count() == mixtral_file_size);
+
+    w.set("llama.expert_used_count", std::uint32_t{3});
+    const auto changed = w.header_bytes();
+    const auto h2 = gguf::parse(changed);
+    REQUIRE(h2.ok());
+    CHECK(h2->get_uint("llama.expert_used_count") == 3u);
+    CHECK(h2->tensors().size() == 323);
 }

@@ -51,7 +51,8 @@ constexpr bool sample_parses() {
            h->tensors().size() == 4 && h->tensors()[1].name == std::string_view{"blk.0.attn_q.weight"} &&
            h->tensors()[1].layer == 0 && h->tensors()[2].layer == 1 && h->tensors()[0].layer == -1 &&
            h->tensors()[1].type == ggml_type::q8_0 && h->tensors()[1].offset == 144 * 3 + 16 /* padded to 32 */ &&
-           h->data_offset() % 32 == 0 && h->data_offset() == bytes.size();
+           h->data_offset() % 32 == 0 && h->data_offset() == bytes.size() &&
+           gguf::writer::from(*h).header_bytes() == bytes;  // the writer reproduces what it parsed
 }
 static_assert(sample_parses(), "a header built and parsed at compile time");
 
