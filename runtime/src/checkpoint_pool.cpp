@@ -172,8 +172,11 @@ outcome<bytes> checkpoint_pool::save(checkpoint_key key, const void* source, byt
                                                             + " exceeds the whole budget of " + describe_size(budget_.count()));
     const std::uint64_t footprint = align_up(size.count());
     auto existing = entries_.find(key);
-    if (existing != entries_.end() && busy(existing->second))
-        return fail(runtime_errc::busy, "checkpoint " + std::to_string(key) + " has a copy in flight; it cannot be overwritten yet");
+    if (existing != entries_.end() && busy(existing->second)) {
+        if (!options_.wait_for_copies_in_flight)
+            return fail(runtime_errc::busy, "checkpoint " + std::to_string(key) + " has a copy in flight; it cannot be overwritten yet");
+        (void)backend_.wait(existing->second.done);  // overwrite only once the old copy has landed
+    }
 
     const bool was_pinned = existing != entries_.end() && existing->second.pinned;
     std::uint64_t offset = 0;

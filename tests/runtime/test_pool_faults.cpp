@@ -150,11 +150,13 @@ TEST_CASE("by default a save that needs a busy entry's space waits for its copy,
     REQUIRE(pool->unpin(2));
     REQUIRE(pool->save(3, big.data(), 2_KiB).ok());
     CHECK(backend.waits() == 2);  // both copies finished before their entries were evicted
+    REQUIRE(pool->save(3, a.data(), 1_KiB).ok());  // overwriting an entry in flight waits for it
+    CHECK(backend.waits() == 3);
     const auto stats = pool->statistics();
     CHECK(stats.evictions == 2);
     CHECK(stats.entries == 1);
     backend.release_completions();
-    CHECK(holds(*pool, 3, big));
+    CHECK(holds(*pool, 3, a));
 }
 
 TEST_CASE("completion events are reused: none is created on the hot path once warm") {

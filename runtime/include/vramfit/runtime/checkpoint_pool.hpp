@@ -50,9 +50,10 @@ struct pool_statistics {
 };
 
 struct pool_options {
-    // When a save fits only if entries with a copy still in flight were evicted, wait for those
-    // copies (blocking the calling thread) and evict them once idle; false: fail with
-    // out_of_budget instead. Either way, no entry is evicted while its copy is in flight.
+    // When a save fits only if entries with a copy still in flight were evicted, or overwrites
+    // such an entry, wait for those copies (blocking the calling thread); false: fail with
+    // out_of_budget or busy instead. Either way, no entry is evicted or overwritten while its
+    // copy is in flight.
     bool wait_for_copies_in_flight = true;
 };
 
@@ -68,8 +69,9 @@ public:
 
     // Copies `size` bytes from `source` into the pool on `stream`. Replaces an idle entry with
     // the same key, keeping its pin (the old copy stays until the new one is placed, unless only
-    // its own space makes room); fails with `busy` if that entry has a copy in flight. Returns
-    // the bytes the entry occupies.
+    // its own space makes room); if that entry has a copy in flight, waits for it (or fails with
+    // `busy` when pool_options::wait_for_copies_in_flight is off). Returns the bytes the entry
+    // occupies.
     outcome<bytes> save(checkpoint_key key, const void* source, bytes size, stream_handle stream = nullptr);
     // Copies the entry into `destination` on `stream`, after any save of it still in flight.
     // Returns the entry's size. The entry stays (use erase to drop it).
