@@ -6,6 +6,7 @@
 // rules (model_metadata.hpp). The tensor list and file layout come from the file itself.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <filesystem>
 #include <optional>
@@ -20,6 +21,7 @@
 #include "vramfit/gguf_file.hpp"
 #include "vramfit/model_description.hpp"
 #include "vramfit/model_metadata.hpp"
+#include "vramfit/tensor_layout.hpp"
 
 namespace vramfit {
 
@@ -181,6 +183,66 @@ constexpr result<model_description> describe_gguf(const gguf::header& metadata) 
     file.file_size = metadata.expected_file_size().count();
     file.alignment = metadata.alignment();
     return describe_gguf(metadata, metadata.tensors(), std::vector<source_file>{file});
+}
+
+namespace detail {
+[[nodiscard]] constexpr bool has_tensor(const std::vector<const tensor_info*>& sorted, std::string_view name) {
+    const auto it = std::lower_bound(sorted.begin(), sorted.end(), name,
+                                     [](const tensor_info* t, std::string_view n) { return t->name.view() < n; });
+    return it != sorted.end() && (*it)->name.view() == name;
+}
+} // namespace detail
+
+// The shape check the engine's loader does when it creates each tensor
+// (llama_model_loader::check_tensor_dims, "tensor '...' has wrong shape"; a required tensor that
+// is absent is "missing tensor"): every tensor the architecture's layout needs for these
+// hyper-parameters must be in the file with exactly that shape. Optional tensors are recognised
+// from the file (rope_freqs, q/k/v and output biases, the router bias). Extra tensors the layout
+// does not model (e.g. phi3's long-rope factors) are left alone, and so are deepseek2 files in the
+// legacy non-MLA form (an unsplit attn_kv_b). Tensor types are not checked: any type may hold a
+// weight. Not called by describe_gguf: use it to reject a file whose metadata and tensors disagree.
+constexpr result<bool> check_tensor_shapes(const model_description& model) {
+    const auto& hp = model.hparams;
+    if (hp.arch == architecture::deepseek2 && hp.n_embd_head_k_mla == 0) return true;
+    std::vector<const tensor_info*> sorted;
+    sorted.reserve(model.tensors.size());
+    for (const auto& t : model.tensors) sorted.push_back(&t);
+    std::sort(sorted.begin(), sorted.end(), [](const tensor_info* a, const tensor_info* b) { return a->name.view() < b->name.view(); });
+
+    layout_options options;
+    options.rope_freqs = detail::has_tensor(sorted, "rope_freqs.weight");
+    options.attn_qkv_bias = detail::has_tensor(sorted, "blk.0.attn_q.bias");
+    options.attn_output_bias = detail::has_tensor(sorted, "blk.0.attn_output.bias");
+    detail::fixed_string<64> router_bias{"blk."};
+    router_bias.append_number(hp.n_layer_dense_lead);
+    router_bias.append(".exp_probs_b.bias");
+    options.expert_probs_bias = detail::has_tensor(sorted, router_bias.view());
+    auto expected = tensor_layout(hp, options);
+    if (!expected) return expected.err();
+
+    for (const auto& want : *expected) {
+        const auto it = std::lower_bound(sorted.begin(), sorted.end(), want.name.view(),
+                                         [](const tensor_info* t, std::string_view n) { return t->name.view() < n; });
+        if (it == sorted.end() || (*it)->name.view() != want.name.view()) {
+            error failure{errc::bad_value, "missing tensor '"};
+            failure.with(want.name.view()).with("' (required by ").with(architecture_name(hp.arch)).with(" with these hyper-parameters)");
+            return failure;
+        }
+        const auto& have = **it;
+        if (have.ne != want.ne) {
+            error failure{errc::bad_value, "tensor '"};
+            failure.with(want.name.view()).with("' has wrong shape; expected [");
+            for (std::size_t d = 0; d < 4; ++d) failure.with(d == 0 ? "" : ", ").with_number(static_cast<unsigned long long>(want.ne[d]));
+            failure.with("], got [");
+            for (std::size_t d = 0; d < 4; ++d) {
+                const auto extent = have.ne[d];
+                failure.with(d == 0 ? "" : ", ").with_number(static_cast<unsigned long long>(extent < 0 ? 0 : extent));
+            }
+            failure.with("]");
+            return failure;
+        }
+    }
+    return true;
 }
 
 // A GGUF file (any part of a split model) → its description: gguf::read_model + describe_gguf.

@@ -492,6 +492,43 @@ TEST_CASE("impossible values are errors, not crashes") {
     }
 }
 
+TEST_CASE("tensor shapes are checked against the engine's layout, naming the tensor") {
+    for (const auto& entry : catalog::models) {
+        CAPTURE(std::string{entry.key});
+        const auto m = describe_writer(converter_file(entry));
+        REQUIRE(m.ok());
+        const auto checked = check_tensor_shapes(*m);
+        CHECK_MESSAGE(checked.ok(), checked.err().describe());
+    }
+    SUBCASE("a wrong shape") {
+        auto w = converter_file(catalog::llama_3_2_1b::entry, false);
+        const auto layout = catalog::describe_f16(catalog::llama_3_2_1b::entry);
+        for (const auto& t : layout->tensors) {
+            std::vector<std::int64_t> ne(t.ne.begin(), t.ne.begin() + t.n_dims);
+            if (t.name == std::string_view{"blk.7.attn_k.weight"}) ne[1] = 256;
+            w.add_tensor(t.name.view(), ne, t.type);
+        }
+        const auto m = describe_writer(w);
+        REQUIRE(m.ok());
+        const auto checked = check_tensor_shapes(*m);
+        REQUIRE_FALSE(checked.ok());
+        CHECK(checked.err().message() == "tensor 'blk.7.attn_k.weight' has wrong shape; expected [2048, 512, 1, 1], got [2048, 256, 1, 1]");
+    }
+    SUBCASE("a missing tensor") {
+        auto w = converter_file(catalog::qwen2_5_7b::entry, false);
+        const auto layout = catalog::describe_f16(catalog::qwen2_5_7b::entry);
+        for (const auto& t : layout->tensors) {
+            if (t.name == std::string_view{"blk.3.attn_v.bias"}) continue;
+            w.add_tensor(t.name.view(), std::vector<std::int64_t>(t.ne.begin(), t.ne.begin() + t.n_dims), t.type);
+        }
+        const auto m = describe_writer(w);
+        REQUIRE(m.ok());
+        const auto checked = check_tensor_shapes(*m);
+        REQUIRE_FALSE(checked.ok());
+        CHECK(checked.err().message().find("missing tensor 'blk.3.attn_v.bias'") != std::string_view::npos);
+    }
+}
+
 TEST_CASE("load_model_description reads a sparse file from disk") {
     const auto dir = std::filesystem::temp_directory_path() / "vramfit_test_model";
     std::filesystem::create_directories(dir);
