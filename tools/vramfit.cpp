@@ -1,14 +1,16 @@
-// The vramfit command. Subcommands are filled in as the library grows.
+// The vramfit command: estimate, models (and more as the library grows).
 #include <cstdio>
+#include <string>
 #include <string_view>
+#include <vector>
 
-#include "vramfit/vramfit.hpp"
+#include "cli.hpp"
 
 int main(int argc, char** argv) {
-    if (argc < 2) {
-        std::fputs("usage: vramfit estimate MODEL [flags] [--json]\n", stderr);
-        return 2;
-    }
-    std::fprintf(stderr, "vramfit: unknown command '%s'\n", argv[1]);
-    return 2;
+    std::vector<std::string_view> args(argv + 1, argv + argc);
+    std::string out, err;
+    const int status = vramfit::cli::run(args, out, err);
+    std::fputs(out.c_str(), stdout);
+    std::fputs(err.c_str(), stderr);
+    return status;
 }

@@ -14,6 +14,7 @@
 #include "vramfit/gguf.hpp"
 #include "vramfit/gguf_file.hpp"
 #include "vramfit/gguf_writer.hpp"
+#include "vramfit/gguf_export.hpp"
 #include "vramfit/engines/llama_cpp/compute_buffer.hpp"
 #include "vramfit/engines/llama_cpp/context.hpp"
 #include "vramfit/engines/llama_cpp/kv_cache.hpp"

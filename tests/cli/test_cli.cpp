@@ -1,0 +1,114 @@
+#include <doctest/doctest.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "cli.hpp"
+#include "vramfit/gguf_export.hpp"
+
+namespace {
+
+struct outcome {
+    int status;
+    std::string out, err;
+};
+
+outcome run(std::vector<std::string_view> args) {
+    outcome o{};
+    o.status = vramfit::cli::run(args, o.out, o.err);
+    return o;
+}
+
+bool contains(const std::string& text, std::string_view part) { return text.find(part) != std::string::npos; }
+
+} // namespace
+
+TEST_CASE("estimate prints the engine's buffers for a catalog model") {
+    auto o = run({"estimate", "llama-3.1-8b:Q4_K_M", "-c", "32768", "-fa", "on"});
+    REQUIRE(o.status == 0);
+    CHECK(o.err.empty());
+    // The oracle's llama-3.1-8b Q4_K_M run at 32768 tokens (tests/data/cpu_oracle.csv).
+    CHECK(contains(o.out, "CPU_Mapped      4653.80 MiB"));
+    CHECK(contains(o.out, "CPU_REPACK      3204.00 MiB"));
+    CHECK(contains(o.out, "4096.00 MiB  K 2048.00 MiB + V 2048.00 MiB; 32768 cells x 1 stream, 32 layers"));
+    CHECK(contains(o.out, "266.50 MiB"));
+}
+
+TEST_CASE("estimate --json has the documented shape") {
+    auto o = run({"estimate", "gemma-3-12b:Q4_K_M", "-c", "4096", "--json", "--repack", "off"});
+    REQUIRE(o.status == 0);
+    const auto& j = o.out;
+    CHECK(j.starts_with("{\"engine\":\"llama.cpp\",\"engine_commit\":\"1425386fd996511e1f3295e7366c38289a92a271\""));
+    CHECK(contains(j, "\"model\":{\"name\":\"gemma-3-12b\""));
+    CHECK(contains(j, "\"n_ctx\":4096"));
+    CHECK(contains(j, "\"buffers\":[{\"device\":\"CPU\",\"kind\":\"model\",\"buffer_type\":\"CPU_Mapped\",\"bytes\":"));
+    CHECK(contains(j, "\"kind\":\"kv_swa\""));
+    CHECK(contains(j, "\"kind\":\"compute\""));
+    CHECK(contains(j, "\"kind\":\"output\""));
+    CHECK_FALSE(contains(j, "CPU_REPACK"));
+    CHECK(contains(j, "\"total_bytes\":"));
+    CHECK(j.ends_with("}\n"));
+}
+
+TEST_CASE("estimate reads a GGUF file") {
+    auto model = vramfit::catalog::describe("llama-3.2-1b:Q4_0");
+    REQUIRE(model.ok());
+    auto path = std::filesystem::temp_directory_path() / "vramfit-cli-test.gguf";
+    auto written = vramfit::write_shape_only_gguf(*vramfit::catalog::find("llama-3.2-1b"), *model, path);
+    REQUIRE_MESSAGE(written.ok(), written.err().describe());
+    auto from_file = run({"estimate", path.string(), "-c", "4096", "--json"});
+    auto from_catalog = run({"estimate", "llama-3.2-1b:Q4_0", "-c", "4096", "--json"});
+    std::filesystem::remove(path);
+    REQUIRE(from_file.status == 0);
+    // Same buffers either way; only the model's name and tensor offsets' source differ.
+    auto buffers = [](const std::string& j) { return j.substr(j.find("\"buffers\"")); };
+    CHECK(buffers(from_file.out) == buffers(from_catalog.out));
+}
+
+TEST_CASE("bad input: one clear line on stderr and exit status 2") {
+    struct bad_case { std::vector<std::string_view> args; std::string_view message; };
+    const bad_case cases[] = {
+        {{"estimate"}, "missing MODEL"},
+        {{"estimate", "llama-3.1-8b", "-c", "many"}, "-c: expects a whole number, got 'many'"},
+        {{"estimate", "llama-3.1-8b", "-c"}, "-c: missing value"},
+        {{"estimate", "llama-3.1-8b", "-ub", "0"}, "-ub: is out of range"},
+        {{"estimate", "llama-3.1-8b", "--frobnicate"}, "unknown flag '--frobnicate'"},
+        {{"estimate", "llama-3.1-8b", "-fa", "maybe"}, "-fa: expects on, off or auto"},
+        {{"estimate", "llama-3.1-8b", "-ctk", "q3_K"}, "-ctk: expects one of"},
+        {{"estimate", "llama-3.1-8b", "--repack", "mmx"}, "--repack: expects on, off, or an ISA"},
+        {{"estimate", "no-such-model"}, "unknown catalog model 'no-such-model'"},
+        {{"estimate", "/nonexistent/dir/model.gguf"}, "cannot open"},
+        {{"estimate", "a", "b"}, "unexpected argument 'b'"},
+        {{"launch"}, "unknown command 'launch'"},
+    };
+    for (const auto& c : cases) {
+        auto o = run(c.args);
+        CAPTURE(c.message);
+        CHECK(o.status == 2);
+        CHECK(o.out.empty());
+        CHECK(contains(o.err, c.message));
+    }
+}
+
+TEST_CASE("models lists the catalog") {
+    auto o = run({"models"});
+    REQUIRE(o.status == 0);
+    CHECK(contains(o.out, "llama-3.1-8b"));
+    CHECK(contains(o.out, "deepseek-v2-lite"));
+    auto j = run({"models", "--json"});
+    REQUIRE(j.status == 0);
+    CHECK(j.out.starts_with("[{\"key\":\"llama-3.1-8b\""));
+}
+
+TEST_CASE("gpus lists the GPU catalog") {
+    auto o = run({"gpus"});
+    REQUIRE(o.status == 0);
+    CHECK(contains(o.out, "tesla-k80"));
+    CHECK(contains(o.out, "rtx-3090"));
+    auto j = run({"gpus", "--json"});
+    REQUIRE(j.status == 0);
+    CHECK(contains(j.out, "\"id\":\"h200\""));
+    CHECK(run({"gpus", "--bogus"}).status == 2);
+}

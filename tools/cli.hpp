@@ -1,0 +1,79 @@
+// tools/cli.hpp — subcommand dispatch, kept apart from main() so tests can run the CLI in-process.
+#pragma once
+
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "estimate_command.hpp"
+#include "gpus_command.hpp"
+#include "models_command.hpp"
+
+namespace vramfit::cli {
+
+inline constexpr std::string_view usage_text =
+    "usage: vramfit COMMAND [options]\n"
+    "\n"
+    "commands:\n"
+    "  estimate MODEL [flags] [--json]   what llama.cpp allocates for MODEL (a .gguf file, or a catalog\n"
+    "                                    name such as llama-3.1-8b:Q4_K_M), per buffer, on the CPU backend\n"
+    "  models [--json]                   list the built-in model catalog\n"
+    "  gpus [--json]                     list the built-in GPU catalog\n"
+    "  help                              this text\n"
+    "\n"
+    "estimate flags (llama.cpp's own names and defaults):\n"
+    "  -c,   --ctx-size N        context size (0 = the model's training context)   [4096]\n"
+    "  -b,   --batch-size N      logical batch size                                  [2048]\n"
+    "  -ub,  --ubatch-size N     physical batch size                                 [512]\n"
+    "  -np,  --parallel N        number of sequences                                 [1]\n"
+    "  -kvu, --kv-unified        one KV buffer shared by all sequences\n"
+    "  -fa,  --flash-attn on|off|auto                                                [auto]\n"
+    "  -ctk, --cache-type-k T    K cache type: f32 f16 bf16 q8_0 q4_0 q4_1 iq4_nl q5_0 q5_1  [f16]\n"
+    "  -ctv, --cache-type-v T    V cache type                                        [f16]\n"
+    "  --swa-full                full-size cache for sliding-window layers\n"
+    "  --no-mmap, -lm none       load weights into an allocated buffer instead of mapping the file\n"
+    "  --repack on|off|ISA       CPU weight repacking: on (this machine's ISA), off, avx2, avx512,\n"
+    "                            neon-dotprod, neon-i8mm, sve                     [on]\n"
+    "  -nr,  --no-repack         same as --repack off\n"
+    "  --json                    machine-readable output\n";
+
+inline int run(std::span<const std::string_view> args, std::string& out, std::string& err) {
+    if (args.empty()) {
+        err += usage_text;
+        return 2;
+    }
+    const std::string_view command = args.front();
+    const auto rest = args.subspan(1);
+    if (command == "help" || command == "--help" || command == "-h") {
+        out += usage_text;
+        return 0;
+    }
+    if (command == "estimate") {
+        for (auto a : rest)
+            if (a == "--help" || a == "-h") { out += usage_text; return 0; }
+        return run_estimate(rest, out, err);
+    }
+    if (command == "models") {
+        bool json = false;
+        for (auto a : rest) {
+            if (a == "--json") json = true;
+            else { err += "vramfit models: unknown argument '" + std::string{a} + "'\n"; return 2; }
+        }
+        out += json ? render_model_json() : render_model_table();
+        return 0;
+    }
+    if (command == "gpus") {
+        bool json = false;
+        for (auto a : rest) {
+            if (a == "--json") json = true;
+            else { err += "vramfit gpus: unknown argument '" + std::string{a} + "'\n"; return 2; }
+        }
+        out += json ? render_gpu_json() : render_gpu_table();
+        return 0;
+    }
+    err += "vramfit: unknown command '" + std::string{command} + "'\n\n";
+    err += usage_text;
+    return 2;
+}
+
+} // namespace vramfit::cli
