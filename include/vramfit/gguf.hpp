@@ -929,5 +929,7 @@ private:
 [[nodiscard]] constexpr result<header> parse(std::span<const unsigned char> data, parse_options options = {}) {
     return detail::parser{data, options}.run();
 }
+// The header refers to the bytes it parsed: parsing a temporary vector would leave it dangling.
+result<header> parse(std::vector<unsigned char>&&, parse_options = {}) = delete;
 
 } // namespace vramfit::gguf
