@@ -3,8 +3,9 @@
 // Reads the header only (magic, version, counts, key/value pairs, tensor infos), never tensor
 // data, from a byte span, so it runs in constant expressions as well as on a file's first
 // megabytes (gguf_file.hpp is the file front-end). The format and every check mirror
-// ggml/src/gguf.cpp at llama.cpp 1425386f: gguf_init_from_reader (named
-// gguf_init_from_file_impl in older revisions) and the gguf_reader helpers it uses. Malformed
+// ggml/src/gguf.cpp at llama.cpp 1425386f: gguf_init_from_reader and the gguf_reader helpers
+// it uses (read here at the stored revision 067d44f; older revisions have the same checks in
+// gguf_init_from_file_impl). Malformed
 // input yields a vramfit::error naming the key, tensor or byte offset; nothing reads outside
 // the span, and every allocation is bounded by what the remaining input could hold.
 //
