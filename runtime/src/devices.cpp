@@ -52,6 +52,10 @@ device_query query_devices() {
         if (status == cudaErrorInsufficientDriver && query.driver_version != 0)
             query.unavailable_reason += "; the driver supports CUDA " + format_cuda_version(query.driver_version)
                 + ", this build needs " + format_cuda_version(query.runtime_version);
+        else if (query.driver_version == 0)
+            query.unavailable_reason += "; no NVIDIA driver is loaded on this machine";
+        else if (status == cudaErrorNoDevice && visible != nullptr)
+            query.unavailable_reason += "; CUDA_VISIBLE_DEVICES=\"" + query.visible_devices + "\" may hide every device";
         return query;
     }
     if (count == 0) {
