@@ -187,6 +187,14 @@ constexpr result<hyperparameters> derive_hyperparameters(const model_metadata& m
         hp.n_embd_head_v = md.value_length.value_or(md.n_embd / n_head0);
         hp.n_rot = md.rope_dimension_count.value_or(hp.n_embd_head_k);
         if (hp.n_embd_head_k == 0 || hp.n_embd_head_v == 0) return detail::bad_key(arch, "attention.key_length", "head size is 0");
+        // Widths like n_embd_k_gqa are 32-bit in the engine and here; reject what would wrap.
+        constexpr std::uint64_t width_limit = 0xffffffffULL;
+        const std::uint64_t widest_head = hp.n_embd_head_k > hp.n_embd_head_v ? hp.n_embd_head_k : hp.n_embd_head_v;
+        for (const auto& layer : hp.layers) {
+            if (widest_head * layer.n_head > width_limit) {
+                return detail::bad_key(arch, "attention.head_count", "head size x heads does not fit 32 bits");
+            }
+        }
         if (arch == architecture::llama && hp.n_rot != hp.n_embd_head_k) {
             return detail::bad_key(arch, "rope.dimension_count", "must equal the head size for llama (invalid n_rot)");
         }
@@ -242,6 +250,9 @@ constexpr result<hyperparameters> derive_hyperparameters(const model_metadata& m
             hp.n_lora_kv = *md.kv_lora_rank;
             hp.n_ff_exp = *md.expert_feed_forward_length;
             hp.n_expert_shared = *md.expert_shared_count;
+            if (std::uint64_t{hp.n_ff_exp} * hp.n_expert_shared > 0xffffffffULL) {
+                return detail::bad_key(arch, "expert_shared_count", "x expert_feed_forward_length does not fit 32 bits");
+            }
             hp.n_ff_shexp = hp.n_ff_exp * hp.n_expert_shared;  // shared experts are one FFN of n_ff_exp·n_shared
             hp.n_layer_dense_lead = md.leading_dense_block_count.value_or(0);
             if (hp.n_layer_dense_lead > hp.n_layer) return detail::bad_key(arch, "leading_dense_block_count", "exceeds block_count");

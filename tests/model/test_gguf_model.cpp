@@ -483,6 +483,26 @@ TEST_CASE("impossible values are errors, not crashes") {
         w.set("llama.embedding_length", std::uint64_t{1} << 40);
         CHECK_FALSE(describe_writer(w).ok());
     }
+    SUBCASE("head widths that would wrap 32 bits") {
+        auto w = converter_file(catalog::llama_3_2_1b::entry, false);
+        w.set("llama.attention.key_length", std::uint32_t{1} << 30);
+        w.set("llama.rope.dimension_count", std::uint32_t{1} << 30);
+        const auto m = describe_writer(w);
+        REQUIRE_FALSE(m.ok());
+        CHECK(m.err().message().find("llama.attention.head_count") != std::string_view::npos);
+    }
+    SUBCASE("absurd sizes in a layout are errors, not allocations") {
+        auto w = converter_file(catalog::llama_3_2_1b::entry, false);
+        w.set("llama.vocab_size", std::uint32_t{0xffffffff});
+        w.set("llama.embedding_length", std::uint32_t{0xffffffff});
+        w.set("llama.attention.key_length", std::uint32_t{64});
+        const auto m = describe_writer(w);
+        REQUIRE(m.ok());  // the metadata alone is consistent
+        const auto layout = tensor_layout(m->hparams);
+        REQUIRE_FALSE(layout.ok());
+        CHECK(layout.err().code() == errc::limit_exceeded);
+        CHECK(layout.err().message().find("token_embd.weight") != std::string_view::npos);
+    }
     SUBCASE("llama with rope dims different from the head size") {
         auto w = converter_file(catalog::llama_3_2_1b::entry, false);
         w.set("llama.rope.dimension_count", std::uint32_t{32});
