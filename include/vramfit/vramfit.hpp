@@ -28,3 +28,4 @@
 #include "vramfit/checkpoint/revolve.hpp"
 #include "vramfit/checkpoint/segments.hpp"
 #include "vramfit/checkpoint/heterogeneous.hpp"
+#include "vramfit/checkpoint/executor.hpp"
