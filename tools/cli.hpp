@@ -19,6 +19,9 @@ inline constexpr std::string_view usage_text =
     "                                    name such as llama-3.1-8b:Q4_K_M), per buffer, on the CPU backend\n"
     "  models [--json]                   list the built-in model catalog\n"
     "  gpus [--json]                     list the built-in GPU catalog\n"
+    "  export MODEL FILE.gguf [--no-vocab]\n"
+    "                                    write a catalog model as a shape-only GGUF (sparse: no disk for\n"
+    "                                    the weights) that llama.cpp loads, to check an estimate for real\n"
     "  help                              this text\n"
     "\n"
     "estimate flags (llama.cpp's own names and defaults):\n"
@@ -36,6 +39,36 @@ inline constexpr std::string_view usage_text =
     "                            neon-dotprod, neon-i8mm, sve                     [on]\n"
     "  -nr,  --no-repack         same as --repack off\n"
     "  --json                    machine-readable output\n";
+
+// `vramfit export llama-3.1-8b:Q4_K_M out.gguf`
+inline int run_export(std::span<const std::string_view> args, std::string& out, std::string& err) {
+    std::vector<std::string_view> positional;
+    gguf_export_options options;
+    for (auto a : args) {
+        if (a == "--no-vocab") options.with_vocabulary = false;
+        else if (a.starts_with("-")) { err += "vramfit export: unknown flag '" + std::string{a} + "'\n"; return 2; }
+        else positional.push_back(a);
+    }
+    if (positional.size() != 2) {
+        err += "vramfit export: expected MODEL and FILE.gguf, e.g. vramfit export llama-3.1-8b:Q4_K_M llama.gguf\n";
+        return 2;
+    }
+    const std::string_view name = positional[0];
+    const auto* entry = catalog::find(name.substr(0, name.find(':')));
+    auto model = catalog::describe(name);
+    if (!model || entry == nullptr) {
+        err += "vramfit export: " + (model ? std::string{"unknown catalog model"} : model.err().describe()) + "\n";
+        return 2;
+    }
+    auto written = write_shape_only_gguf(*entry, *model, std::string{positional[1]}, options);
+    if (!written) {
+        err += "vramfit export: " + written.err().describe() + "\n";
+        return 2;
+    }
+    out += "wrote " + std::string{positional[1]} + ": " + std::to_string(model->tensors.size()) + " tensors, " +
+           format_bytes(*written) + " apparent size (sparse: the weights take no disk)\n";
+    return 0;
+}
 
 inline int run(std::span<const std::string_view> args, std::string& out, std::string& err) {
     if (args.empty()) {
@@ -62,6 +95,7 @@ inline int run(std::span<const std::string_view> args, std::string& out, std::st
         out += json ? render_model_json() : render_model_table();
         return 0;
     }
+    if (command == "export") return run_export(rest, out, err);
     if (command == "gpus") {
         bool json = false;
         for (auto a : rest) {

@@ -112,3 +112,19 @@ TEST_CASE("gpus lists the GPU catalog") {
     CHECK(contains(j.out, "\"id\":\"h200\""));
     CHECK(run({"gpus", "--bogus"}).status == 2);
 }
+
+TEST_CASE("export writes a shape-only GGUF that estimates like the catalog model") {
+    auto path = (std::filesystem::temp_directory_path() / "vramfit-cli-export.gguf").string();
+    auto exported = run({"export", "qwen3-30b-a3b:Q4_K_M", path});
+    REQUIRE_MESSAGE(exported.status == 0, exported.err);
+    CHECK(contains(exported.out, "579 tensors"));
+    auto from_file = run({"estimate", path, "-c", "8192", "--json", "--repack", "avx512"});
+    auto from_catalog = run({"estimate", "qwen3-30b-a3b:Q4_K_M", "-c", "8192", "--json", "--repack", "avx512"});
+    std::filesystem::remove(path);
+    REQUIRE(from_file.status == 0);
+    auto buffers = [](const std::string& j) { return j.substr(j.find("\"buffers\"")); };
+    CHECK(buffers(from_file.out) == buffers(from_catalog.out));
+    CHECK(run({"export", "qwen3-30b-a3b:Q4_K_M"}).status == 2);
+    CHECK(run({"export", "nope:Q4_K_M", path}).status == 2);
+    CHECK(run({"export", "qwen3-30b-a3b", "/nonexistent-dir/x.gguf"}).status == 2);
+}
