@@ -30,6 +30,7 @@
 #if __has_include("vramfit/gguf_model.hpp") && __has_include("vramfit/gguf_writer.hpp")
 #include "vramfit/gguf_model.hpp"
 #include "vramfit/gguf_writer.hpp"
+#include <unistd.h>
 #define VRAMFIT_ORACLE_GGUF_PATH 1
 #else
 #define VRAMFIT_ORACLE_GGUF_PATH 0
@@ -99,10 +100,8 @@ void put_per_layer(gguf::writer& w, architecture arch, std::string_view suffix, 
 // Write the catalog entry's description as a shape-only sparse GGUF — the metadata keys
 // convert_hf_to_gguf.py writes for it, every tensor's name, shape and type in the description's
 // order — and read it back the way a user's file is read.
-result<model_description> through_gguf(const model_description& model, std::string_view key, const std::string& file_name) {
-    const auto* entry = catalog::find(key);
-    if (entry == nullptr) return error{errc::unknown_name, "no catalog entry"};
-    const model_metadata md = catalog::detail::converter_metadata(*entry);
+gguf::writer gguf_writer_for(const model_description& model, const catalog::model_entry& entry) {
+    const model_metadata md = catalog::detail::converter_metadata(entry);
     const std::string arch(architecture_name(md.arch));
 
     gguf::writer w;
@@ -141,10 +140,30 @@ result<model_description> through_gguf(const model_description& model, std::stri
     for (const auto& t : model.tensors) {
         w.add_tensor(t.name.view(), std::span<const std::int64_t>(t.ne.data(), t.n_dims), t.type);
     }
+    return w;
+}
 
-    const auto dir = std::filesystem::temp_directory_path() / "vramfit-oracle-test";
-    std::filesystem::create_directories(dir);
-    const auto path = dir / file_name;
+// One directory per process: two builds' tests may run at the same time.
+std::filesystem::path scratch_dir() {
+    // removed with everything in it when the test program exits
+    struct owned_dir {
+        std::filesystem::path path = std::filesystem::temp_directory_path() /
+                                     ("vramfit-oracle-test-" + std::to_string(::getpid()));
+        ~owned_dir() {
+            std::error_code ignored;
+            std::filesystem::remove_all(path, ignored);
+        }
+    };
+    static const owned_dir dir;
+    std::filesystem::create_directories(dir.path);
+    return dir.path;
+}
+
+result<model_description> through_gguf(const model_description& model, std::string_view key, const std::string& file_name) {
+    const auto* entry = catalog::find(key);
+    if (entry == nullptr) return error{errc::unknown_name, "no catalog entry"};
+    const auto w = gguf_writer_for(model, *entry);
+    const auto path = scratch_dir() / file_name;
     auto written = w.write_sparse(path);
     if (!written) return written.err();
     auto back = load_model_description(path);
@@ -269,6 +288,48 @@ TEST_CASE("every CPU oracle run: model, KV and output buffers (GGUF path)") {
         check_row(row, loaded.at(name), "gguf", table);
     }
     MESSAGE("Accuracy against the CPU oracle, GGUF path:\n" << table.render());
+}
+#endif
+
+#if VRAMFIT_ORACLE_GGUF_PATH
+TEST_CASE("a split GGUF gets one CPU_Mapped range per file") {
+    // llama-3.2-1b Q4_K_M (oracle: CPU_Mapped 753.81 + CPU_REPACK 445.50 MiB as one file),
+    // written as three parts the way gguf-split does and read back from its first part.
+    const auto* entry = catalog::find("llama-3.2-1b");
+    REQUIRE(entry != nullptr);
+    const auto model = catalog::describe("llama-3.2-1b:Q4_K_M");
+    REQUIRE(model.ok());
+    const auto paths = gguf_writer_for(*model, *entry).write_sparse_split(scratch_dir() / "llama-3.2-1b-split", 3);
+    REQUIRE_MESSAGE(paths.ok(), paths.err().describe());
+    const auto split = load_model_description(paths->front());
+    for (const auto& p : *paths) {
+        std::error_code ignored;
+        std::filesystem::remove(p, ignored);
+    }
+    REQUIRE_MESSAGE(split.ok(), split.err().describe());
+    REQUIRE(split->files.size() == 3);
+
+    // without repacking each part maps its own tensors: the ranges add up to the tensor bytes
+    // plus the alignment padding between tensors of the same part
+    const auto plain = estimate(*split, {.repack = repack_mode::off});
+    REQUIRE(plain.ok());
+    REQUIRE(plain->weights.mapped.size() == 3);
+    std::uint64_t expected = 0;
+    for (std::uint16_t f = 0; f < 3; ++f) {
+        std::uint64_t end = 0;
+        for (const auto& t : split->tensors) {
+            if (t.file_index == f) end = t.offset + t.size().count();
+        }
+        expected += end;  // each part's first tensor starts at offset 0 of its data section
+        CHECK(plain->weights.mapped[f].file_index == f);
+    }
+    CHECK(plain->model_buffer("CPU_Mapped") == bytes{expected});
+
+    // repacking does not depend on the files: the same 445.50 MiB as the single file
+    const auto repacked = estimate(*split, {.repack = repack_mode::avx512});
+    REQUIRE(repacked.ok());
+    CHECK(repacked->model_buffer("CPU_REPACK").mib() == doctest::Approx(445.50));
+    CHECK(repacked->model_buffer("CPU_Mapped") <= plain->model_buffer("CPU_Mapped"));
 }
 #endif
 
