@@ -567,3 +567,24 @@ TEST_CASE("load_model_description reads a sparse file from disk") {
     const auto missing = load_model_description(dir / "does-not-exist.gguf");
     CHECK_FALSE(missing.ok());
 }
+
+TEST_CASE("load_model_description reads a split model from any part") {
+    const auto dir = std::filesystem::temp_directory_path() / "vramfit_test_model_split";
+    std::filesystem::create_directories(dir);
+    const auto w = converter_file(catalog::gemma_3_12b::entry);
+    const auto paths = w.write_sparse_split(dir / "gemma-3-12b", 3);
+    REQUIRE(paths.ok());
+    REQUIRE(paths->size() == 3);
+    const auto m = load_model_description((*paths)[1]);
+    REQUIRE_MESSAGE(m.ok(), m.err().describe());
+    CHECK(m->files.size() == 3);
+    CHECK(m->tensors.size() == 626);
+    CHECK(m->hparams.arch == architecture::gemma3);
+    CHECK(m->parameter_count() == 11766034176ULL);
+    CHECK(m->tensors.back().file_index == 2);
+    std::uint32_t swa = 0;
+    for (const auto& layer : m->hparams.layers) swa += layer.swa ? 1 : 0;
+    CHECK(swa == 40);
+    CHECK(check_tensor_shapes(*m).ok());
+    std::filesystem::remove_all(dir);
+}
