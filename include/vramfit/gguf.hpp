@@ -53,6 +53,10 @@ inline constexpr std::uint64_t max_array_elements = 1ULL << 30;   // GGUF_MAX_AR
 inline constexpr std::size_t max_tensor_name = 64;                // GGML_MAX_NAME, including the NUL
 inline constexpr std::uint32_t max_dims = 4;                      // GGML_MAX_DIMS
 inline constexpr std::uint32_t max_array_nesting = 8;             // ours: bounds recursion on nested arrays
+// Ours, far above any real model (a few hundred keys; DeepSeek-V3 with per-expert tensors would
+// have ~50k tensors): they bound the parser's memory at a few hundred MiB whatever the input.
+inline constexpr std::uint64_t max_kv_pairs = 1ULL << 20;
+inline constexpr std::uint64_t max_tensors = 1ULL << 22;
 
 // Well-known keys (gguf.h GGUF_KEY_GENERAL_ALIGNMENT; llama-arch.cpp LLM_KV_SPLIT_*).
 namespace keys {
@@ -541,6 +545,14 @@ private:
         }
         if (n_kv_ > static_cast<std::uint64_t>(INT64_MAX)) {
             return detail::failure{errc::limit_exceeded, "number of key/value pairs is negative", 16};
+        }
+        if (n_tensors_ > max_tensors) {
+            return detail::failure{errc::limit_exceeded, "", 8}.with_number(n_tensors_)
+                .with(" tensors: more than the limit of ").with_number(max_tensors);
+        }
+        if (n_kv_ > max_kv_pairs) {
+            return detail::failure{errc::limit_exceeded, "", 16}.with_number(n_kv_)
+                .with(" key/value pairs: more than the limit of ").with_number(max_kv_pairs);
         }
         // Each key/value needs at least 8 (key length) + 1 (key) + 4 (type) + 1 (value) bytes and each
         // tensor info 8 (name length) + 4 (n_dims) + 4 (type) + 8 (offset).
