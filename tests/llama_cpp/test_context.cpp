@@ -227,6 +227,26 @@ TEST_CASE("hybrid models cache attention layers and keep recurrent state per seq
     CHECK(state.total() == bytes{64ULL * (3 * 5376 + 128 * 5120) * 4});
 }
 
+TEST_CASE("LFM2 short-convolution layers keep l_cache - 1 columns of n_embd per sequence") {
+    // LFM2-1.2B shapes: 16 layers, 6 of them attention (8 KV heads of 64), l_cache 3
+    auto m = test::hand_built({.arch = architecture::lfm2, .n_layer = 16, .n_embd = 2048, .n_head = 32, .n_head_kv = 8,
+                               .head_dim = 64, .n_vocab = 65536});
+    m.hparams.ssm_d_conv = 3;
+    for (std::uint32_t il = 0; il < 16; ++il) {
+        const bool attention = il == 2 || il == 5 || il == 8 || il == 10 || il == 12 || il == 14;
+        m.hparams.layers[il].recurrent = !attention;
+        if (!attention) m.hparams.layers[il].n_head_kv = 0;
+    }
+    const auto ctx = resolve(m, {.n_ctx = 4096, .n_seq = 3});
+    const auto rs = recurrent_state_bytes(m, ctx);
+    CHECK(rs.layers == 10);
+    CHECK(rs.r == bytes{10ULL * 3 * 2048 * 2 * 4});
+    CHECK(rs.s == 0_B);
+    const auto kv = kv_cache_bytes(m, ctx);
+    CHECK(kv.full.layers == 6);
+    CHECK(kv.full.total() == bytes{6ULL * 3 * 1536 * 512 * 2 * 2});  // 3 streams of pad256(4096 / 3) cells
+}
+
 TEST_CASE("output buffer holds one row of logits per sequence") {
     const auto m = llama_3_1_8b();
     CHECK(output_buffer_bytes(m, resolve(m, {})).mib() == doctest::Approx(0.489).epsilon(0.001));
