@@ -5,9 +5,15 @@
 // megabytes (gguf_file.hpp is the file front-end). The format and every check mirror
 // ggml/src/gguf.cpp at llama.cpp 1425386f: gguf_init_from_reader and the gguf_reader helpers
 // it uses (read here at the stored revision 067d44f; older revisions have the same checks in
-// gguf_init_from_file_impl). Malformed
-// input yields a vramfit::error naming the key, tensor or byte offset; nothing reads outside
-// the span, and every allocation is bounded by what the remaining input could hold.
+// gguf_init_from_file_impl). Malformed input yields a vramfit::error naming the key, tensor or
+// byte offset; nothing reads outside the span, and every allocation is bounded by what the
+// remaining input could hold.
+//
+//     const std::vector<unsigned char> bytes = ...;      // must outlive the header
+//     auto h = gguf::parse(bytes);                       // or parse(bytes, {file_size})
+//     if (!h) return h.err();                            // "at byte 123: tensor 'x': ..."
+//     auto layers = h->get_uint("llama.block_count");    // std::optional<std::uint64_t>
+//     for (const tensor_info& t : h->tensors()) ...      // name, ne, type, offset, layer
 //
 // Differences from ggml, on purpose:
 //  * nested arrays (an array whose element type is ARRAY) are parsed as the GGUF specification
@@ -16,7 +22,8 @@
 //    and a zero extent breaks every per-row size downstream);
 //  * `parse_options::file_size` lets the caller bound counts and lengths by the real file size
 //    while handing over only a prefix; a read past the prefix is errc::truncated and the
-//    error's byte_offset() is the input length needed to go on.
+//    error's byte_offset() is the input length needed to go on;
+//  * at most 2^20 key/value pairs and 2^22 tensors (`max_kv_pairs`, `max_tensors`).
 #pragma once
 
 #include <algorithm>

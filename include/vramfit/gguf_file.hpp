@@ -8,6 +8,11 @@
 // split.count in the first part, split.no == k in part k, no tensor name twice, and
 // split.tensors.count equal to the tensors found. Tensors of all parts are concatenated in
 // split order with tensor_info::file_index set.
+//
+//     auto model = gguf::read_model("Qwen3-235B-A22B-Q4_K_M-00001-of-00003.gguf");
+//     if (!model) { std::puts(model.err().describe().c_str()); return 1; }
+//     model->metadata().get_string("general.architecture");   // from the first part
+//     model->tensors;   // all parts; model->sources[t.file_index] has that part's data offset
 #pragma once
 
 #include <algorithm>
