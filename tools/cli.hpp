@@ -6,6 +6,9 @@
 #include <string_view>
 
 #include "estimate_command.hpp"
+#if defined(VRAMFIT_WITH_RUNTIME)
+#include "vramfit/runtime/devices.hpp"
+#endif
 #include "gpus_command.hpp"
 #include "models_command.hpp"
 
@@ -19,6 +22,7 @@ inline constexpr std::string_view usage_text =
     "                                    name such as llama-3.1-8b:Q4_K_M), per buffer, on the CPU backend\n"
     "  models [--json]                   list the built-in model catalog\n"
     "  gpus [--json]                     list the built-in GPU catalog\n"
+    "  devices                           the CUDA devices this machine sees, with live free memory\n"
     "  export MODEL FILE.gguf [--no-vocab]\n"
     "                                    write a catalog model as a shape-only GGUF (sparse: no disk for\n"
     "                                    the weights) that llama.cpp loads, to check an estimate for real\n"
@@ -96,6 +100,19 @@ inline int run(std::span<const std::string_view> args, std::string& out, std::st
         return 0;
     }
     if (command == "export") return run_export(rest, out, err);
+    if (command == "devices") {
+        if (!rest.empty()) { err += "vramfit devices: unknown argument '" + std::string{rest.front()} + "'\n"; return 2; }
+#if defined(VRAMFIT_WITH_RUNTIME)
+        const auto query = runtime::query_devices();
+        auto table = runtime::format_device_table(query);
+        if (!table.ends_with('\n')) table += '\n';
+        (query.devices.empty() ? err : out) += table;
+        return query.devices.empty() ? 1 : 0;
+#else
+        err += "vramfit devices: this build has no runtime library (configure with -Druntime=true)\n";
+        return 1;
+#endif
+    }
     if (command == "gpus") {
         bool json = false;
         for (auto a : rest) {
