@@ -140,6 +140,13 @@ TEST_CASE("files cut short, missing and not GGUF fail with the file named") {
     CHECK(e.code() == errc::io);
     CHECK(mentions(e, "absent.gguf"));
 
+    const fs::path empty = dir.path / "empty.gguf";
+    write_bytes(empty, {});
+    e = gguf::read_file(empty).err();
+    CHECK(e.code() == errc::truncated);
+    CHECK(mentions(e, "empty.gguf"));
+    CHECK(mentions(e, "magic"));
+
     const fs::path text = dir.path / "notes.gguf";
     write_bytes(text, {'h', 'e', 'l', 'l', 'o', '\n'});
     e = gguf::read_file(text).err();
