@@ -67,6 +67,22 @@ static_assert(swa_layers(catalog::gpt_oss_20b::entry) == 12);
 static_assert(swa_layers(catalog::phi_3_mini_4k::entry) == 0);
 static_assert(swa_layers(catalog::llama_3_1_8b::entry) == 0);
 
+// general.architecture names (llama-arch.cpp LLM_ARCH_NAMES) round-trip; 11 are supported.
+constexpr bool names_round_trip() {
+    for (const auto& a : detail::architecture_table) {
+        if (architecture_from_name(a.name) != a.arch || architecture_name(a.arch) != a.name) return false;
+    }
+    return true;
+}
+static_assert(names_round_trip());
+static_assert(architecture_name(architecture::gpt_oss) == "gpt-oss");
+static_assert(architecture_name(architecture::command_r) == "command-r");
+static_assert(supported_architectures.size() == 11);
+static_assert(is_supported(architecture::lfm2) && !is_supported(architecture::jamba));
+static_assert(supported_architecture("qwen3moe").ok());
+static_assert(supported_architecture("granitehybrid").err().code() == errc::unsupported_architecture);
+static_assert(!architecture_from_name("LLAMA").has_value(), "names are exact, as in the engine");
+
 static_assert(catalog::llama_3_1_8b::entry.n_layer == 32 && catalog::llama_3_1_8b::entry.key == "llama-3.1-8b");
 static_assert(catalog::find("LLAMA-3.1-8B") == &catalog::llama_3_1_8b::entry, "case-insensitive");
 static_assert(catalog::find("llama-9") == nullptr);
@@ -81,6 +97,10 @@ static_assert(error_mentions("falcon-7b", "catalog families: llama, mistral, qwe
 } // namespace
 
 TEST_CASE("compile-time catalog vectors hold at run time") {
+    CHECK(names_round_trip());
+    CHECK(supported_architecture("granitehybrid").err().message() ==
+          "architecture 'granitehybrid' is known but not modelled yet; supported: llama, qwen2, qwen3, qwen3moe, gemma2, "
+          "gemma3, phi3, deepseek2, gpt-oss, mamba2, lfm2");
     CHECK(params_of(catalog::llama_3_1_8b::entry) == llama_3_1_8b_params);
     CHECK(params_of(catalog::llama_3_2_1b::entry) == llama_3_2_1b_params);
     CHECK(params_of(catalog::mistral_7b_v0_3::entry) == 7248023552ULL);

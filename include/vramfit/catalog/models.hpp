@@ -220,7 +220,7 @@ inline constexpr std::array<model_entry, 30> models{{
     // context length (Mamba2Model.set_gguf_parameters: no trained limit).
     {.key = "mamba2-2.7b", .display_name = "Mamba2-2.7B", .arch = architecture::mamba2, .n_layer = 64, .n_embd = 2560,
      .n_vocab = 50288, .n_ctx_train = 1048576, .ssm_d_conv = 4, .ssm_d_inner = 5120, .ssm_d_state = 128, .ssm_n_head = 80,
-     .ssm_n_group = 1, .tied_embeddings = true, .default_ftype = "Q8_0",
+     .ssm_n_group = 1, .tied_embeddings = true,
      .source = "https://huggingface.co/state-spaces/mamba2-2.7b/blob/main/config.json"},
     // https://huggingface.co/LiquidAI/LFM2-1.2B/blob/main/config.json: hidden 2048, 16 layers, 32/8
     // heads, full_attn_idxs [2, 5, 8, 10, 12, 14], conv_L_cache 3, vocab 65536, 128000 positions,
