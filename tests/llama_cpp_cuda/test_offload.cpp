@@ -1,0 +1,198 @@
+// CUDA placement: per-device model and KV buffers (offload.hpp) against hand-worked layer splits
+// and against the complete mainline CUDA rows of tests/data/validation_logs.csv.
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <string>
+
+#include "../llama_cpp/hand_built.hpp"
+#include "validation_rows.hpp"
+#include "vramfit/engines/llama_cpp/offload.hpp"
+
+using namespace vramfit;
+using namespace vramfit::llama_cpp;
+
+namespace {
+
+// Pythia 2.8B (gptneox) as the llama.cpp CI converts it: every tensor has a bias; the 2-D weights
+// take the file type, token_embd / output as the quantizer types them (llama-quant.cpp
+// llama_tensor_get_type: output.weight q6_K for every k-quant and Q4_0; Q4_K_M gives attn_qkv
+// q5_K and ffn_down q6_K on use_more_bits layers, q4_K elsewhere). The type counts printed in
+// the CI logs (R26-R29 notes) agree: f32 258, and f16 130 / q8_0 130 / q4_0 129 + q6_K 1 /
+// q4_K 81 + q5_K 32 + q6_K 17.
+enum class pythia_file : std::uint8_t { f16, q8_0, q4_0, q4_k_m };
+
+constexpr bool use_more_bits(int il, int n_layer) { return il < n_layer / 8 || il >= 7 * n_layer / 8 || (il - n_layer / 8) % 3 == 2; }
+
+constexpr model_description pythia_2_8b(pythia_file file) {
+    auto m = test::hand_built({.arch = architecture::gptneox, .n_layer = 32, .n_embd = 2560, .n_head = 32, .n_head_kv = 32,
+                               .head_dim = 80, .n_vocab = 50304, .n_ctx_train = 2048},
+                              "pythia-2.8b");
+    const auto matrix = [&](bool is_output_or_embd, bool more_bits, bool qkv) {
+        switch (file) {
+            case pythia_file::f16: return ggml_type::f16;
+            case pythia_file::q8_0: return ggml_type::q8_0;
+            case pythia_file::q4_0: return is_output_or_embd && more_bits ? ggml_type::q6_K : ggml_type::q4_0;
+            case pythia_file::q4_k_m:
+                if (is_output_or_embd) return more_bits ? ggml_type::q6_K : ggml_type::q4_K;
+                if (qkv) return ggml_type::q5_K;
+                return more_bits ? ggml_type::q6_K : ggml_type::q4_K;
+        }
+        return ggml_type::f32;
+    };
+    constexpr std::int64_t e = 2560, ff = 10240, vocab = 50304;
+    // file order: token_embd, then the blocks, then the output tensors (names only matter here)
+    test::add_tensor(m, "token_embd.weight", {e, vocab, 1, 1}, matrix(true, false, false));
+    const char* const names[32] = {"blk.0.", "blk.1.", "blk.2.", "blk.3.", "blk.4.", "blk.5.", "blk.6.", "blk.7.",
+                                   "blk.8.", "blk.9.", "blk.10.", "blk.11.", "blk.12.", "blk.13.", "blk.14.", "blk.15.",
+                                   "blk.16.", "blk.17.", "blk.18.", "blk.19.", "blk.20.", "blk.21.", "blk.22.", "blk.23.",
+                                   "blk.24.", "blk.25.", "blk.26.", "blk.27.", "blk.28.", "blk.29.", "blk.30.", "blk.31."};
+    for (int il = 0; il < 32; ++il) {
+        const auto name = [&](std::string_view suffix) {
+            vramfit::detail::fixed_string<64> n{names[il]};
+            n.append(suffix);
+            return n;
+        };
+        const bool more = use_more_bits(il, 32);
+        const auto add = [&](std::string_view suffix, std::array<std::int64_t, 4> ne, ggml_type t, std::uint32_t dims) {
+            tensor_info info{};
+            info.name = name(suffix);
+            info.ne = ne;
+            info.n_dims = dims;
+            info.type = t;
+            m.tensors.push_back(info);
+        };
+        add("attn_norm.weight", {e, 1, 1, 1}, ggml_type::f32, 1);
+        add("attn_norm.bias", {e, 1, 1, 1}, ggml_type::f32, 1);
+        add("attn_qkv.weight", {e, 3 * e, 1, 1}, matrix(false, false, true), 2);
+        add("attn_qkv.bias", {3 * e, 1, 1, 1}, ggml_type::f32, 1);
+        add("attn_output.weight", {e, e, 1, 1}, matrix(false, false, false), 2);
+        add("attn_output.bias", {e, 1, 1, 1}, ggml_type::f32, 1);
+        add("ffn_norm.weight", {e, 1, 1, 1}, ggml_type::f32, 1);
+        add("ffn_norm.bias", {e, 1, 1, 1}, ggml_type::f32, 1);
+        add("ffn_up.weight", {e, ff, 1, 1}, matrix(false, false, false), 2);
+        add("ffn_up.bias", {ff, 1, 1, 1}, ggml_type::f32, 1);
+        add("ffn_down.weight", {ff, e, 1, 1}, matrix(false, more, false), 2);
+        add("ffn_down.bias", {e, 1, 1, 1}, ggml_type::f32, 1);
+    }
+    test::add_tensor(m, "output_norm.weight", {e, 1, 1, 1}, ggml_type::f32, 1);
+    test::add_tensor(m, "output_norm.bias", {e, 1, 1, 1}, ggml_type::f32, 1);
+    test::add_tensor(m, "output.weight", {e, vocab, 1, 1}, matrix(true, true, false));
+    assign_offsets(m);
+    return m;
+}
+
+// llama-cli -ngl 99 -c 0 on one V100 (R26-R29): n_ctx = n_ctx_train = 2048, no flash attention.
+constexpr resolved_context pythia_context() {
+    resolved_context ctx{};
+    ctx.n_ctx = ctx.n_ctx_seq = ctx.kv_cells = 2048;
+    ctx.n_batch = 2048;
+    ctx.n_ubatch = 512;
+    ctx.flash_attn = false;
+    return ctx;
+}
+
+constexpr offload_estimate pythia_on_one_gpu(pythia_file file) {
+    offload_params params{};
+    params.n_gpu_layers = 99;
+    return *offload_buffers(pythia_2_8b(file), pythia_context(), params);
+}
+
+constexpr std::uint64_t mib_x100(bytes b) { return (b.count() * 100 + 524288) / 1048576; }
+
+// Engine log R26 (F16): CUDA0 model 5049.71, CPU_Mapped 245.62 (token_embd), KV CUDA0 640.00.
+static_assert(mib_x100(pythia_on_one_gpu(pythia_file::f16).devices[0].model) == 504971);
+static_assert(pythia_on_one_gpu(pythia_file::f16).mapped_total() == bytes{50304ULL * 2560 * 2});  // printed 245.62 (245.625 exactly)
+static_assert(pythia_on_one_gpu(pythia_file::f16).devices[0].kv == 640_MiB);
+// R28 (Q4_0): CUDA0 1454.83, CPU_Mapped 69.08.
+static_assert(mib_x100(pythia_on_one_gpu(pythia_file::q4_0).devices[0].model) == 145483);
+static_assert(mib_x100(pythia_on_one_gpu(pythia_file::q4_0).mapped_total()) == 6908);
+
+bool printed_equal(bytes estimate, double printed) {
+    return std::abs(static_cast<double>(estimate.count()) / 1048576.0 - printed) <= 0.00501;
+}
+
+} // namespace
+
+TEST_CASE("layer placement follows load_tensors' cumulative split") {
+    // 4 layers + output over 2 devices, equal split: points 0/5..4/5 against splits {0.5, 1}.
+    const std::vector<float> halves{0.5f, 1.0f};
+    CHECK(llama_cpp::detail::layer_device_of(0, 4, 99, halves) == 0);
+    CHECK(llama_cpp::detail::layer_device_of(2, 4, 99, halves) == 0);  // 2/5 < 0.5
+    CHECK(llama_cpp::detail::layer_device_of(3, 4, 99, halves) == 1);  // 3/5
+    CHECK(llama_cpp::detail::layer_device_of(4, 4, 99, halves) == 1);  // the output layer
+    // -ngl 4 of 4 layers: i_gpu_start = 1, so layer 0 stays on the CPU and the output is offloaded
+    CHECK(llama_cpp::detail::layer_device_of(0, 4, 4, halves) == -1);
+    CHECK(llama_cpp::detail::layer_device_of(4, 4, 4, halves) == 1);
+    // -ngl 0: all on the CPU
+    CHECK(llama_cpp::detail::layer_device_of(4, 4, 0, halves) == -1);
+}
+
+TEST_CASE("tied output is duplicated on the output layer's GPU; -sm none uses the main GPU only") {
+    auto m = test::hand_built({.n_layer = 2, .n_embd = 512, .n_head = 4, .n_head_kv = 4, .head_dim = 128, .n_vocab = 1000});
+    test::add_tensor(m, "token_embd.weight", {512, 1000, 1, 1}, ggml_type::q8_0);  // 544000
+    test::add_tensor(m, "blk.0.attn_q.weight", {512, 512, 1, 1}, ggml_type::f16);  // 524288
+    test::add_tensor(m, "blk.1.attn_q.weight", {512, 512, 1, 1}, ggml_type::f16);
+    assign_offsets(m);
+    resolved_context ctx{};
+    ctx.kv_cells = 256;
+    offload_params params{};
+    params.n_devices = 2;
+    params.mode = split_mode::none;
+    params.main_gpu = 1;
+    const auto est = offload_buffers(m, ctx, params);
+    REQUIRE(est.ok());
+    CHECK(est->devices[0].model == 0_B);
+    CHECK(est->devices[1].model == bytes{2 * 524288 + 544000});
+    CHECK(est->mapped_total() == bytes{544000});
+    // 2 layers x (K + V) x 256 cells x 512 x f16, on CUDA1
+    CHECK(est->devices[1].kv == bytes{2 * 2 * 256 * 512 * 2});
+    CHECK(est->devices[1].kv_layers == 2);
+
+    // quantized ne[0] not a multiple of 512: one padded row more (ggml-cuda get_alloc_size)
+    tensor_info odd{};
+    odd.name = "blk.0.ffn_down.weight";
+    odd.ne = {2880, 10, 1, 1};
+    odd.type = ggml_type::q8_0;
+    CHECK(llama_cpp::detail::cuda_tensor_alloc(odd) == pad_to(bytes{2880 / 32 * 34 * 10 + (512 - 2880 % 512) / 32 * 34}, 128));
+}
+
+TEST_CASE("bad offload parameters are errors") {
+    const auto m = test::llama_3_1_8b();
+    resolved_context ctx{};
+    ctx.kv_cells = 256;
+    offload_params params{};
+    params.n_devices = 2;
+    params.main_gpu = 2;
+    CHECK_FALSE(offload_buffers(m, ctx, params).ok());
+    params.main_gpu = 0;
+    params.mode = split_mode::row;
+    CHECK_FALSE(offload_buffers(m, ctx, params).ok());
+    params.mode = split_mode::layer;
+    params.overrides.push_back({"ffn", 0, 3, 5});
+    CHECK_FALSE(offload_buffers(m, ctx, params).ok());
+    params.overrides.clear();
+    params.n_devices = 0;
+    CHECK_FALSE(offload_buffers(m, ctx, params).ok());
+}
+
+TEST_CASE("validation rows R26-R29: pythia 2.8B on one V100, model and KV buffers to 0.01 MiB") {
+    const std::pair<const char*, pythia_file> rows[] = {
+        {"R26", pythia_file::f16}, {"R27", pythia_file::q8_0}, {"R28", pythia_file::q4_0}, {"R29", pythia_file::q4_k_m}};
+    for (const auto& entry : rows) {
+        const char* id = entry.first;
+        const pythia_file file = entry.second;
+        CAPTURE(id);
+        const auto row = test::validation_row(id);
+        REQUIRE(row.has_value());
+        const auto model = test::buffer_list(row->at("model_buffers_mib"));
+        const auto kv = test::buffer_list(row->at("kv_buffers_mib"));
+        const auto est = pythia_on_one_gpu(file);
+        CHECK(printed_equal(est.devices[0].model, model.at("CUDA0").at(0)));
+        CHECK(printed_equal(est.mapped_total(), model.at("CPU_Mapped").at(0)));
+        CHECK(printed_equal(est.devices[0].kv, kv.at("CUDA0").at(0)));
+        CHECK(est.cpu_kv == 0_B);
+        CHECK(est.devices[0].layers == 32);
+        CHECK(est.devices[0].output_layer);
+    }
+}
