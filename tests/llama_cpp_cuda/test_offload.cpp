@@ -7,6 +7,7 @@
 
 #include "../llama_cpp/hand_built.hpp"
 #include "validation_rows.hpp"
+#include "vramfit/catalog/models.hpp"
 #include "vramfit/engines/llama_cpp/offload.hpp"
 
 using namespace vramfit;
@@ -195,4 +196,146 @@ TEST_CASE("validation rows R26-R29: pythia 2.8B on one V100, model and KV buffer
         CHECK(est.devices[0].layers == 32);
         CHECK(est.devices[0].output_layer);
     }
+}
+
+namespace {
+
+resolved_context context_of(const test::csv_row& row, bool use_mmap) {
+    resolved_context ctx{};
+    ctx.n_ctx = ctx.n_ctx_seq = ctx.kv_cells = static_cast<std::uint32_t>(std::stoul(row.at("n_ctx")));
+    ctx.n_ubatch = static_cast<std::uint32_t>(std::stoul(row.at("n_ubatch")));
+    ctx.n_batch = static_cast<std::uint32_t>(std::stoul(row.at("n_batch")));
+    ctx.flash_attn = row.at("flash_attn") == "1";
+    ctx.type_k = *ggml_type_from_name(row.at("type_k"));
+    ctx.type_v = *ggml_type_from_name(row.at("type_v"));
+    ctx.use_mmap = use_mmap;
+    return ctx;
+}
+
+// Every buffer of `devices` (CUDA<i>) and the named host buffers, against the row's printed sizes.
+void check_row(const char* id, const char* catalog_key, bool use_mmap, const offload_params& params,
+               bool check_mapped_total) {
+    CAPTURE(id);
+    const auto row = test::validation_row(id);
+    REQUIRE(row.has_value());
+    const auto model = catalog::describe(catalog_key);
+    REQUIRE(model.ok());
+    const auto est = offload_buffers(*model, context_of(*row, use_mmap), params);
+    REQUIRE(est.ok());
+    const auto model_buffers = test::buffer_list(row->at("model_buffers_mib"));
+    const auto kv_buffers = test::buffer_list(row->at("kv_buffers_mib"));
+    for (const auto& device : est->devices) {
+        const std::string name{device.name};
+        CAPTURE(name);
+        if (model_buffers.count(name) != 0) CHECK(printed_equal(device.model, model_buffers.at(name).at(0)));
+        else CHECK(device.model == 0_B);
+        if (kv_buffers.count(name) != 0) CHECK(printed_equal(device.kv, kv_buffers.at(name).at(0)));
+        else CHECK(device.kv == 0_B);
+    }
+    if (model_buffers.count("CPU") != 0) CHECK(printed_equal(est->cpu, model_buffers.at("CPU").at(0)));
+    if (model_buffers.count("CUDA_Host") != 0) CHECK(printed_equal(est->cuda_host, model_buffers.at("CUDA_Host").at(0)));
+    if (kv_buffers.count("CPU") != 0) CHECK(printed_equal(est->cpu_kv, kv_buffers.at("CPU").at(0)));
+    if (check_mapped_total && model_buffers.count("CPU_Mapped") != 0) {
+        double printed = 0;
+        for (double part : model_buffers.at("CPU_Mapped")) printed += part;
+        // a sum of printed parts: each part is rounded to 0.01 MiB
+        CHECK(std::abs(static_cast<double>(est->mapped_total().count()) / 1048576.0 - printed) <=
+              0.00501 * static_cast<double>(model_buffers.at("CPU_Mapped").size()));
+    }
+}
+
+} // namespace
+
+// The Qwen3 rows are files llama-quantize made from the published checkpoints, which the catalog
+// describes (tests/data/catalog_validation.csv); the -ot patterns are the rows' command lines,
+// written as (substring, block range, device).
+TEST_CASE("validation rows R01/R02: Qwen3-235B Q8_0, FFN of late blocks overridden to CPU, no mmap") {
+    // The rows print "CPU" and "CUDA_Host" model buffers, which is what the loader makes without
+    // mmap (with mmap both would be CPU_Mapped).
+    offload_params r01{};
+    r01.n_gpu_layers = 99;
+    r01.overrides.push_back({".ffn", 13, 93, -1});  // -ot blk\.1[3-9]\.ffn.*=CPU ... blk\.9[0-3]\.ffn.*=CPU
+    check_row("R01", "qwen3-235b-a22b:Q8_0", false, r01, false);
+    offload_params r02{};
+    r02.n_gpu_layers = 99;
+    r02.overrides.push_back({".ffn", 14, 93, -1});
+    check_row("R02", "qwen3-235b-a22b:Q8_0", false, r02, false);
+}
+
+TEST_CASE("validation rows R03/R04/R05: Qwen3-235B Q6_K on one and two RTX 3090, and with -ngl 0") {
+    offload_params r03{};
+    r03.n_gpu_layers = 99;
+    r03.overrides.push_back({".ffn", 0, 4, 0});
+    r03.overrides.push_back({".ffn", 5, 93, -1});
+    // CPU_Mapped is one range per split file; the catalog model is one file, so only R05's total
+    // (every tensor on the CPU: the whole data of all four parts) is comparable.
+    check_row("R03", "qwen3-235b-a22b:Q6_K", true, r03, false);
+
+    // No -ts: the engine splits by free memory; two idle RTX 3090 are an equal split, and the KV
+    // (48 and 46 layers x 17 MiB) shows exactly that.
+    offload_params r04{};
+    r04.n_devices = 2;
+    r04.n_gpu_layers = 99;
+    r04.overrides.push_back({".ffn", 0, 6, 0});
+    r04.overrides.push_back({".ffn", 7, 13, 1});
+    r04.overrides.push_back({".ffn", 14, 93, -1});
+    check_row("R04", "qwen3-235b-a22b:Q6_K", true, r04, false);
+
+    offload_params r05{};
+    r05.n_devices = 2;
+    r05.n_gpu_layers = 0;
+    check_row("R05", "qwen3-235b-a22b:Q6_K", true, r05, true);
+}
+
+TEST_CASE("validation row R07: Qwen3-30B-A3B Q4_K_M, experts on CPU, RTX 4090 + RTX 5090") {
+    // No -ts: split by free memory at load time, which the log does not print. The split 12:37
+    // reproduces the 12/36 layer division the KV buffers show (384 / 1152 MiB at 32 MiB a layer);
+    // it is the only input taken from the row's outputs, and everything else then follows.
+    offload_params r07{};
+    r07.n_devices = 2;
+    r07.n_gpu_layers = 99;
+    r07.tensor_split[0] = 12;
+    r07.tensor_split[1] = 37;
+    r07.overrides.push_back({"_exps", 0, 0xFFFFFFFFu, -1});  // -ot ".ffn_.*_exps.=CPU"
+    check_row("R07", "qwen3-30b-a3b:Q4_K_M", true, r07, true);
+}
+
+TEST_CASE("validation rows R11/R12: KV per device where the weights' exact types are unknown") {
+    // R11, GLM-Z1-32B IQ4_XS on one RTX 3090 Ti: glm4 has no tensor layout in vramfit and the
+    // IQ4_XS file's per-tensor types are not in the log, so only the KV is checked.
+    auto glm = test::hand_built({.arch = architecture::glm4, .n_layer = 61, .n_embd = 6144, .n_head = 48, .n_head_kv = 2,
+                                 .head_dim = 128, .n_vocab = 151552});
+    const auto r11 = test::validation_row("R11");
+    REQUIRE(r11.has_value());
+    offload_params one_gpu{};
+    one_gpu.n_gpu_layers = 99;
+    const auto glm_est = offload_buffers(glm, context_of(*r11, true), one_gpu);
+    REQUIRE(glm_est.ok());
+    CHECK(printed_equal(glm_est->devices[0].kv, test::buffer_list(r11->at("kv_buffers_mib")).at("CUDA0").at(0)));
+
+    // R12, DeepSeek-V3 (MLA) on four GPUs, build 5331: that build cached V (512 wide) beside the
+    // 576-wide latent K; at 1425386f the MLA cache holds K only (kv_cache.hpp), so the per-device
+    // buffers cannot match. The K total (61 layers x 576 x 16384 x f16 = 1098 MiB) does, and the
+    // layer division 15/12/12/22 follows from a split the log does not print (free memory).
+    auto ds = test::hand_built({.arch = architecture::deepseek2, .n_layer = 61, .n_embd = 7168, .n_head = 128, .n_head_kv = 1,
+                                .head_dim = 576, .n_vocab = 129280});
+    ds.hparams.n_embd_head_v = 512;
+    ds.hparams.n_lora_kv = 512;
+    ds.hparams.n_embd_head_k_mla = 192;
+    ds.hparams.n_embd_head_v_mla = 128;
+    const auto r12 = test::validation_row("R12");
+    REQUIRE(r12.has_value());
+    offload_params four{};
+    four.n_devices = 4;
+    four.n_gpu_layers = 99;
+    four.tensor_split = {15, 12, 12, 23};  // 15/12/12 layers and 22 + the output layer
+    const auto ds_est = offload_buffers(ds, context_of(*r12, false), four);
+    REQUIRE(ds_est.ok());
+    bytes k_total{};
+    const std::uint32_t expected_layers[] = {15, 12, 12, 22};
+    for (std::size_t i = 0; i < 4; ++i) {
+        k_total += ds_est->devices[i].kv;
+        CHECK(ds_est->devices[i].kv_layers == expected_layers[i]);
+    }
+    CHECK(printed_equal(k_total, std::stod(r12->at("kv_k_mib"))));
 }
