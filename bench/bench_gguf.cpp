@@ -22,6 +22,8 @@
 #include "vramfit/gguf.hpp"
 #include "vramfit/gguf_file.hpp"
 #include "vramfit/gguf_writer.hpp"
+#include "vramfit/gguf_model.hpp"
+#include "vramfit/engines/llama_cpp/memory.hpp"
 
 using namespace vramfit;
 namespace fs = std::filesystem;
@@ -107,7 +109,18 @@ gguf::writer deepseek_like() {
     w.set("general.architecture", "deepseek2").set("general.name", "bench-671b")
         .set("deepseek2.block_count", std::uint32_t{61}).set("deepseek2.embedding_length", std::uint32_t{7168})
         .set("deepseek2.expert_count", std::uint32_t{256}).set("deepseek2.expert_used_count", std::uint32_t{8})
-        .set("deepseek2.leading_dense_block_count", std::uint32_t{3}).set("tokenizer.ggml.model", "gpt2");
+        .set("deepseek2.leading_dense_block_count", std::uint32_t{3}).set("tokenizer.ggml.model", "gpt2")
+        // DeepSeek-V3 config.json, as convert_hf_to_gguf.py writes it for MLA
+        .set("deepseek2.context_length", std::uint32_t{163840}).set("deepseek2.vocab_size", std::uint32_t{129280})
+        .set("deepseek2.feed_forward_length", std::uint32_t{18432})
+        .set("deepseek2.expert_feed_forward_length", std::uint32_t{2048})
+        .set("deepseek2.expert_shared_count", std::uint32_t{1})
+        .set("deepseek2.attention.head_count", std::uint32_t{128}).set("deepseek2.attention.head_count_kv", std::uint32_t{1})
+        .set("deepseek2.attention.key_length", std::uint32_t{576}).set("deepseek2.attention.value_length", std::uint32_t{512})
+        .set("deepseek2.attention.key_length_mla", std::uint32_t{192})
+        .set("deepseek2.attention.value_length_mla", std::uint32_t{128})
+        .set("deepseek2.attention.q_lora_rank", std::uint32_t{1536}).set("deepseek2.attention.kv_lora_rank", std::uint32_t{512})
+        .set("deepseek2.rope.dimension_count", std::uint32_t{64});
     add_bpe_tokenizer(w, 129280, 127741);
     const auto q8 = ggml_type::q8_0;
     w.add_tensor("token_embd.weight", {7168, 129280}, q8);
@@ -119,7 +132,8 @@ gguf::writer deepseek_like() {
             .add_tensor(p + "attn_q_a.weight", {7168, 1536}, q8)
             .add_tensor(p + "attn_q_b.weight", {1536, 24576}, q8)
             .add_tensor(p + "attn_kv_a_mqa.weight", {7168, 576}, q8)
-            .add_tensor(p + "attn_kv_b.weight", {512, 32768}, q8)
+            .add_tensor(p + "attn_k_b.weight", {128, 512, 128}, q8)
+            .add_tensor(p + "attn_v_b.weight", {512, 128, 128}, q8)
             .add_tensor(p + "attn_output.weight", {16384, 7168}, q8)
             .add_tensor(p + "ffn_norm.weight", {7168}, ggml_type::f32);
         if (b < 3) {
@@ -221,6 +235,31 @@ int main(int argc, char** argv) {
         });
         std::printf("%-58s %8zu %8.1f GB  %8.3f ms %8.3f ms\n", "DeepSeek-V3-shaped Q8_0, 16 sparse split files: read_model", n,
                     static_cast<double>(total.count()) / 1e9, ms.wall_ms, ms.cpu_ms);
+    }
+    // 5: what `vramfit estimate FILE` does end to end: read the header(s), describe the model,
+    // and compute every buffer llama.cpp allocates (32k context, flash attention).
+    auto estimate_file = [&](const fs::path& path, const char* label) {
+        std::size_t n = 0;
+        bytes total{};
+        const timing ms = median_ms(repetitions, [&] {
+            auto model = load_model_description(path);
+            if (!model) fail(model.err());
+            auto e = llama_cpp::estimate(*model, {.n_ctx = 32768});
+            if (!e) fail(e.err());
+            n = model->tensors.size();
+            total = e->total();
+        });
+        std::printf("%-58s %8zu %8.1f GiB %8.3f ms %8.3f ms\n", label, n, total.gib(), ms.wall_ms, ms.cpu_ms);
+    };
+    {
+        auto w = dense_model(111);
+        add_bpe_tokenizer(w, 128256, 280147);
+        const fs::path path = dir / "dense-estimate.gguf";
+        if (auto written = w.write_sparse(path); !written) fail(written.err());
+        estimate_file(path, "1,000 tensors + tokenizer: read + estimate (total buffers)");
+        const auto paths = deepseek_like().write_sparse_split(dir / "DeepSeek-estimate-Q8_0", 16);
+        if (!paths) fail(paths.err());
+        estimate_file(paths->front(), "DeepSeek-V3-shaped, 16 split files: read + estimate");
     }
     std::error_code ec;
     fs::remove_all(dir, ec);
