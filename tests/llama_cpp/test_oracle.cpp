@@ -28,6 +28,7 @@
 #include "vramfit/engines/llama_cpp/memory.hpp"
 
 #if __has_include("vramfit/gguf_model.hpp") && __has_include("vramfit/gguf_writer.hpp")
+#include "vramfit/gguf_export.hpp"
 #include "vramfit/gguf_model.hpp"
 #include "vramfit/gguf_writer.hpp"
 #include <unistd.h>
@@ -87,60 +88,11 @@ result<model_description> catalog_model(const test::oracle_row& row) {
 }
 
 #if VRAMFIT_ORACLE_GGUF_PATH
-template <class T>
-void put_optional(gguf::writer& w, architecture arch, std::string_view suffix, const std::optional<T>& value) {
-    if (value) w.set(std::string(architecture_name(arch)) + "." + std::string(suffix), static_cast<std::uint32_t>(*value));
-}
-void put_per_layer(gguf::writer& w, architecture arch, std::string_view suffix, const std::vector<std::uint32_t>& values) {
-    const std::string key = std::string(architecture_name(arch)) + "." + std::string(suffix);
-    if (values.size() == 1) w.set(key, values.front());
-    else if (!values.empty()) w.set_array(key, values);
-}
-
-// Write the catalog entry's description as a shape-only sparse GGUF — the metadata keys
+// The catalog entry's description as a shape-only GGUF — the metadata keys
 // convert_hf_to_gguf.py writes for it, every tensor's name, shape and type in the description's
-// order — and read it back the way a user's file is read.
+// order — via the library's exporter (what `vramfit export` writes), without the vocabulary.
 gguf::writer gguf_writer_for(const model_description& model, const catalog::model_entry& entry) {
-    const model_metadata md = catalog::detail::converter_metadata(entry);
-    const std::string arch(architecture_name(md.arch));
-
-    gguf::writer w;
-    w.set("general.architecture", std::string_view{arch});
-    w.set("general.name", model.name.view());
-    w.set("general.alignment", std::uint32_t{32});
-    w.set(arch + ".context_length", md.n_ctx_train);
-    w.set(arch + ".embedding_length", md.n_embd);
-    w.set(arch + ".block_count", md.n_layer);
-    w.set(arch + ".vocab_size", md.n_vocab);
-    put_per_layer(w, md.arch, "attention.head_count", md.head_count);
-    put_per_layer(w, md.arch, "attention.head_count_kv", md.head_count_kv);
-    put_per_layer(w, md.arch, "feed_forward_length", md.feed_forward_length);
-    put_optional(w, md.arch, "attention.key_length", md.key_length);
-    put_optional(w, md.arch, "attention.value_length", md.value_length);
-    put_optional(w, md.arch, "rope.dimension_count", md.rope_dimension_count);
-    if (md.expert_count != 0) {
-        w.set(arch + ".expert_count", md.expert_count);
-        w.set(arch + ".expert_used_count", md.expert_used_count);
-    }
-    put_optional(w, md.arch, "expert_feed_forward_length", md.expert_feed_forward_length);
-    put_optional(w, md.arch, "expert_shared_count", md.expert_shared_count);
-    put_optional(w, md.arch, "expert_shared_feed_forward_length", md.expert_shared_feed_forward_length);
-    put_optional(w, md.arch, "leading_dense_block_count", md.leading_dense_block_count);
-    put_optional(w, md.arch, "attention.sliding_window", md.sliding_window);
-    put_per_layer(w, md.arch, "attention.sliding_window_pattern", md.sliding_window_pattern);
-    put_optional(w, md.arch, "attention.q_lora_rank", md.q_lora_rank);
-    put_optional(w, md.arch, "attention.kv_lora_rank", md.kv_lora_rank);
-    put_optional(w, md.arch, "attention.key_length_mla", md.key_length_mla);
-    put_optional(w, md.arch, "attention.value_length_mla", md.value_length_mla);
-    put_optional(w, md.arch, "ssm.conv_kernel", md.ssm_conv_kernel);
-    put_optional(w, md.arch, "ssm.inner_size", md.ssm_inner_size);
-    put_optional(w, md.arch, "ssm.state_size", md.ssm_state_size);
-    put_optional(w, md.arch, "ssm.time_step_rank", md.ssm_time_step_rank);
-    put_optional(w, md.arch, "ssm.group_count", md.ssm_group_count);
-    for (const auto& t : model.tensors) {
-        w.add_tensor(t.name.view(), std::span<const std::int64_t>(t.ne.data(), t.n_dims), t.type);
-    }
-    return w;
+    return make_gguf_writer(catalog::detail::converter_metadata(entry), model, {.with_vocabulary = false});
 }
 
 // One directory per process: two builds' tests may run at the same time.
