@@ -44,6 +44,7 @@ done
 for target in build-ci-clang/fuzz/fuzz_*; do
     [ -f "$target" ] && [ -x "$target" ] || continue
     name=$(basename "$target"); corpus=fuzz/corpus/${name#fuzz_}
+    [ -d "$corpus" ] || corpus=fuzz/corpus/gguf  # every target reads GGUF bytes
     work=$(mktemp -d)
     [ -d "$corpus" ] && cp -r "$corpus"/. "$work"/
     echo "=== $name for ${fuzz_seconds}s"
