@@ -22,6 +22,8 @@
 #include "vramfit/engines/llama_cpp/output_buffer.hpp"
 #include "vramfit/engines/llama_cpp/weights.hpp"
 #include "vramfit/engines/llama_cpp/memory.hpp"
+#include "vramfit/engines/llama_cpp/offload.hpp"
+#include "vramfit/fit.hpp"
 #include "vramfit/quantization.hpp"
 #include "vramfit/device.hpp"
 #include "vramfit/checkpoint/schedule.hpp"

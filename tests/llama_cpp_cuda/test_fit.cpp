@@ -1,0 +1,85 @@
+// Fit checks (fit.hpp): the compile-time form, the run-time report, and the seed case.
+#include <doctest/doctest.h>
+
+#include "vramfit/fit.hpp"
+
+using namespace vramfit;
+using namespace vramfit::literals;
+
+// The target syntax: Llama-3.1-8B Q4_K_M at 32k tokens on one RTX 3090 (model ~4.6 GiB,
+// KV 4 GiB, compute well under 1 GiB: about 15 GiB free of 24).
+static_assert(fits<catalog::llama_3_1_8b, quant::Q4_K_M, catalog::gpu::rtx_3090>(ctx_size{32768}));
+
+// The seed case: gemma-3-12b Q4_K_M at 4096 tokens fits on ONE die of a Tesla K80 (11441 MiB).
+static_assert(fits<catalog::gemma_3_12b, quant::Q4_K_M, catalog::gpu::tesla_k80>(ctx_size{4096}));
+
+TEST_CASE("seed case: gemma-3-12b Q4_K_M, 4096 tokens, fits on one K80 die; a second die is not needed") {
+    const auto model = catalog::describe("gemma-3-12b:Q4_K_M");
+    REQUIRE(model.ok());
+    fit_params params{};
+    params.context.n_ctx = 4096;
+    params.offload.n_gpu_layers = 99;
+    const std::array<catalog::gpu_spec, 1> one_die{catalog::gpu::tesla_k80::spec};
+    const auto report = check_fit(*model, one_die, params);
+    REQUIRE(report.ok());
+    REQUIRE(report->devices.size() == 1);
+    const auto& die = report->devices[0];
+    CHECK(die.fits());
+    CHECK(report->fits());
+    CHECK(die.layers == 48);
+    CHECK(die.output_layer);
+    CHECK(die.capacity == 11441_MiB);
+    // every weight but the input token_embd is on the die (the tied output is a second copy)
+    CHECK(die.model > 6000_MiB);
+    CHECK(die.model < 9000_MiB);
+    CHECK(die.kv > 0_B);
+    CHECK(report->compute_modelled);
+    CHECK(die.margin() > 1024_MiB);
+
+    // -sm none: with two dies visible, everything stays on the main die and the other holds nothing.
+    const std::array<catalog::gpu_spec, 2> board{catalog::gpu::tesla_k80::spec, catalog::gpu::tesla_k80::spec};
+    params.offload.mode = llama_cpp::split_mode::none;
+    const auto pinned = check_fit(*model, board, params);
+    REQUIRE(pinned.ok());
+    CHECK(pinned->devices[0].model == die.model);
+    CHECK(pinned->devices[0].kv == die.kv);
+    CHECK(pinned->devices[1].total() == 0_B);
+    CHECK(pinned->fits());
+}
+
+TEST_CASE("run-time fits() and the report when it does not fit") {
+    CHECK(fits<catalog::llama_3_1_8b, quant::Q4_K_M, catalog::gpu::rtx_3090>(ctx_size{32768}));
+    // 131072 tokens of f16 KV are 16 GiB on top of 15 GiB of F16 weights: too much for one 3090 ...
+    CHECK_FALSE(fits<catalog::llama_3_1_8b, quant::F16, catalog::gpu::rtx_3090>(ctx_size{131072}));
+    // ... but two share it (layer split: each keeps half of the layers' KV).
+    CHECK(fits<catalog::llama_3_1_8b, quant::F16, catalog::gpu::rtx_3090, catalog::gpu::rtx_3090>(ctx_size{131072}));
+
+    const auto model = catalog::describe("llama-3.1-8b:F16");
+    REQUIRE(model.ok());
+    fit_params params{};
+    params.context.n_ctx = 131072;
+    const std::array<catalog::gpu_spec, 1> one{catalog::gpu::rtx_3090::spec};
+    const auto report = check_fit(*model, one, params);
+    REQUIRE(report.ok());
+    CHECK_FALSE(report->fits());
+    CHECK(report->first_over() == 0);
+    CHECK(report->devices[0].largest() == fit_buffer::kv_cache);
+    CHECK(report->devices[0].kv == 16384_MiB);
+    CHECK(report->devices[0].over() > 0_B);
+    CHECK(report->devices[0].margin() == 0_B);
+
+    // a user reserve is charged to every device
+    params.context.n_ctx = 4096;
+    params.reserve_per_device = 512_MiB;
+    const auto reserved = check_fit(*model, one, params);
+    REQUIRE(reserved.ok());
+    CHECK(reserved->devices[0].reserve == 512_MiB);
+    CHECK(reserved->devices[0].total() ==
+          reserved->devices[0].model + reserved->devices[0].kv + reserved->devices[0].compute + 512_MiB);
+}
+
+TEST_CASE("fit errors") {
+    const auto model = catalog::describe("llama-3.1-8b:Q4_K_M");
+    REQUIRE(model.ok());
+    CHECK_FALSE(check_fit(*model, std::span<const catalog::gpu_spec>{}, fit_params{}).ok());
+}
