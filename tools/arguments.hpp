@@ -1,14 +1,18 @@
 // tools/arguments.hpp — the estimate command's flags, named as llama.cpp names them.
 #pragma once
 
+#include <array>
 #include <charconv>
 #include <cstdint>
 #include <limits>
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
+#include "vramfit/catalog/gpus.hpp"
 #include "vramfit/engines/llama_cpp/context_params.hpp"
+#include "vramfit/engines/llama_cpp/offload.hpp"
 #include "vramfit/error.hpp"
 #include "vramfit/ggml_types.hpp"
 
@@ -18,6 +22,10 @@ struct estimate_options {
     std::string model;  // a .gguf path or a catalog name such as llama-3.1-8b:Q4_K_M
     llama_cpp::context_params params;
     bool json = false;
+    // CUDA placement (any --gpu turns it on): one catalog GPU per CUDA device, in order.
+    std::vector<const catalog::gpu_spec*> gpus;
+    llama_cpp::offload_params offload;
+    bytes reserve_per_device{};  // --reserve MiB: CUDA context etc., no measured default
 };
 
 namespace detail {
@@ -61,6 +69,27 @@ inline result<llama_cpp::repack_mode> parse_repack(std::string_view text) {
     return flag_error("--repack", "expects on, off, or an ISA (avx2, avx512, neon-dotprod, neon-i8mm, sve)", text);
 }
 
+// -ts 3,1 or 3/1 (llama.cpp accepts both separators): up to 16 non-negative proportions.
+inline result<std::array<float, llama_cpp::max_cuda_devices>> parse_tensor_split(std::string_view text) {
+    std::array<float, llama_cpp::max_cuda_devices> split{};
+    std::size_t index = 0;
+    while (true) {
+        const auto sep = text.find_first_of(",/");
+        const std::string_view part = text.substr(0, sep);
+        if (index >= split.size()) return flag_error("-ts", "has more than 16 entries", text);
+        double value = 0;
+        const auto* end = part.data() + part.size();
+        auto [ptr, ec] = std::from_chars(part.data(), end, value);
+        if (part.empty() || ec != std::errc{} || ptr != end || !(value >= 0) || value > 1e9) {
+            return flag_error("-ts", "expects non-negative numbers separated by ',' or '/'", part);
+        }
+        split[index++] = static_cast<float>(value);
+        if (sep == std::string_view::npos) break;
+        text = text.substr(sep + 1);
+    }
+    return split;
+}
+
 } // namespace detail
 
 // Parses `estimate MODEL [flags]` (args exclude the program and subcommand names).
@@ -92,6 +121,45 @@ inline result<estimate_options> parse_estimate_args(std::span<const std::string_
         else if (arg == "--no-mmap") p.use_mmap = false;
         else if (arg == "-nr" || arg == "--no-repack") p.repack = llama_cpp::repack_mode::off;
         else if (arg == "--json") options.json = true;
+        else if (arg == "-nkvo" || arg == "--no-kv-offload") options.offload.offload_kqv = false;
+        else if (arg == "--cpu-moe" || arg == "-cmoe") llama_cpp::add_cpu_moe(options.offload);
+        else if (arg == "--n-cpu-moe" || arg == "-ncmoe") {
+            std::uint32_t blocks = 0;
+            status = count(arg, 0, 1u << 16, blocks);
+            if (status) llama_cpp::add_cpu_moe(options.offload, blocks);
+        } else if (arg == "-ngl" || arg == "--n-gpu-layers" || arg == "--gpu-layers") {
+            std::uint32_t layers = 0;
+            status = count(arg, 0, 1u << 16, layers);
+            options.offload.n_gpu_layers = static_cast<std::int32_t>(layers);
+        } else if (arg == "-mg" || arg == "--main-gpu") {
+            status = count(arg, 0, static_cast<std::uint32_t>(llama_cpp::max_cuda_devices) - 1, options.offload.main_gpu);
+        } else if (arg == "--reserve") {
+            std::uint32_t mib = 0;
+            status = count(arg, 0, 1u << 20, mib);
+            options.reserve_per_device = bytes{std::uint64_t{mib} * 1048576ULL};
+        } else if (arg == "-sm" || arg == "--split-mode") {
+            auto text = next(arg);
+            if (!text) return text.err();
+            if (*text == "none") options.offload.mode = llama_cpp::split_mode::none;
+            else if (*text == "layer") options.offload.mode = llama_cpp::split_mode::layer;
+            else if (*text == "row") options.offload.mode = llama_cpp::split_mode::row;
+            else return detail::flag_error(arg, "expects none, layer or row", *text);
+        } else if (arg == "-ts" || arg == "--tensor-split") {
+            auto text = next(arg);
+            if (!text) return text.err();
+            auto split = detail::parse_tensor_split(*text);
+            if (!split) return split.err();
+            options.offload.tensor_split = *split;
+        } else if (arg == "--gpu") {
+            auto text = next(arg);
+            if (!text) return text.err();
+            auto selection = catalog::parse_gpu_argument(*text);
+            if (!selection) return selection.err();
+            for (unsigned n = 0; n < selection->count; ++n) options.gpus.push_back(selection->gpu);
+            if (options.gpus.size() > llama_cpp::max_cuda_devices) {
+                return detail::flag_error(arg, "asks for more than 16 CUDA devices in all", *text);
+            }
+        }
         else if (arg == "-lm" || arg == "--load-mode") {
             auto text = next(arg);
             if (!text) return text.err();

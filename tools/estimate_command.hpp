@@ -56,6 +56,64 @@ inline std::string buffer_detail(const llama_cpp::buffer& b, const llama_cpp::me
     return {};
 }
 
+// Per CUDA device: each buffer, the total, the GPU's capacity, the margin and the verdict.
+inline std::string render_devices_table(const fit_report& report) {
+    std::string out;
+    char line[256];
+    out += "\nCUDA placement (llama.cpp load_tensors / llama_kv_cache; compute is approximate: the CPU graph's\n"
+           "buffer charged to each GPU in use; reserve is --reserve, no measured default)\n";
+    std::snprintf(line, sizeof line, "%-7s %-14s %6s %12s %12s %12s %10s %12s %12s %12s  %s\n", "device", "gpu", "layers", "model",
+                  "kv", "compute", "reserve", "total", "capacity", "margin", "verdict");
+    out += line;
+    for (const auto& d : report.devices) {
+        char layers[16];
+        std::snprintf(layers, sizeof layers, "%u%s", d.layers, d.output_layer ? "+out" : "");
+        std::string margin = d.fits() ? format_mib(d.margin()) : "-" + format_mib(d.over());
+        std::string verdict = d.fits() ? "FITS" : "DOES NOT FIT (over by " + format_mib(d.over()) + "; largest buffer: " +
+                                                      std::string{to_string(d.largest())} + ")";
+        std::snprintf(line, sizeof line, "%-7s %-14s %6s %12s %12s %12s %10s %12s %12s %12s  %s\n", std::string{d.name}.c_str(),
+                      std::string{d.gpu}.c_str(), layers, format_mib(d.model).c_str(), format_mib(d.kv).c_str(),
+                      format_mib(d.compute).c_str(), format_mib(d.reserve).c_str(), format_mib(d.total()).c_str(),
+                      format_mib(d.capacity).c_str(), margin.c_str(), verdict.c_str());
+        out += line;
+    }
+    const auto& host = report.placement;
+    std::snprintf(line, sizeof line, "host    model %s (CPU_Mapped %s, CPU %s, CUDA_Host %s), KV %s\n",
+                  format_mib(host.host_model()).c_str(), format_mib(host.mapped_total()).c_str(), format_mib(host.cpu).c_str(),
+                  format_mib(host.cuda_host).c_str(), format_mib(host.cpu_kv).c_str());
+    out += line;
+    out += report.fits() ? "verdict FITS\n" : "verdict DOES NOT FIT\n";
+    return out;
+}
+
+inline void write_devices_json(json_writer& json, const fit_report& report) {
+    json.key("devices").begin_array();
+    for (const auto& d : report.devices) {
+        json.begin_object()
+            .field("name", d.name)
+            .field("gpu", d.gpu)
+            .field("layers", d.layers)
+            .field("output_layer", d.output_layer)
+            .field("model_bytes", d.model.count())
+            .field("kv_bytes", d.kv.count())
+            .field("compute_bytes", d.compute.count())
+            .field("reserve_bytes", d.reserve.count())
+            .field("capacity_bytes", d.capacity.count())
+            .field("total_bytes", d.total().count())
+            .field("fits", d.fits());
+        if (!d.fits()) json.field("over_bytes", d.over().count()).field("largest_buffer", to_string(d.largest()));
+        json.end_object();
+    }
+    json.end_array();
+    json.key("host").begin_object()
+        .field("cpu_mapped_bytes", report.placement.mapped_total().count())
+        .field("cpu_bytes", report.placement.cpu.count())
+        .field("cuda_host_bytes", report.placement.cuda_host.count())
+        .field("kv_bytes", report.placement.cpu_kv.count())
+        .end_object();
+    json.field("fits", report.fits()).field("compute_approximate", true);
+}
+
 inline std::string render_table(const model_description& model, const llama_cpp::memory_estimate& estimate) {
     const auto& ctx = estimate.context;
     std::string out;
@@ -89,7 +147,8 @@ inline std::string render_table(const model_description& model, const llama_cpp:
     return out;
 }
 
-inline std::string render_json(const model_description& model, const llama_cpp::memory_estimate& estimate) {
+inline std::string render_json(const model_description& model, const llama_cpp::memory_estimate& estimate,
+                               const fit_report* devices = nullptr) {
     const auto& ctx = estimate.context;
     json_writer json;
     json.begin_object()
@@ -139,7 +198,9 @@ inline std::string render_json(const model_description& model, const llama_cpp::
         json.end_object();
     }
     json.end_array();
-    json.field("total_bytes", estimate.total().count()).end_object();
+    json.field("total_bytes", estimate.total().count());
+    if (devices != nullptr) write_devices_json(json, *devices);
+    json.end_object();
     return json.str() + "\n";
 }
 
@@ -160,7 +221,22 @@ inline int run_estimate(std::span<const std::string_view> args, std::string& out
         err += "vramfit estimate: " + estimate.err().describe() + "\n";
         return 2;
     }
-    out += options->json ? render_json(*model, *estimate) : render_table(*model, *estimate);
+    if (options->gpus.empty()) {
+        out += options->json ? render_json(*model, *estimate) : render_table(*model, *estimate);
+        return 0;
+    }
+    std::vector<catalog::gpu_spec> gpus;
+    for (const auto* gpu : options->gpus) gpus.push_back(*gpu);
+    fit_params fit{};
+    fit.context = options->params;
+    fit.offload = options->offload;
+    fit.reserve_per_device = options->reserve_per_device;
+    auto report = check_fit(*model, gpus, fit);
+    if (!report) {
+        err += "vramfit estimate: " + report.err().describe() + "\n";
+        return 2;
+    }
+    out += options->json ? render_json(*model, *estimate, &*report) : render_table(*model, *estimate) + render_devices_table(*report);
     return 0;
 }
 

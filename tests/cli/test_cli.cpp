@@ -128,3 +128,55 @@ TEST_CASE("export writes a shape-only GGUF that estimates like the catalog model
     CHECK(run({"export", "nope:Q4_K_M", path}).status == 2);
     CHECK(run({"export", "qwen3-30b-a3b", "/nonexistent-dir/x.gguf"}).status == 2);
 }
+
+TEST_CASE("estimate --gpu: per-device buffers, capacity, margin and verdict") {
+    auto o = run({"estimate", "llama-3.1-8b:Q4_K_M", "--gpu", "rtx-3090", "--gpu", "rtx-3090", "-ngl", "99", "-ts", "1,1",
+                  "-sm", "layer", "-mg", "0", "-c", "32768"});
+    REQUIRE_MESSAGE(o.status == 0, o.err);
+    // 32 layers + output over an equal split: layers 0-16 on CUDA0, 17-31 and the output on CUDA1
+    // (load_tensors' upper_bound over il/33); KV 17 x 128 MiB and 15 x 128 MiB.
+    CHECK(contains(o.out, "CUDA0   rtx-3090           17"));
+    CHECK(contains(o.out, "CUDA1   rtx-3090       15+out"));
+    CHECK(contains(o.out, "2176.00 MiB"));
+    CHECK(contains(o.out, "1920.00 MiB"));
+    CHECK(contains(o.out, "24576.00 MiB"));
+    CHECK(contains(o.out, "CPU_Mapped 281.81 MiB"));  // token_embd stays on the host
+    CHECK(contains(o.out, "verdict FITS"));
+
+    auto json = run({"estimate", "llama-3.1-8b:Q4_K_M", "--gpu", "rtx-3090x2", "-c", "32768", "--json"});
+    REQUIRE(json.status == 0);
+    CHECK(contains(json.out, "\"devices\":[{\"name\":\"CUDA0\",\"gpu\":\"rtx-3090\""));
+    CHECK(contains(json.out, "\"capacity_bytes\":25769803776"));
+    CHECK(contains(json.out, "\"fits\":true"));
+}
+
+TEST_CASE("estimate --gpu: a configuration that does not fit says which device and why") {
+    auto o = run({"estimate", "llama-3.1-8b:F16", "--gpu", "rtx-3090", "-c", "131072"});
+    REQUIRE(o.status == 0);
+    CHECK(contains(o.out, "DOES NOT FIT (over by"));
+    CHECK(contains(o.out, "largest buffer: kv"));
+    CHECK(contains(o.out, "verdict DOES NOT FIT"));
+    auto json = run({"estimate", "llama-3.1-8b:F16", "--gpu", "rtx-3090", "-c", "131072", "--json"});
+    CHECK(contains(json.out, "\"fits\":false"));
+    CHECK(contains(json.out, "\"largest_buffer\":\"kv\""));
+    // -sm none with -mg 1: everything on the second GPU, nothing on the first
+    auto pinned = run({"estimate", "llama-3.1-8b:Q4_K_M", "--gpu", "rtx-3090x2", "-sm", "none", "-mg", "1", "--json"});
+    REQUIRE(pinned.status == 0);
+    CHECK(contains(pinned.out, "{\"name\":\"CUDA0\",\"gpu\":\"rtx-3090\",\"layers\":0,"));
+    // --n-cpu-moe / --cpu-moe move expert tensors to the host; --reserve is charged per device
+    auto moe = run({"estimate", "qwen3-30b-a3b:Q4_K_M", "--gpu", "rtx-3090", "--cpu-moe", "--reserve", "300"});
+    REQUIRE_MESSAGE(moe.status == 0, moe.err);
+    CHECK(contains(moe.out, "300.00 MiB"));
+}
+
+TEST_CASE("estimate --gpu: bad placement flags are errors") {
+    CHECK(run({"estimate", "llama-3.1-8b", "--gpu", "no-such-gpu"}).status == 2);
+    CHECK(run({"estimate", "llama-3.1-8b", "--gpu", "rtx-3090", "-ts", "1,x"}).status == 2);
+    CHECK(run({"estimate", "llama-3.1-8b", "--gpu", "rtx-3090", "-ts", "-1"}).status == 2);
+    CHECK(run({"estimate", "llama-3.1-8b", "--gpu", "rtx-3090", "-sm", "diagonal"}).status == 2);
+    CHECK(run({"estimate", "llama-3.1-8b", "--gpu", "rtx-3090", "-sm", "row"}).status == 2);  // not modelled: said so
+    CHECK(run({"estimate", "llama-3.1-8b", "--gpu", "rtx-3090", "-mg", "1"}).status == 2);    // one device only
+    CHECK(run({"estimate", "llama-3.1-8b", "--gpu", "rtx-3090", "-ngl"}).status == 2);
+    auto e = run({"estimate", "llama-3.1-8b", "--gpu", "rtx-3090x9", "--gpu", "rtx-3090x9"});
+    CHECK(e.status == 2);
+}
