@@ -11,6 +11,10 @@
 #include <vector>
 
 #include "vramfit/catalog/gpus.hpp"
+#if defined(VRAMFIT_WITH_RUNTIME)
+#include <deque>
+#include "vramfit/runtime/devices.hpp"
+#endif
 #include "vramfit/engines/llama_cpp/context_params.hpp"
 #include "vramfit/engines/llama_cpp/offload.hpp"
 #include "vramfit/error.hpp"
@@ -90,6 +94,43 @@ inline result<std::array<float, llama_cpp::max_cuda_devices>> parse_tensor_split
     return split;
 }
 
+// `--gpu auto`: one entry per visible CUDA device, its capacity the free memory cudaMemGetInfo
+// reports now (what is left for llama.cpp after other processes and the driver), from the
+// runtime library when the CLI is built with it.
+inline result<std::vector<const catalog::gpu_spec*>> live_gpus() {
+#if defined(VRAMFIT_WITH_RUNTIME)
+    static const runtime::device_query query = runtime::query_devices();
+    static const std::vector<catalog::gpu_spec> specs = [] {
+        static std::deque<std::string> names;  // gpu_spec holds views; keep the text alive
+        std::vector<catalog::gpu_spec> out;
+        for (const auto& d : query.devices) {
+            names.push_back("cuda" + std::to_string(d.ordinal) + "-live");
+            const std::string_view id = names.back();
+            names.emplace_back(d.name.view());
+            catalog::gpu_spec spec{};
+            spec.id = id;
+            spec.name = names.back();
+            spec.memory = d.free_memory;
+            spec.cc_major = d.compute_major;
+            spec.cc_minor = d.compute_minor;
+            spec.sm_count = d.multiprocessors;
+            spec.bandwidth_gb_s = static_cast<double>(d.bandwidth_bytes_per_second) / 1e9;
+            spec.source = "cudaMemGetInfo (live free memory)";
+            out.push_back(spec);
+        }
+        return out;
+    }();
+    if (specs.empty()) {
+        return error{errc::invalid_argument, "--gpu auto: no CUDA device is visible: "}.with(query.unavailable_reason);
+    }
+    std::vector<const catalog::gpu_spec*> pointers;
+    for (const auto& s : specs) pointers.push_back(&s);
+    return pointers;
+#else
+    return error{errc::invalid_argument, "--gpu auto needs the runtime library (this build has none)"};
+#endif
+}
+
 } // namespace detail
 
 // Parses `estimate MODEL [flags]` (args exclude the program and subcommand names).
@@ -153,6 +194,12 @@ inline result<estimate_options> parse_estimate_args(std::span<const std::string_
         } else if (arg == "--gpu") {
             auto text = next(arg);
             if (!text) return text.err();
+            if (*text == "auto") {  // the devices this machine sees, with their live free memory
+                auto live = detail::live_gpus();
+                if (!live) return live.err();
+                for (const auto* gpu : *live) options.gpus.push_back(gpu);
+                continue;
+            }
             auto selection = catalog::parse_gpu_argument(*text);
             if (!selection) return selection.err();
             for (unsigned n = 0; n < selection->count; ++n) options.gpus.push_back(selection->gpu);

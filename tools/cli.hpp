@@ -42,7 +42,18 @@ inline constexpr std::string_view usage_text =
     "  --repack on|off|ISA       CPU weight repacking: on (this machine's ISA), off, avx2, avx512,\n"
     "                            neon-dotprod, neon-i8mm, sve                     [on]\n"
     "  -nr,  --no-repack         same as --repack off\n"
-    "  --json                    machine-readable output\n";
+    "  --json                    machine-readable output\n"
+    "\n"
+    "GPU placement (llama.cpp's CUDA backend; any --gpu turns it on):\n"
+    "  --gpu NAME[xN]            a catalog GPU (see vramfit gpus), N of them; repeat for mixed\n"
+    "                            cards; --gpu auto = the CUDA devices this machine sees, live free memory\n"
+    "  -ngl, --n-gpu-layers N    layers on the GPUs (more than the model has = all + output)\n"
+    "  -sm,  --split-mode none|layer   (row is not modelled)                        [layer]\n"
+    "  -ts,  --tensor-split A,B,...    share of layers per GPU                      [even]\n"
+    "  -mg,  --main-gpu N        the GPU used with -sm none                          [0]\n"
+    "  -nkvo, --no-kv-offload    keep the KV cache in host memory\n"
+    "  --cpu-moe, --n-cpu-moe N  keep the expert weights of all / the first N layers on the CPU\n"
+    "  --reserve MiB             memory to leave free on each GPU (CUDA context, other processes) [0]\n";
 
 // `vramfit export llama-3.1-8b:Q4_K_M out.gguf`
 inline int run_export(std::span<const std::string_view> args, std::string& out, std::string& err) {

@@ -180,3 +180,14 @@ TEST_CASE("estimate --gpu: bad placement flags are errors") {
     auto e = run({"estimate", "llama-3.1-8b", "--gpu", "rtx-3090x9", "--gpu", "rtx-3090x9"});
     CHECK(e.status == 2);
 }
+
+TEST_CASE("--gpu auto uses the devices this machine sees, or says why there are none") {
+    auto o = run({"estimate", "llama-3.2-1b:Q4_0", "--gpu", "auto", "-ngl", "99"});
+    if (o.status == 0) {
+        CHECK(contains(o.out, "CUDA0"));  // a machine with a visible CUDA device
+    } else {
+        CHECK(o.status == 2);
+        CHECK(contains(o.err, "--gpu auto"));
+        CHECK(o.err.find('\n') == o.err.size() - 1);  // one line
+    }
+}
