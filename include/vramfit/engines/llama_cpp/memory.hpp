@@ -125,7 +125,10 @@ struct memory_estimate {
     }
 
 #if VRAMFIT_LLAMA_CPP_HAS_COMPUTE_BUFFER
-    est.buffers.push_back({"CPU", buffer_kind::compute, "CPU", compute_buffer_bytes(model, ctx), 0});
+    // The result-returning form: an input the graph model rejects is an error value, never a throw.
+    auto compute = try_compute_buffer_bytes(model, ctx);
+    if (!compute) return compute.err();
+    est.buffers.push_back({"CPU", buffer_kind::compute, "CPU", *compute, 0});
 #endif
     return est;
 }
