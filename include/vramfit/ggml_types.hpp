@@ -12,6 +12,7 @@
 #include <optional>
 #include <string_view>
 
+#include "vramfit/detail/ascii.hpp"
 #include "vramfit/error.hpp"
 #include "vramfit/units.hpp"
 
@@ -109,13 +110,9 @@ inline constexpr std::array<ggml_type_traits, ggml_type_count> ggml_traits_table
 
 // Case-insensitive lookup of a type by its ggml name ("q8_0", "Q4_K", "bf16").
 [[nodiscard]] constexpr std::optional<ggml_type> ggml_type_from_name(std::string_view name) noexcept {
-    auto lower = [](char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; };
     for (std::uint32_t id = 0; id < ggml_type_count; ++id) {
         const auto& t = detail::ggml_traits_table[id];
-        if (t.removed || t.name.size() != name.size()) continue;
-        bool same = true;
-        for (std::size_t i = 0; i < name.size() && same; ++i) same = lower(t.name[i]) == lower(name[i]);
-        if (same) return static_cast<ggml_type>(id);
+        if (!t.removed && detail::equal_ignoring_case(t.name, name)) return static_cast<ggml_type>(id);
     }
     return std::nullopt;
 }

@@ -37,6 +37,7 @@
 #include <string_view>
 
 #include "vramfit/device.hpp"
+#include "vramfit/detail/ascii.hpp"
 #include "vramfit/error.hpp"
 #include "vramfit/units.hpp"
 
@@ -390,28 +391,12 @@ inline constexpr unsigned max_cuda_devices = 16;
 
 namespace detail {
 
-// Name matching for --gpu (own namespace: models.hpp has helpers of the same names).
+// Name matching for --gpu (detail/ascii.hpp does the case-insensitive comparisons).
 namespace gpu_names {
 
-[[nodiscard]] constexpr char lower_ascii(char c) noexcept {
-    return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
-}
-
-[[nodiscard]] constexpr bool same_ignoring_case(std::string_view a, std::string_view b) noexcept {
-    if (a.size() != b.size()) return false;
-    for (std::size_t i = 0; i < a.size(); ++i) {
-        if (lower_ascii(a[i]) != lower_ascii(b[i])) return false;
-    }
-    return true;
-}
-
-[[nodiscard]] constexpr bool contains_ignoring_case(std::string_view text, std::string_view part) noexcept {
-    if (part.empty() || part.size() > text.size()) return false;
-    for (std::size_t at = 0; at + part.size() <= text.size(); ++at) {
-        if (same_ignoring_case(text.substr(at, part.size()), part)) return true;
-    }
-    return false;
-}
+using vramfit::detail::contains_ignoring_case;
+using vramfit::detail::equal_ignoring_case;
+using vramfit::detail::lower_ascii;
 
 // Levenshtein distance, case-insensitive, for "did you mean". Inputs longer than the row
 // buffer are not compared (returns a large distance) so the cost stays bounded.
@@ -438,7 +423,7 @@ inline constexpr std::size_t max_compared_length = 48;
 // "rtx-a6000") or it extends the id ("rtx-3090-24gb"), otherwise the edit distance.
 [[nodiscard]] constexpr std::size_t closeness(std::string_view typed, std::string_view id) noexcept {
     if (typed.size() >= 2 && contains_ignoring_case(id, typed)) return 0;
-    if (typed.size() > id.size() && same_ignoring_case(typed.substr(0, id.size()), id) && typed[id.size()] == '-') return 0;
+    if (typed.size() > id.size() && equal_ignoring_case(typed.substr(0, id.size()), id) && typed[id.size()] == '-') return 0;
     return edit_distance(typed, id);
 }
 
@@ -483,7 +468,7 @@ inline constexpr std::size_t max_compared_length = 48;
 // Exact id, case-insensitive; nullptr if unknown.
 [[nodiscard]] constexpr const gpu_spec* find_gpu(std::string_view id) noexcept {
     for (const auto& entry : gpus) {
-        if (detail::gpu_names::same_ignoring_case(entry.id, id)) return &entry;
+        if (vramfit::detail::equal_ignoring_case(entry.id, id)) return &entry;
     }
     return nullptr;
 }

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "vramfit/architecture.hpp"
+#include "vramfit/detail/ascii.hpp"
 #include "vramfit/error.hpp"
 #include "vramfit/model_description.hpp"
 #include "vramfit/model_metadata.hpp"
@@ -235,23 +236,8 @@ inline constexpr std::array<model_entry, 30> models{{
 
 namespace detail {
 
-[[nodiscard]] constexpr char lower(char c) noexcept { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
-
-[[nodiscard]] constexpr bool equal_ignoring_case(std::string_view a, std::string_view b) noexcept {
-    if (a.size() != b.size()) return false;
-    for (std::size_t i = 0; i < a.size(); ++i) {
-        if (lower(a[i]) != lower(b[i])) return false;
-    }
-    return true;
-}
-
-[[nodiscard]] constexpr bool contains_ignoring_case(std::string_view text, std::string_view part) noexcept {
-    if (part.empty() || part.size() > text.size()) return part.empty();
-    for (std::size_t i = 0; i + part.size() <= text.size(); ++i) {
-        if (equal_ignoring_case(text.substr(i, part.size()), part)) return true;
-    }
-    return false;
-}
+using vramfit::detail::contains_ignoring_case;
+using vramfit::detail::equal_ignoring_case;
 
 // The GGUF keys convert_hf_to_gguf.py writes for this config (its set_gguf_parameters):
 // head sizes as key_length / value_length, MLA as MQA over the latent (head_count_kv 1,
