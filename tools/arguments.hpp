@@ -94,6 +94,35 @@ inline result<std::array<float, llama_cpp::max_cuda_devices>> parse_tensor_split
     return split;
 }
 
+// -ot / --override-tensor PATTERN=BUFT[,PATTERN=BUFT...] as common/arg.cpp's
+// parse_tensor_buffer_overrides reads it: split at every ',' (so a pattern cannot hold a comma,
+// nor a {n,m} repeat), each part split at its first '='; BUFT is a device's buffer type, "CPU" or
+// "CUDA0".."CUDA15" (whether that device exists is checked against the GPU list later). The
+// patterns are compiled here so a malformed one is reported at once. The overrides keep views
+// into `text`, which must outlive them (argv does).
+inline result<bool> parse_tensor_overrides(std::string_view flag, std::string_view text,
+                                           std::vector<llama_cpp::tensor_override>& out) {
+    while (true) {
+        const auto comma = text.find(',');
+        const std::string_view part = text.substr(0, comma);
+        const auto eq = part.find('=');
+        if (eq == std::string_view::npos) return flag_error(flag, "expects PATTERN=BUFFER_TYPE, comma-separated", part);
+        const std::string_view pattern = part.substr(0, eq);
+        const std::string_view buffer = part.substr(eq + 1);
+        int device = -2;
+        if (buffer == "CPU") device = -1;
+        for (std::size_t i = 0; i < llama_cpp::max_cuda_devices; ++i) {
+            if (buffer == llama_cpp::cuda_device_name(i)) device = static_cast<int>(i);
+        }
+        if (device == -2) return flag_error(flag, "unknown buffer type (CPU, CUDA0, CUDA1, ...)", buffer);
+        auto compiled = vramfit::detail::regex::compile(pattern);
+        if (!compiled) return error{errc::invalid_argument, flag}.with(": ").with(compiled.err().message());
+        out.push_back({pattern, device, -1});
+        if (comma == std::string_view::npos) return true;
+        text = text.substr(comma + 1);
+    }
+}
+
 // `--gpu auto`: one entry per visible CUDA device, its capacity the free memory cudaMemGetInfo
 // reports now (what is left for llama.cpp after other processes and the driver), from the
 // runtime library when the CLI is built with it.
@@ -167,7 +196,12 @@ inline result<estimate_options> parse_estimate_args(std::span<const std::string_
         else if (arg == "--n-cpu-moe" || arg == "-ncmoe") {
             std::uint32_t blocks = 0;
             status = count(arg, 0, 1u << 16, blocks);
-            if (status) llama_cpp::add_cpu_moe(options.offload, blocks);
+            if (status) llama_cpp::add_n_cpu_moe(options.offload, blocks);
+        } else if (arg == "-ot" || arg == "--override-tensor") {
+            auto text = next(arg);
+            if (!text) return text.err();
+            auto added = detail::parse_tensor_overrides(arg, *text, options.offload.overrides);
+            if (!added) return added.err();
         } else if (arg == "-ngl" || arg == "--n-gpu-layers" || arg == "--gpu-layers") {
             std::uint32_t layers = 0;
             status = count(arg, 0, 1u << 16, layers);

@@ -53,6 +53,8 @@ inline constexpr std::string_view usage_text =
     "  -mg,  --main-gpu N        the GPU used with -sm none                          [0]\n"
     "  -nkvo, --no-kv-offload    keep the KV cache in host memory\n"
     "  --cpu-moe, --n-cpu-moe N  keep the expert weights of all / the first N layers on the CPU\n"
+    "  -ot, --override-tensor PATTERN=BUFT[,...]  tensors whose name the regex PATTERN matches go to\n"
+    "                            BUFT (CPU, CUDA0, CUDA1, ...); first match wins; repeatable\n"
     "  --reserve MiB             memory to leave free on each GPU (CUDA context, other processes) [0]\n";
 
 // `vramfit export llama-3.1-8b:Q4_K_M out.gguf`

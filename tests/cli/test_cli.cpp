@@ -191,3 +191,41 @@ TEST_CASE("--gpu auto uses the devices this machine sees, or says why there are 
         CHECK(o.err.find('\n') == o.err.size() - 1);  // one line
     }
 }
+
+TEST_CASE("estimate --gpu -ot: regex overrides place tensors as --cpu-moe / --n-cpu-moe do") {
+    const auto estimate = [](std::vector<std::string_view> extra) {
+        std::vector<std::string_view> args{"estimate", "qwen3-30b-a3b:Q4_K_M", "--gpu", "rtx-3090", "-c", "8192", "--json"};
+        args.insert(args.end(), extra.begin(), extra.end());
+        return run(args);
+    };
+    // --cpu-moe is common/arg.cpp's LLM_FFN_EXPS_REGEX to CPU; written out as -ot it places the same
+    const auto cpu_moe = estimate({"--cpu-moe"});
+    REQUIRE_MESSAGE(cpu_moe.status == 0, cpu_moe.err);
+    const auto ot = estimate({"-ot", "\\.ffn_(up|down|gate|gate_up)_(ch|)exps=CPU"});
+    REQUIRE_MESSAGE(ot.status == 0, ot.err);
+    CHECK(ot.out == cpu_moe.out);
+    // --n-cpu-moe 10 is blocks 0-9: one -ot with a class, or two comma-separated overrides
+    const auto n_cpu_moe = estimate({"--n-cpu-moe", "10"});
+    REQUIRE(n_cpu_moe.status == 0);
+    CHECK(estimate({"-ot", "^blk\\.\\d\\.ffn_\\w+_exps=CPU"}).out == n_cpu_moe.out);
+    CHECK(estimate({"-ot", "blk\\.[0-4]\\.ffn_.*_exps=CPU,blk\\.[5-9]\\.ffn_.*_exps=CPU"}).out == n_cpu_moe.out);
+    CHECK(n_cpu_moe.out != cpu_moe.out);
+    // first match wins: an earlier override to CUDA0 shadows the CPU one
+    CHECK(estimate({"-ot", "exps=CUDA0", "--cpu-moe"}).out == estimate({}).out);
+    CHECK(estimate({"--cpu-moe", "-ot", "exps=CUDA0"}).out == cpu_moe.out);
+}
+
+TEST_CASE("estimate -ot: malformed overrides are one-line errors") {
+    const auto bad = [](std::string_view value, std::string_view expected) {
+        auto o = run({"estimate", "qwen3-30b-a3b:Q4_K_M", "--gpu", "rtx-3090", "-ot", value});
+        CAPTURE(value);
+        CHECK(o.status == 2);
+        CHECK(contains(o.err, expected));
+        CHECK(o.err.find('\n') == o.err.size() - 1);
+    };
+    bad("exps", "-ot: expects PATTERN=BUFFER_TYPE, comma-separated, got 'exps'");
+    bad("exps=GPU", "-ot: unknown buffer type (CPU, CUDA0, CUDA1, ...), got 'GPU'");
+    bad("exps=CPU,", "got ''");
+    bad("blk\\.(1[0-9]\\.ffn=CPU", "-ot: regex 'blk\\.(1[0-9]\\.ffn': missing ')' for the '(' at position 5");
+    bad("exps=CUDA1", "override device CUDA1 is out of range for 1 CUDA device(s)");
+}

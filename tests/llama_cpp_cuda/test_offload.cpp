@@ -170,7 +170,7 @@ TEST_CASE("bad offload parameters are errors") {
     params.mode = split_mode::row;
     CHECK_FALSE(offload_buffers(m, ctx, params).ok());
     params.mode = split_mode::layer;
-    params.overrides.push_back({"ffn", 0, 3, 5});
+    params.overrides.push_back({"ffn", 5});
     CHECK_FALSE(offload_buffers(m, ctx, params).ok());
     params.overrides.clear();
     params.n_devices = 0;
@@ -247,26 +247,32 @@ void check_row(const char* id, const char* catalog_key, bool use_mmap, const off
 } // namespace
 
 // The Qwen3 rows are files llama-quantize made from the published checkpoints, which the catalog
-// describes (tests/data/catalog_validation.csv); the -ot patterns are the rows' command lines,
-// written as (substring, block range, device).
+// describes (tests/data/catalog_validation.csv); the -ot patterns are the rows' command lines
+// (regex, device; -1 = CPU).
 TEST_CASE("validation rows R01/R02: Qwen3-235B Q8_0, FFN of late blocks overridden to CPU, no mmap") {
     // The rows print "CPU" and "CUDA_Host" model buffers, which is what the loader makes without
     // mmap (with mmap both would be CPU_Mapped).
     offload_params r01{};
     r01.n_gpu_layers = 99;
-    r01.overrides.push_back({".ffn", 13, 93, -1});  // -ot blk\.1[3-9]\.ffn.*=CPU ... blk\.9[0-3]\.ffn.*=CPU
+    // the row's command line: -ot blk\.1[3-9]\.ffn.*=CPU -ot blk\.[2-8][0-9]\.ffn.*=CPU -ot blk\.9[0-3]\.ffn.*=CPU
+    r01.overrides.push_back({"blk\\.1[3-9]\\.ffn.*", -1});
+    r01.overrides.push_back({"blk\\.[2-8][0-9]\\.ffn.*", -1});
+    r01.overrides.push_back({"blk\\.9[0-3]\\.ffn.*", -1});
     check_row("R01", "qwen3-235b-a22b:Q8_0", false, r01, false);
     offload_params r02{};
     r02.n_gpu_layers = 99;
-    r02.overrides.push_back({".ffn", 14, 93, -1});
+    r02.overrides.push_back({"blk\\.1[4-9]\\.ffn.*", -1});  // -ot blk\.1[4-9]\.ffn.*=CPU
+    r02.overrides.push_back({"blk\\.[2-9][0-9]\\.ffn.*", -1});  // -ot blk\.[2-9][0-9]\.ffn.*=CPU
     check_row("R02", "qwen3-235b-a22b:Q8_0", false, r02, false);
 }
 
 TEST_CASE("validation rows R03/R04/R05: Qwen3-235B Q6_K on one and two RTX 3090, and with -ngl 0") {
     offload_params r03{};
     r03.n_gpu_layers = 99;
-    r03.overrides.push_back({".ffn", 0, 4, 0});
-    r03.overrides.push_back({".ffn", 5, 93, -1});
+    // the row's note abbreviates the command line ("blk\.(0..4)\.ffn.*=CUDA0", "(5..93) ffn=CPU"):
+    // the same overrides as regexes
+    r03.overrides.push_back({"blk\\.[0-4]\\.ffn.*", 0});
+    r03.overrides.push_back({"blk\\.([5-9]|[1-8][0-9]|9[0-3])\\.ffn.*", -1});
     // CPU_Mapped is one range per split file; the catalog model is one file, so only R05's total
     // (every tensor on the CPU: the whole data of all four parts) is comparable.
     check_row("R03", "qwen3-235b-a22b:Q6_K", true, r03, false);
@@ -276,9 +282,9 @@ TEST_CASE("validation rows R03/R04/R05: Qwen3-235B Q6_K on one and two RTX 3090,
     offload_params r04{};
     r04.n_devices = 2;
     r04.n_gpu_layers = 99;
-    r04.overrides.push_back({".ffn", 0, 6, 0});
-    r04.overrides.push_back({".ffn", 7, 13, 1});
-    r04.overrides.push_back({".ffn", 14, 93, -1});
+    r04.overrides.push_back({"blk\\.[0-6]\\.ffn", 0});  // note: blk.(0-6).ffn=CUDA0
+    r04.overrides.push_back({"blk\\.([7-9]|1[0-3])\\.ffn", 1});  // blk.(7-13).ffn=CUDA1
+    r04.overrides.push_back({"blk\\.(1[4-9]|[2-8][0-9]|9[0-3])\\.ffn", -1});  // blk.(14-93).ffn=CPU
     check_row("R04", "qwen3-235b-a22b:Q6_K", true, r04, false);
 
     offload_params r05{};
@@ -296,7 +302,7 @@ TEST_CASE("validation row R07: Qwen3-30B-A3B Q4_K_M, experts on CPU, RTX 4090 + 
     r07.n_gpu_layers = 99;
     r07.tensor_split[0] = 12;
     r07.tensor_split[1] = 37;
-    r07.overrides.push_back({"_exps", 0, 0xFFFFFFFFu, -1});  // -ot ".ffn_.*_exps.=CPU"
+    r07.overrides.push_back({".ffn_.*_exps.", -1});  // -ot ".ffn_.*_exps.=CPU"
     check_row("R07", "qwen3-30b-a3b:Q4_K_M", true, r07, true);
 }
 

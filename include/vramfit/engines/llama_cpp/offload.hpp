@@ -23,12 +23,14 @@
 //    using a host buffer when using mmap"), so those tensors end up in "CPU_Mapped" (one range
 //    per split file, as on the CPU backend); without mmap they are a "CUDA_Host" buffer.
 //  * Tensor overrides (-ot PATTERN=BUFT, --cpu-moe, --n-cpu-moe N) are applied before the layer's
-//    list: an override to "CPU" uses ggml_backend_cpu_buffer_type() directly, so those tensors are
-//    CPU_Mapped with mmap and a plain "CPU" buffer without. Patterns are regexes in the engine;
-//    here an override names a substring of the tensor name and an inclusive block range (enough
-//    for every override in the validation rows and for --cpu-moe / --n-cpu-moe, which llama.cpp's
-//    common/arg.cpp expands to the expert tensors "ffn_(up|down|gate|gate_up)_(ch|)exps" of all
-//    or of the first N blocks).
+//    list: create_tensor (src/llama-model-loader.cpp) tries each override in order with
+//    std::regex_search(tensor_name, std::regex(pattern)) and the first match wins; an override to
+//    "CPU" uses ggml_backend_cpu_buffer_type() directly, so those tensors are CPU_Mapped with mmap
+//    and a plain "CPU" buffer without. Patterns are ECMAScript regexes, matched here by
+//    detail/regex.hpp (same answers, linear time). --cpu-moe is the single override
+//    LLM_FFN_EXPS_REGEX = "\.ffn_(up|down|gate|gate_up)_(ch|)exps" to CPU, and --n-cpu-moe N the
+//    N overrides llm_ffn_exps_block_regex(i) = "blk\.<i>" + LLM_FFN_EXPS_REGEX, i < N
+//    (common/common.h, common/arg.cpp).
 //  * A tied output (no output.weight) is created as a duplicate of token_embd in the output
 //    layer's buffer, so with the output layer on a GPU that device holds a second token_embd.
 //  * KV: each cached layer's K and V live on its layer's device (model.dev_layer(il)) when
@@ -43,6 +45,8 @@
 #include <string_view>
 #include <vector>
 
+#include "vramfit/detail/fixed_string.hpp"
+#include "vramfit/detail/regex.hpp"
 #include "vramfit/engines/llama_cpp/context.hpp"
 #include "vramfit/engines/llama_cpp/kv_cache.hpp"
 #include "vramfit/error.hpp"
@@ -61,14 +65,18 @@ inline constexpr std::size_t max_cuda_devices = 16;
 
 enum class split_mode : std::uint8_t { none, layer, row };  // -sm none|layer|row
 
-// One tensor override: tensors whose name contains `name_contains`, in blocks
-// first_block..last_block (tensors outside any block match only if the range is the default),
-// go to device `device` (-1 = CPU, else CUDA<device>).
+// llama.cpp's LLM_FFN_EXPS_REGEX (common/common.h): the routed-expert tensors.
+inline constexpr std::string_view ffn_exps_regex = "\\.ffn_(up|down|gate|gate_up)_(ch|)exps";
+
+// One tensor override, as llama_model_tensor_buft_override {pattern, buft}: tensors whose name
+// the ECMAScript regex `pattern` matches anywhere go to `device` (-1 = the CPU buffer type,
+// else CUDA<device>). With `block` >= 0 the pattern is "blk\.<block>" followed by `pattern`,
+// which is how --n-cpu-moe's per-block patterns are held without owning a string each.
+// `pattern` is a view: the text must outlive the offload_params (argv, a literal).
 struct tensor_override {
-    std::string_view name_contains;
-    std::uint32_t first_block = 0;
-    std::uint32_t last_block = 0xFFFFFFFFu;
+    std::string_view pattern;
     int device = -1;
+    std::int32_t block = -1;
 };
 
 struct offload_params {
@@ -81,12 +89,16 @@ struct offload_params {
     std::vector<tensor_override> overrides;  // first match wins, like the engine's -ot list
 };
 
-// --n-cpu-moe N (common/arg.cpp): the expert tensors of blocks 0..N-1 to the CPU. --cpu-moe is
-// every block.
-constexpr void add_cpu_moe(offload_params& params, std::uint32_t n_blocks = 0xFFFFFFFFu) {
-    if (n_blocks == 0) return;
-    params.overrides.push_back({"_exps", 0, n_blocks - 1, -1});
-    params.overrides.push_back({"_chexps", 0, n_blocks - 1, -1});
+// --cpu-moe (common/arg.cpp): llm_ffn_exps_cpu_override(), the expert tensors of every block to
+// the CPU.
+constexpr void add_cpu_moe(offload_params& params) { params.overrides.push_back({ffn_exps_regex, -1, -1}); }
+
+// --n-cpu-moe N (common/arg.cpp): one override llm_ffn_exps_block_regex(i) to the CPU for each
+// block i < N.
+constexpr void add_n_cpu_moe(offload_params& params, std::uint32_t n_blocks) {
+    for (std::uint32_t i = 0; i < n_blocks && i < 0x7FFFFFFFu; ++i) {
+        params.overrides.push_back({ffn_exps_regex, -1, static_cast<std::int32_t>(i)});
+    }
 }
 
 // The name a device's buffers print under.
@@ -149,11 +161,31 @@ namespace detail {
     return i > 4 && i < name.size() && name[i] == '.' ? n : -1;
 }
 
-[[nodiscard]] constexpr bool override_matches(const tensor_override& o, const tensor_info& t) noexcept {
-    if (t.name.view().find(o.name_contains) == std::string_view::npos) return false;
-    const std::int64_t block = block_of(t.name.view());
-    if (block < 0) return o.first_block == 0 && o.last_block == 0xFFFFFFFFu;
-    return block >= o.first_block && block <= o.last_block;
+// The compiled overrides, in order. An override whose block is past the model's last block is
+// dropped: no tensor name of this model carries that block number, so it can never match.
+[[nodiscard]] constexpr result<std::vector<vramfit::detail::regex>> compile_overrides(const std::vector<tensor_override>& overrides,
+                                                                     std::uint32_t n_layer) {
+    std::vector<vramfit::detail::regex> out;
+    for (std::size_t i = 0; i < overrides.size(); ++i) {
+        const auto& o = overrides[i];
+        if (o.block >= 0 && static_cast<std::uint32_t>(o.block) >= n_layer) {
+            out.push_back(vramfit::detail::regex{});  // matches nothing
+            continue;
+        }
+        auto re = [&]() -> result<vramfit::detail::regex> {
+            if (o.block < 0) return vramfit::detail::regex::compile(o.pattern);
+            std::vector<char> text;  // "blk\.<block>" + pattern (llm_ffn_exps_block_regex)
+            for (char c : std::string_view{"blk\\."}) text.push_back(c);
+            vramfit::detail::fixed_string<16> digits{};
+            digits.append_number(static_cast<unsigned long long>(o.block));
+            for (char c : digits.view()) text.push_back(c);
+            for (char c : o.pattern) text.push_back(c);
+            return vramfit::detail::regex::compile(std::string_view{text.data(), text.size()});
+        }();
+        if (!re) return error{errc::invalid_argument, "tensor override "}.with_number(i + 1).with(": ").with(re.err().message());
+        out.push_back(std::move(*re));
+    }
+    return out;
 }
 
 // llama_model::load_tensors' get_layer_buft_list: the device of layer il (n_layer = output).
@@ -196,6 +228,8 @@ namespace detail {
             return detail::bad_device_error("override device CUDA", static_cast<std::uint32_t>(o.device), params.n_devices);
         }
     }
+    auto overrides = detail::compile_overrides(params.overrides, hp.n_layer);
+    if (!overrides) return overrides.err();
 
     // The devices the model sees, and the cumulative normalised split over them.
     const bool single = params.mode == split_mode::none;
@@ -248,8 +282,8 @@ namespace detail {
 
         int device = -1;
         bool overridden = false;
-        for (const auto& o : params.overrides) {
-            if (detail::override_matches(o, t)) { device = o.device; overridden = true; break; }
+        for (std::size_t i = 0; i < overrides->size(); ++i) {
+            if ((*overrides)[i].search(name)) { device = params.overrides[i].device; overridden = true; break; }
         }
         if (!overridden) {
             const std::int64_t block = detail::block_of(name);
