@@ -11,6 +11,7 @@
 #endif
 #include "gpus_command.hpp"
 #include "models_command.hpp"
+#include "plan_command.hpp"
 
 namespace vramfit::cli {
 
@@ -20,6 +21,8 @@ inline constexpr std::string_view usage_text =
     "commands:\n"
     "  estimate MODEL [flags] [--json]   what llama.cpp allocates for MODEL (a .gguf file, or a catalog\n"
     "                                    name such as llama-3.1-8b:Q4_K_M), per buffer, on the CPU backend\n"
+    "  plan MODEL --gpu G [--ram SIZE] [...]  where MODEL should run: GPUs, split, CPU/disk offload, context,\n"
+    "                                    quantization, speed, and the llama.cpp / Ollama settings (plan --help)\n"
     "  models [--json]                   list the built-in model catalog\n"
     "  gpus [--json]                     list the built-in GPU catalog\n"
     "  devices                           the CUDA devices this machine sees, with live free memory\n"
@@ -113,6 +116,7 @@ inline int run(std::span<const std::string_view> args, std::string& out, std::st
         return 0;
     }
     if (command == "export") return run_export(rest, out, err);
+    if (command == "plan") return run_plan(rest, out, err);
     if (command == "devices") {
         if (!rest.empty()) { err += "vramfit devices: unknown argument '" + std::string{rest.front()} + "'\n"; return 2; }
 #if defined(VRAMFIT_WITH_RUNTIME)

@@ -571,25 +571,25 @@ constexpr void append_tps(plan_note& n, double tps) {
 // Plan `candidates` (one model, one or several quantizations) on `request`'s machines.
 [[nodiscard]] constexpr result<plan_result> plan(std::span<const plan_candidate> candidates, const plan_request& request) {
     using namespace detail::planner;
-    if (candidates.empty()) return error{errc::invalid_argument, "plan: no model given"};
+    if (candidates.empty()) return error{errc::invalid_argument, "no model given"};
     if (request.gpus.size() > llama_cpp::max_cuda_devices) {
-        return error{errc::invalid_argument, "plan: more than 16 CUDA devices (GGML_CUDA_MAX_DEVICES)"};
+        return error{errc::invalid_argument, "more than 16 CUDA devices (GGML_CUDA_MAX_DEVICES)"};
     }
-    if (request.nodes == 0 || request.nodes > 16) return error{errc::invalid_argument, "plan: nodes must be 1..16"};
+    if (request.nodes == 0 || request.nodes > 16) return error{errc::invalid_argument, "nodes must be 1..16"};
     for (const auto& g : request.gpus) {
-        if (g.memory.count() == 0) return error{errc::invalid_argument, "plan: GPU '"}.with(g.id).with("' has no memory to offer");
+        if (g.memory.count() == 0) return error{errc::invalid_argument, "GPU '"}.with(g.id).with("' has no memory to offer");
     }
     env e{&request, static_cast<std::uint32_t>(request.gpus.size()), request.gpus.empty() ? 1 : request.nodes};
     const model_description& first_model = candidates[0].model;
     const std::uint32_t train = first_model.hparams.n_ctx_train;
     const std::uint32_t n_ctx = request.n_ctx == 0 ? train : request.n_ctx;
     if (n_ctx == 0) {
-        return error{errc::invalid_argument, "plan: -c 0 asks for the training context, but '"}.with(first_model.name.view())
+        return error{errc::invalid_argument, "-c 0 asks for the training context, but '"}.with(first_model.name.view())
             .with("' has none; give -c N");
     }
     if (train != 0 && n_ctx > train) {
-        return error{errc::invalid_argument, "plan: context "}.with_number(n_ctx).with(" is beyond '").with(first_model.name.view())
-            .with("''s training context ").with_number(train).with("; use -c ").with_number(train)
+        return error{errc::invalid_argument, "context "}.with_number(n_ctx).with(" is beyond the training context ").with_number(train)
+            .with(" of '").with(first_model.name.view()).with("'; use -c ").with_number(train)
             .with(" or less, or --max-ctx for the largest that fits");
     }
     const bool fa = request.flash_attn.value_or(true);
@@ -722,7 +722,7 @@ constexpr void append_tps(plan_note& n, double tps) {
         o = best_placement(e, w, *table);
     }
     if (!o.devices.empty() && (!report || !report->fits())) {
-        return error{errc::limit_exceeded, "plan: no placement passes check_fit for '"}.with(cand.model.name.view())
+        return error{errc::limit_exceeded, "no placement passes check_fit for '"}.with(cand.model.name.view())
             .with("' (the planner's tables and check_fit disagree; please report)");
     }
 

@@ -1,0 +1,85 @@
+// `vramfit plan` run in-process (tools/plan_command.hpp).
+#include <doctest/doctest.h>
+
+#include <string>
+#include <vector>
+
+#include "plan_command.hpp"
+
+namespace {
+
+struct outcome {
+    int status;
+    std::string out, err;
+};
+
+outcome run(std::vector<std::string_view> args) {
+    outcome o{};
+    o.status = vramfit::cli::run_plan(args, o.out, o.err);
+    return o;
+}
+
+bool has(const std::string& text, std::string_view part) { return text.find(part) != std::string::npos; }
+
+} // namespace
+
+TEST_CASE("plan llama-3.3-70b:Q4_K_M --gpu rtx-3090x2 --ram 64GiB --ctx 32768") {
+    const auto o = run({"llama-3.3-70b:Q4_K_M", "--gpu", "rtx-3090x2", "--ram", "64GiB", "--ctx", "32768"});
+    REQUIRE(o.status == 0);
+    CHECK(o.err.empty());
+    CHECK(has(o.out, "layer split over 2 GPUs"));
+    CHECK(has(o.out, "CUDA1       rtx-3090"));
+    CHECK(has(o.out, "llama-server -m llama-3.3-70b-Q4_K_M.gguf -c 32768 -fa on -ctk q8_0 -ctv q8_0 -ngl 81 -sm layer -ts "));
+    CHECK(has(o.out, "OLLAMA_SCHED_SPREAD=1"));
+    CHECK(has(o.out, "OLLAMA_KV_CACHE_TYPE=q8_0"));
+}
+
+TEST_CASE("plan --json has the issue's shape") {
+    const auto o = run({"gemma-3-12b:Q4_K_M", "--gpu", "tesla-k80x2", "--json"});
+    REQUIRE(o.status == 0);
+    CHECK(has(o.out, "\"gpus_used\":1,"));
+    CHECK(has(o.out, "\"n_ctx\":4096,"));
+    CHECK(has(o.out, "\"quant\":\"Q4_K_M\""));
+    CHECK(has(o.out, "\"devices\":[{\"name\":\"CUDA0\",\"gpu\":\"tesla-k80\""));
+    CHECK(has(o.out, "\"capacity_bytes\":11996758016"));  // 11441 MiB
+    CHECK(has(o.out, "{\"name\":\"CPU\""));
+    CHECK(has(o.out, "\"alternatives\":[{"));
+    CHECK(has(o.out, "\"emit\":{\"llama.cpp\":\"CUDA_VISIBLE_DEVICES=0 llama-server"));
+    CHECK(has(o.out, "\"ollama\":\"# environment"));
+}
+
+TEST_CASE("plan --emit llama.cpp: a MoE that spills keeps its experts on the CPU") {
+    const auto o = run({"qwen3-235b-a22b:Q4_K_M", "--gpu", "rtx-3090", "--ram", "192GiB", "--emit", "llama.cpp"});
+    REQUIRE(o.status == 0);
+    CHECK(has(o.out, "-ngl 95 -sm none --n-cpu-moe "));
+    const auto ol = run({"qwen3-235b-a22b:Q4_K_M", "--gpu", "rtx-3090", "--ram", "192GiB", "--emit", "ollama"});
+    REQUIRE(ol.status == 0);
+    CHECK(has(ol.out, "Ollama cannot keep only the expert tensors on the CPU"));
+}
+
+TEST_CASE("plan --quant any --objective speed") {
+    const auto o = run({"qwen2.5-72b", "--gpu", "a100-40gbx2", "--ram", "120GiB", "--quant", "any", "--objective", "speed"});
+    REQUIRE(o.status == 0);
+    CHECK(has(o.out, "quantization Q8_0: the largest of 17 candidates"));
+}
+
+TEST_CASE("plan errors: one line, exit 2, saying what would help") {
+    const auto unknown = run({"llama-3.1-8b", "--gpu", "rtx-9090"});
+    CHECK(unknown.status == 2);
+    CHECK(has(unknown.err, "did you mean rtx-3090"));
+    const auto too_long = run({"llama-3.1-8b", "--gpu", "rtx-3090", "-c", "999999"});
+    CHECK(too_long.status == 2);
+    CHECK(has(too_long.err, "use -c 131072 or less"));
+    const auto too_big = run({"qwen3-235b-a22b:Q8_0", "--gpu", "rtx-3090", "--ram", "32GiB", "--no-disk"});
+    CHECK(too_big.status == 2);
+    CHECK(has(too_big.err, "would fit with"));
+    const auto no_gpu = run({"llama-3.1-8b"});
+    CHECK(no_gpu.status == 2);
+    CHECK(has(no_gpu.err, "missing --gpu"));
+    const auto bad_ram = run({"llama-3.1-8b", "--gpu", "rtx-3090", "--ram", "lots"});
+    CHECK(bad_ram.status == 2);
+    for (const auto* e : {&unknown, &too_long, &too_big, &no_gpu, &bad_ram}) {
+        CHECK(e->err.find('\n') == e->err.size() - 1);
+        CHECK(e->out.empty());
+    }
+}
