@@ -51,7 +51,7 @@ inline constexpr std::string_view usage_text =
     "  --gpu NAME[xN]            a catalog GPU (see vramfit gpus), N of them; repeat for mixed\n"
     "                            cards; --gpu auto = the CUDA devices this machine sees, live free memory\n"
     "  -ngl, --n-gpu-layers N    layers on the GPUs (more than the model has = all + output)\n"
-    "  -sm,  --split-mode none|layer   (row is not modelled)                        [layer]\n"
+    "  -sm,  --split-mode none|layer|row  row: matrices split by rows over all GPUs  [layer]\n"
     "  -ts,  --tensor-split A,B,...    share of layers per GPU                      [even]\n"
     "  -mg,  --main-gpu N        the GPU used with -sm none                          [0]\n"
     "  -nkvo, --no-kv-offload    keep the KV cache in host memory\n"

@@ -174,7 +174,6 @@ TEST_CASE("estimate --gpu: bad placement flags are errors") {
     CHECK(run({"estimate", "llama-3.1-8b", "--gpu", "rtx-3090", "-ts", "1,x"}).status == 2);
     CHECK(run({"estimate", "llama-3.1-8b", "--gpu", "rtx-3090", "-ts", "-1"}).status == 2);
     CHECK(run({"estimate", "llama-3.1-8b", "--gpu", "rtx-3090", "-sm", "diagonal"}).status == 2);
-    CHECK(run({"estimate", "llama-3.1-8b", "--gpu", "rtx-3090", "-sm", "row"}).status == 2);  // not modelled: said so
     CHECK(run({"estimate", "llama-3.1-8b", "--gpu", "rtx-3090", "-mg", "1"}).status == 2);    // one device only
     CHECK(run({"estimate", "llama-3.1-8b", "--gpu", "rtx-3090", "-ngl"}).status == 2);
     auto e = run({"estimate", "llama-3.1-8b", "--gpu", "rtx-3090x9", "--gpu", "rtx-3090x9"});
@@ -228,4 +227,16 @@ TEST_CASE("estimate -ot: malformed overrides are one-line errors") {
     bad("exps=CPU,", "got ''");
     bad("blk\\.(1[0-9]\\.ffn=CPU", "-ot: regex 'blk\\.(1[0-9]\\.ffn': missing ')' for the '(' at position 5");
     bad("exps=CUDA1", "override device CUDA1 is out of range for 1 CUDA device(s)");
+}
+
+TEST_CASE("estimate --gpu -sm row: the split weights are charged to every GPU") {
+    const auto json = [](std::string_view mode) {
+        return run({"estimate", "llama-3.1-8b:Q4_K_M", "--gpu", "rtx-3090x2", "-c", "8192", "-sm", mode, "--json"});
+    };
+    const auto row = json("row");
+    const auto layer = json("layer");
+    REQUIRE_MESSAGE(row.status == 0, row.err);
+    REQUIRE(layer.status == 0);
+    CHECK(contains(row.out, "\"fits\":true"));
+    CHECK(row.out != layer.out);  // same layers and KV per device, different weight bytes per device
 }

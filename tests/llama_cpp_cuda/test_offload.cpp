@@ -167,9 +167,6 @@ TEST_CASE("bad offload parameters are errors") {
     params.main_gpu = 2;
     CHECK_FALSE(offload_buffers(m, ctx, params).ok());
     params.main_gpu = 0;
-    params.mode = split_mode::row;
-    CHECK_FALSE(offload_buffers(m, ctx, params).ok());
-    params.mode = split_mode::layer;
     params.overrides.push_back({"ffn", 5});
     CHECK_FALSE(offload_buffers(m, ctx, params).ok());
     params.overrides.clear();

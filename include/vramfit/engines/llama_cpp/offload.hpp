@@ -13,7 +13,26 @@
 //    split). So the output layer is offloaded only when n_gpu_layers > n_layer.
 //  * The input layer (token_embd) always stays on the CPU ("very little benefit to offloading").
 //  * -sm none: the model sees only the main GPU (llama_model_load_from_file_impl keeps
-//    devices[main_gpu]). -sm row (CUDA_Split buffers) is not modelled: an error says so.
+//    devices[main_gpu]).
+//  * -sm row: layers go to devices exactly as with -sm layer (load_tensors computes the same
+//    split points; only -sm none changes the device list), but each GPU's buffer-type list starts
+//    with that device's split buffer type (make_gpu_buft_list: ggml_backend_split_buffer_type,
+//    named "CUDA<i>_Split" by ggml_backend_cuda_split_buffer_type). select_weight_buft takes it
+//    for a weight the CUDA device accepts there: ggml_backend_cuda_device_supports_op allows a
+//    split src only in GGML_OP_MUL_MAT with ne[2] == ne[3] == 1, and only when the layer's own
+//    device gets rows of it — so the 2-D matmul weights of the GPU layers and the output
+//    matrix (a tied output too), not biases, norms or the 3-D expert tensors (MUL_MAT_ID),
+//    which stay in "CUDA<i>". A split tensor's rows are spread over ALL devices by
+//    get_row_split (ggml-cuda.cu): device d gets rows [nrows * start[d], nrows * start[d+1]),
+//    both ends rounded down to a multiple of get_row_rounding = the largest get_mmq_y_host(cc)
+//    among the devices with a non-empty share (128 from Volta on, 64 before), the last device up
+//    to nrows; start[] is the normalised cumulative -ts, or without -ts
+//    ggml_cuda_info().default_tensor_split, which splits by each device's totalGlobalMem (NOT by
+//    free memory, as the layer split does). Each device then holds nrows_d * row_size, plus one
+//    row of MATRIX_ROW_PADDING - ne0 % 512 elements when ne0 % 512 != 0 (for every type, unlike
+//    the plain CUDA buffer type), each a cudaMalloc of its own in init_tensor. The
+//    "CUDA<i>_Split model buffer size" line prints the sum over devices of those sizes
+//    (get_alloc_size), each padded to 128 bytes, for the tensors of the layers on device i.
 //  * Buffer types: a GPU layer's weights go to "CUDA<i>" (ggml-cuda.cu: 128-byte alignment, and
 //    ggml_backend_cuda_buffer_type_get_alloc_size adds one row of MATRIX_ROW_PADDING = 512
 //    elements' worth of padding to a quantized tensor whose ne[0] is not a multiple of 512).
@@ -37,7 +56,8 @@
 //    offload_kqv is on (default; -nkvo turns it off), else in a CPU buffer; a CPU layer's KV is a
 //    CPU buffer.
 //
-// Not modelled yet: device compute buffers, -sm row, --no-host, the output buffer's placement.
+// Not modelled yet: device compute buffers, --no-host, the output buffer's placement, and the
+// cudaMalloc granularity of the per-tensor -sm row allocations.
 #pragma once
 
 #include <array>
@@ -49,6 +69,7 @@
 #include "vramfit/detail/regex.hpp"
 #include "vramfit/engines/llama_cpp/context.hpp"
 #include "vramfit/engines/llama_cpp/kv_cache.hpp"
+#include "vramfit/engines/llama_cpp/weights.hpp"
 #include "vramfit/error.hpp"
 #include "vramfit/ggml_types.hpp"
 #include "vramfit/model_description.hpp"
@@ -87,6 +108,11 @@ struct offload_params {
     std::uint32_t main_gpu = 0;         // -mg
     bool offload_kqv = true;            // -nkvo turns it off
     std::vector<tensor_override> overrides;  // first match wins, like the engine's -ot list
+    // -sm row only (see the header): each device's compute capability as ggml writes it
+    // (100 * major + 10 * minor; 0 = unknown, taken as Volta or newer), for the row rounding,
+    // and its totalGlobalMem for the default row split (all zero = equal).
+    std::array<int, max_cuda_devices> compute_capability{};
+    std::array<std::uint64_t, max_cuda_devices> device_memory{};
 };
 
 // --cpu-moe (common/arg.cpp): llm_ffn_exps_cpu_override(), the expert tensors of every block to
@@ -109,14 +135,33 @@ constexpr void add_n_cpu_moe(offload_params& params, std::uint32_t n_blocks) {
     return index < names.size() ? names[index] : std::string_view{"CUDA?"};
 }
 
+// The split buffer type of device i under -sm row (ggml_backend_cuda_split_buffer_type).
+[[nodiscard]] constexpr std::string_view cuda_split_name(std::size_t index) noexcept {
+    constexpr std::array<std::string_view, max_cuda_devices> names{
+        "CUDA0_Split", "CUDA1_Split", "CUDA2_Split", "CUDA3_Split", "CUDA4_Split", "CUDA5_Split",
+        "CUDA6_Split", "CUDA7_Split", "CUDA8_Split", "CUDA9_Split", "CUDA10_Split", "CUDA11_Split",
+        "CUDA12_Split", "CUDA13_Split", "CUDA14_Split", "CUDA15_Split"};
+    return index < names.size() ? names[index] : std::string_view{"CUDA?_Split"};
+}
+
 // What one CUDA device holds.
 struct device_buffers {
     std::string_view name;        // "CUDA0"
     std::uint32_t layers = 0;     // repeating layers assigned to it
     bool output_layer = false;
-    bytes model{};                // "CUDA<i> model buffer size"
+    // Every weight byte on this device: the "CUDA<i> model buffer size" line, plus under -sm row
+    // this device's rows of all split tensors (`split`).
+    bytes model{};
     bytes kv{};                   // "CUDA<i> KV buffer size" (full + SWA caches)
     std::uint32_t kv_layers = 0;
+    // -sm row (zero otherwise): this device's share of ALL split tensors (what its per-tensor
+    // cudaMallocs take, included in `model`), and the "CUDA<i>_Split model buffer size" line
+    // (the split tensors of the layers on this device, whose rows lie on every device).
+    bytes split{};
+    bytes split_buffer{};
+
+    // The "CUDA<i> model buffer size" line.
+    [[nodiscard]] constexpr bytes cuda_buffer() const noexcept { return model - split; }
 };
 
 struct offload_estimate {
@@ -135,8 +180,14 @@ struct offload_estimate {
         return sum;
     }
     [[nodiscard]] constexpr bytes host_model() const noexcept { return mapped_total() + cpu + cuda_host; }
+    // Weights (its share of -sm row split tensors included) and KV on device `index`.
     [[nodiscard]] constexpr bytes device_total(std::size_t index) const noexcept {
         return index < devices.size() ? devices[index].model + devices[index].kv : bytes{};
+    }
+    [[nodiscard]] constexpr bytes split_total() const noexcept {
+        bytes sum{};
+        for (const auto& d : devices) sum += d.split_buffer;
+        return sum;
     }
 };
 
@@ -200,6 +251,76 @@ namespace detail {
     return device < splits.size() ? static_cast<int>(device) : static_cast<int>(splits.size()) - 1;
 }
 
+// -sm row: ggml_backend_cuda_split_buffer_type's tensor_split (the start of each device's share)
+// and get_row_rounding / get_row_split (ggml/src/ggml-cuda/ggml-cuda.cu).
+struct row_split {
+    std::array<float, max_cuda_devices> start{};
+    std::uint32_t n_devices = 0;
+    std::int64_t rounding = 0;
+
+    // Rows [low, high) of a tensor with `nrows` rows on device `id`.
+    [[nodiscard]] constexpr std::array<std::int64_t, 2> rows(std::int64_t nrows, std::uint32_t id) const noexcept {
+        std::int64_t low = id == 0 ? 0 : static_cast<std::int64_t>(static_cast<float>(nrows) * start[id]);
+        low -= low % rounding;
+        std::int64_t high = nrows;
+        if (id + 1 != n_devices) {
+            high = static_cast<std::int64_t>(static_cast<float>(nrows) * start[id + 1]);
+            high -= high % rounding;
+        }
+        return {low, high};
+    }
+};
+
+[[nodiscard]] constexpr row_split make_row_split(const offload_params& params) noexcept {
+    row_split r{};
+    r.n_devices = params.n_devices;
+    bool ts_zero = true;
+    for (std::uint32_t i = 0; i < params.n_devices; ++i) if (params.tensor_split[i] != 0.0f) ts_zero = false;
+    if (ts_zero) {
+        // ggml_cuda_init: default_tensor_split[id] = (totalGlobalMem of devices before id) / total
+        bool mem_zero = true;
+        for (std::uint32_t i = 0; i < params.n_devices; ++i) if (params.device_memory[i] != 0) mem_zero = false;
+        std::uint64_t total = 0;
+        for (std::uint32_t i = 0; i < params.n_devices; ++i) {
+            r.start[i] = static_cast<float>(total);
+            total += mem_zero ? 1 : params.device_memory[i];
+        }
+        for (std::uint32_t i = 0; i < params.n_devices; ++i) r.start[i] /= static_cast<float>(total);
+    } else {
+        float split_sum = 0.0f;
+        for (std::uint32_t i = 0; i < params.n_devices; ++i) {
+            r.start[i] = split_sum;
+            split_sum += params.tensor_split[i];
+        }
+        for (std::uint32_t i = 0; i < params.n_devices; ++i) r.start[i] /= split_sum;
+    }
+    for (std::uint32_t id = 0; id < params.n_devices; ++id) {
+        const float next = id + 1 < params.n_devices ? r.start[id + 1] : 1.0f;
+        if (r.start[id] >= next) continue;
+        const int cc = params.compute_capability[id];
+        const std::int64_t mmq_y = cc == 0 || cc >= 700 ? 128 : 64;  // get_mmq_y_host, NVIDIA
+        if (mmq_y > r.rounding) r.rounding = mmq_y;
+    }
+    if (r.rounding == 0) r.rounding = 128;  // unreachable: some device always has a share
+    return r;
+}
+
+// Is this weight one the split buffer type takes (MUL_MAT, 2-D)? See the header.
+[[nodiscard]] constexpr bool row_splittable(const tensor_info& t, std::string_view looked_up_as = {}) noexcept {
+    const auto role = split_tensor_name(t.name.view());
+    const std::string_view base = looked_up_as.empty() ? role.base : looked_up_as;
+    return role.suffix == "weight" && weight_op_for(base) == weight_op::mul_mat && t.ne[2] == 1 && t.ne[3] == 1;
+}
+
+// One split tensor's bytes on device `id` (init_tensor: rows plus the padding row).
+[[nodiscard]] constexpr bytes split_share(const tensor_info& t, const row_split& r, std::uint32_t id) {
+    const auto [low, high] = r.rows(t.ne[1] * t.ne[2] * t.ne[3], id);
+    if (high <= low) return bytes{};
+    bytes size = row_size(t.type, t.ne[0]) * static_cast<std::uint64_t>(high - low);
+    if (t.ne[0] % cuda_matrix_row_padding != 0) size += row_size(t.type, cuda_matrix_row_padding - t.ne[0] % cuda_matrix_row_padding);
+    return size;
+}
+
 [[gnu::noinline]] constexpr error bad_device_error(std::string_view what, std::uint32_t value, std::uint32_t n_devices) {
     error e{errc::invalid_argument, what};
     e.with_number(value);
@@ -219,9 +340,6 @@ namespace detail {
         return detail::bad_device_error("device count ", params.n_devices, static_cast<std::uint32_t>(max_cuda_devices));
     }
     if (params.main_gpu >= params.n_devices) return detail::bad_device_error("main GPU ", params.main_gpu, params.n_devices);
-    if (params.mode == split_mode::row) {
-        return error{errc::invalid_argument, "-sm row (CUDA_Split buffers) is not modelled yet; use -sm layer or none"};
-    }
     if (hp.layers.size() != hp.n_layer) return error{errc::invalid_argument, "per-layer parameters do not match n_layer"};
     for (const auto& o : params.overrides) {
         if (o.device >= static_cast<int>(params.n_devices)) {
@@ -264,6 +382,25 @@ namespace detail {
     }
     const int output_device = out.layer_device[static_cast<std::size_t>(n_layer)];
 
+    // -sm row: a weight of a GPU layer that the split buffer type takes goes there (see the
+    // header); returns whether it did.
+    const detail::row_split rows = detail::make_row_split(params);
+    const auto place_split = [&](const tensor_info& t, int layer_device, std::string_view looked_up_as) {
+        if (params.mode != split_mode::row || !detail::row_splittable(t, looked_up_as)) return false;
+        const auto dev = static_cast<std::uint32_t>(layer_device);
+        const auto [low, high] = rows.rows(t.ne[1], dev);
+        if (low == high) return false;  // the layer's device would get no rows: CUDA<i> instead
+        bytes total{};
+        for (std::uint32_t d = 0; d < params.n_devices; ++d) {
+            const bytes share = detail::split_share(t, rows, d);
+            out.devices[d].split += share;
+            out.devices[d].model += share;
+            total += share;
+        }
+        out.devices[dev].split_buffer += pad_to(total, cuda_buffer_alignment);
+        return true;
+    };
+
     // Weights.
     const std::size_t n_files = model.files.empty() ? 1 : model.files.size();
     std::vector<std::uint64_t> first;
@@ -302,6 +439,7 @@ namespace detail {
             device = out.layer_device.front();  // the CPU copy, if layer 0 is on the CPU, is mapped below
             if (device >= 0) continue;
         }
+        if (device >= 0 && !overridden && place_split(t, device, {})) continue;
         if (device >= 0) {
             out.devices[static_cast<std::size_t>(device)].model += detail::cuda_tensor_alloc(t);
             continue;
@@ -319,7 +457,7 @@ namespace detail {
         }
     }
     // Tied output: a duplicate of token_embd created in the output layer's buffer.
-    if (!has_output && token_embd != nullptr && output_device >= 0) {
+    if (!has_output && token_embd != nullptr && output_device >= 0 && !place_split(*token_embd, output_device, "output")) {
         out.devices[static_cast<std::size_t>(output_device)].model += detail::cuda_tensor_alloc(*token_embd);
     }
     if (ctx.use_mmap) {
