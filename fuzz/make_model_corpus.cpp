@@ -14,7 +14,8 @@ int main(int argc, char** argv) {
     }
     const char* names[] = {"llama-3.2-1b:Q4_0", "qwen2.5-7b:Q4_K_M", "qwen3-8b:Q8_0", "qwen3-30b-a3b:Q4_K_M",
                            "gemma-2-9b:Q4_K_M", "gemma-3-12b:Q4_K_M", "phi-3-mini-4k:Q4_K_M", "deepseek-v2-lite:Q4_K_M",
-                           "gpt-oss-20b", "mixtral-8x7b:Q2_K", "mamba2-2.7b:Q8_0", "lfm2-1.2b:Q4_K_M"};
+                           "gpt-oss-20b", "mixtral-8x7b:Q2_K", "mamba2-2.7b:Q8_0", "lfm2-1.2b:Q4_K_M",
+                           "llama-4-scout:Q4_K_M", "pythia-1.4b:Q4_0", "glm-4-9b:IQ4_XS", "command-r-v01:Q4_K_M"};
     for (const char* name : names) {
         const std::string text = name;
         const auto* entry = vramfit::catalog::find(text.substr(0, text.find(':')));

@@ -100,6 +100,9 @@ inline gguf::writer make_gguf_writer(const model_metadata& md, const model_descr
     detail::put_if(w, a, "ssm.time_step_rank", md.ssm_time_step_rank);
     detail::put_if(w, a, "ssm.group_count", md.ssm_group_count);
     detail::put_if(w, a, "shortconv.l_cache", md.shortconv_l_cache);
+    detail::put_if(w, a, "interleave_moe_layer_step", md.interleave_moe_layer_step);
+    if (md.use_parallel_residual) w.set(detail::arch_key(a, "use_parallel_residual").view(), *md.use_parallel_residual);
+    if (md.logit_scale) w.set(detail::arch_key(a, "logit_scale").view(), *md.logit_scale);
     if (options.with_vocabulary) detail::put_vocabulary(w, md.n_vocab);
     for (const auto& t : model.tensors) {
         w.add_tensor(t.name.view(), std::span<const std::int64_t>(t.ne.data(), t.n_dims), t.type);

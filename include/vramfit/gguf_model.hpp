@@ -96,6 +96,23 @@ struct metadata_reader {
         field = value.value_or(0);
         return true;
     }
+    constexpr bool optional_bool(std::string_view suffix, std::optional<bool>& field) {
+        const auto key = arch_key(arch, suffix);
+        if (!h.type_of(key.view())) return true;
+        const auto value = h.get_bool(key.view());
+        if (!value) { failure = wrong_type(key.view(), "a bool"); return false; }
+        field = *value;
+        return true;
+    }
+    // get_key for a float field: the engine's loader accepts only float32 (GGUFMeta type check).
+    constexpr bool optional_float(std::string_view suffix, std::optional<float>& field) {
+        const auto key = arch_key(arch, suffix);
+        const auto type = h.type_of(key.view());
+        if (!type) return true;
+        if (*type != gguf::value_type::float32) { failure = wrong_type(key.view(), "a float32"); return false; }
+        field = static_cast<float>(*h.get_float(key.view()));
+        return true;
+    }
     constexpr bool per_layer(std::string_view suffix, std::vector<std::uint32_t>& field) {
         auto value = read_u32_or_array(h, arch_key(arch, suffix).view());
         if (!value) { failure = value.err(); return false; }
@@ -138,7 +155,10 @@ constexpr result<model_metadata> read_model_metadata(const gguf::header& metadat
         r.optional_u32("ssm.conv_kernel", md.ssm_conv_kernel) && r.optional_u32("ssm.inner_size", md.ssm_inner_size) &&
         r.optional_u32("ssm.state_size", md.ssm_state_size) && r.optional_u32("ssm.time_step_rank", md.ssm_time_step_rank) &&
         r.optional_u32("ssm.group_count", md.ssm_group_count) &&
-        r.optional_u32("shortconv.l_cache", md.shortconv_l_cache);
+        r.optional_u32("shortconv.l_cache", md.shortconv_l_cache) &&
+        r.optional_u32("interleave_moe_layer_step", md.interleave_moe_layer_step) &&
+        r.optional_bool("use_parallel_residual", md.use_parallel_residual) &&
+        r.optional_float("logit_scale", md.logit_scale);
     if (!read_all) return r.failure;
 
     // The vocabulary the tensors are created with: the tokenizer's token list (llama_vocab), else
@@ -157,6 +177,7 @@ constexpr result<model_metadata> read_model_metadata(const gguf::header& metadat
             md.n_vocab = static_cast<std::uint32_t>(t.ne[1]);
         }
         if (t.name == std::string_view{"output.weight"}) md.has_output_tensor = true;
+        if (t.name == std::string_view{"blk.0.attn_q.bias"}) md.has_attn_qkv_bias = true;
     }
     return md;
 }

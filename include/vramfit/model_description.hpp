@@ -78,6 +78,24 @@ struct hyperparameters {
     std::uint32_t ssm_n_head = 0;  // mamba2 heads (ssm.time_step_rank)
 
     bool tied_embeddings = false;  // no output.weight: the logits reuse token_embd
+    // The file has the optional q/k/v biases (create_tensor(..., TENSOR_NOT_REQUIRED)); the glm4
+    // graph adds them only when present (src/models/glm4.cpp: if (model.layers[il].bq) ...).
+    bool attn_qkv_bias = false;
+
+    // llama4 (src/models/llama4.cpp, load_arch_hparams): every n_moe_layer_step-th layer is MoE
+    // ((il + 1) % step == 0; those layers have n_ff 0 here), every n_no_rope_layer_step-th layer
+    // skips RoPE (llama_hparams default 4; n_layer when the file disables chunked attention), and
+    // use_kq_norm (L2-normed q/k on RoPE layers) is off for the 128-expert model (LLM_TYPE_17B_128E).
+    std::uint32_t n_moe_layer_step = 0;
+    std::uint32_t n_no_rope_layer_step = 0;
+    bool use_kq_norm = false;
+
+    // gptneox: hparams.use_par_res (<arch>.use_parallel_residual): attention and FFN read the same
+    // input and are summed (Pythia), else they run one after the other.
+    bool use_par_res = false;
+
+    // command-r: hparams.f_logit_scale (<arch>.logit_scale); non-zero scales the logits (one node).
+    float f_logit_scale = 0.0f;
 
     std::vector<layer_params> layers;  // n_layer entries
 

@@ -63,7 +63,12 @@ struct model_metadata {
 
     std::optional<std::uint32_t> shortconv_l_cache;  // <arch>.shortconv.l_cache (lfm2)
 
+    std::optional<std::uint32_t> interleave_moe_layer_step;  // <arch>.interleave_moe_layer_step (llama4)
+    std::optional<bool> use_parallel_residual;               // <arch>.use_parallel_residual (gptneox)
+    std::optional<float> logit_scale;                        // <arch>.logit_scale (command-r)
+
     bool has_output_tensor = true;  // output.weight present; without it the logits reuse token_embd
+    bool has_attn_qkv_bias = false; // blk.0.attn_q.bias present (optional q/k/v biases, e.g. glm4)
 };
 
 namespace detail {
@@ -158,6 +163,7 @@ constexpr result<hyperparameters> derive_hyperparameters(const model_metadata& m
     hp.n_expert = md.expert_count;
     hp.n_expert_used = md.expert_used_count;
     hp.tied_embeddings = !md.has_output_tensor || arch == architecture::gemma2;  // gemma2 never loads output.weight
+    hp.attn_qkv_bias = md.has_attn_qkv_bias;
     hp.layers.resize(md.n_layer);
 
     // n_ff, n_head: get_key_or_arr, absent = 0; n_head_kv defaults to n_head.
@@ -307,6 +313,50 @@ constexpr result<hyperparameters> derive_hyperparameters(const model_metadata& m
                 hp.swa_type = swa_kind::standard;
                 hp.n_swa = *md.sliding_window;
                 for (auto& layer : hp.layers) layer.swa = !layer.recurrent;
+            }
+            break;
+        }
+        case architecture::glm4:
+            // src/models/glm4.cpp: nothing beyond the common keys (rope.dimension_count gives the
+            // partial rotary width; the graph does not depend on it).
+            break;
+        case architecture::command_r:  // src/models/command-r.cpp: get_key(LLM_KV_LOGIT_SCALE), required
+            if (!md.logit_scale) return detail::missing_key(arch, "logit_scale");
+            hp.f_logit_scale = *md.logit_scale;
+            hp.tied_embeddings = true;  // the loader always duplicates token_embd as the output
+            break;
+        case architecture::gptneox:  // src/models/gptneox.cpp: get_key(LLM_KV_USE_PARALLEL_RESIDUAL), required
+            if (!md.use_parallel_residual) return detail::missing_key(arch, "use_parallel_residual");
+            hp.use_par_res = *md.use_parallel_residual;
+            break;
+        case architecture::llama4: {
+            // src/models/llama4.cpp, load_arch_hparams: the expert width and the MoE interleave
+            // step are required; a sliding_window key of 0 disables chunked attention (every
+            // layer but the last then uses RoPE); otherwise the attention is chunked with a fixed
+            // chunk of 8192 (whatever the key says) in a 3-chunked / 1-full pattern (period 4,
+            // or the sliding_window_pattern key).
+            if (!md.expert_feed_forward_length) return detail::missing_key(arch, "expert_feed_forward_length");
+            if (!md.interleave_moe_layer_step) return detail::missing_key(arch, "interleave_moe_layer_step");
+            if (hp.n_expert == 0) return detail::bad_key(arch, "expert_count", "llama4 model cannot have zero experts");
+            hp.n_ff_exp = *md.expert_feed_forward_length;
+            hp.n_moe_layer_step = *md.interleave_moe_layer_step;
+            hp.n_no_rope_layer_step = 4;  // llama_hparams::n_no_rope_layer_step default
+            if (md.sliding_window && *md.sliding_window == 0) {
+                hp.n_no_rope_layer_step = hp.n_layer;
+            } else {
+                hp.swa_type = swa_kind::chunked;
+                hp.n_swa = 8192;
+                auto applied = detail::apply_swa_pattern(md, hp, 4);
+                if (!applied) return applied.err();
+            }
+            hp.use_kq_norm = hp.n_expert != 128;  // type != LLM_TYPE_17B_128E
+            if (hp.n_moe_layer_step > 0) {
+                for (std::uint32_t il = 0; il < hp.n_layer; ++il) {
+                    if ((il + 1) % hp.n_moe_layer_step == 0) hp.layers[il].n_ff = 0;  // an MoE layer
+                }
+            }
+            if (hp.n_rot != hp.n_embd_head_k) {
+                return detail::bad_key(arch, "rope.dimension_count", "must equal the head size for llama4 (GGML_ASSERT n_embd_head == n_rot)");
             }
             break;
         }

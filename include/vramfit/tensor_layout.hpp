@@ -169,6 +169,7 @@ constexpr void embeddings(layout_builder& b, const hyperparameters& hp) {
     b.global("token_embd.weight", {hp.n_embd, hp.n_vocab});
     // lfm2's final norm is LLM_TENSOR_OUTPUT_NORM_LFM2, named "token_embd_norm" (llama-arch.cpp).
     b.global(hp.arch == architecture::lfm2 ? "token_embd_norm.weight" : "output_norm.weight", {hp.n_embd});
+    if (hp.arch == architecture::gptneox) b.global("output_norm.bias", {hp.n_embd});  // LayerNorm with bias
     if (!hp.tied_embeddings) b.global("output.weight", {hp.n_embd, hp.n_vocab});
 }
 
@@ -327,6 +328,57 @@ constexpr result<std::vector<tensor_info>> tensor_layout(const hyperparameters& 
                     b.block(il, "shortconv.conv.weight", {hp.ssm_d_conv, E});
                     b.block(il, "shortconv.in_proj.weight", {E, 3 * E});
                     b.block(il, "shortconv.out_proj.weight", {E, E});
+                }
+                break;
+            }
+            case architecture::glm4: {  // src/models/glm4.cpp: post-attention / post-FFN norms, fused gate|up
+                b.block(il, "attn_norm.weight", {E});
+                detail::attention_qkvo(b, hp, il, options.attn_qkv_bias, false);
+                b.block(il, "post_attention_norm.weight", {E});
+                b.block(il, "ffn_norm.weight", {E});
+                b.block(il, "ffn_down.weight", {layer.n_ff, E});
+                b.block(il, "ffn_up.weight", {E, 2 * std::int64_t{layer.n_ff}});
+                b.block(il, "post_ffw_norm.weight", {E});
+                break;
+            }
+            case architecture::command_r:  // src/models/command-r.cpp: one LayerNorm (no bias), parallel FFN
+                if (hp.n_layer >= 64) {    // Command R+: per-head q/k LayerNorms {head, heads}
+                    b.block(il, "attn_q_norm.weight", {hp.n_embd_head_k, layer.n_head});
+                    b.block(il, "attn_k_norm.weight", {hp.n_embd_head_k, layer.n_head_kv});
+                }
+                b.block(il, "attn_norm.weight", {E});
+                detail::attention_qkvo(b, hp, il, false, false);
+                detail::dense_ffn(b, hp, il);
+                break;
+            case architecture::gptneox: {  // src/models/gptneox.cpp: LayerNorms and projections all biased, fused QKV
+                const std::int64_t qkv = E + 2 * std::int64_t{hp.n_embd_k_gqa(il)};
+                b.block(il, "attn_norm.weight", {E});
+                b.block(il, "attn_norm.bias", {E});
+                b.block(il, "attn_qkv.weight", {E, qkv});
+                b.block(il, "attn_qkv.bias", {qkv});
+                b.block(il, "attn_output.weight", {E, E});
+                b.block(il, "attn_output.bias", {E});
+                b.block(il, "ffn_norm.weight", {E});
+                b.block(il, "ffn_norm.bias", {E});
+                b.block(il, "ffn_down.weight", {layer.n_ff, E});
+                b.block(il, "ffn_down.bias", {E});
+                b.block(il, "ffn_up.weight", {E, layer.n_ff});
+                b.block(il, "ffn_up.bias", {layer.n_ff});
+                break;
+            }
+            case architecture::llama4: {  // src/models/llama4.cpp: MoE layers (step) with a shared expert
+                b.block(il, "attn_norm.weight", {E});
+                detail::attention_qkvo(b, hp, il, options.attn_qkv_bias, false);
+                b.block(il, "ffn_norm.weight", {E});
+                const bool moe = hp.n_moe_layer_step > 0 && (il + 1) % hp.n_moe_layer_step == 0;
+                if (moe) {
+                    detail::expert_ffn(b, hp, il);
+                    const std::int64_t S = hp.n_ff_exp;  // n_ff_shexp = n_ff_exp
+                    b.block(il, "ffn_gate_shexp.weight", {E, S});
+                    b.block(il, "ffn_down_shexp.weight", {S, E});
+                    b.block(il, "ffn_up_shexp.weight", {E, S});
+                } else {
+                    detail::dense_ffn(b, hp, il);
                 }
                 break;
             }

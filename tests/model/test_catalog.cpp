@@ -77,7 +77,9 @@ constexpr bool names_round_trip() {
 static_assert(names_round_trip());
 static_assert(architecture_name(architecture::gpt_oss) == "gpt-oss");
 static_assert(architecture_name(architecture::command_r) == "command-r");
-static_assert(supported_architectures.size() == 11);
+static_assert(supported_architectures.size() == 15);
+static_assert(is_supported(architecture::llama4) && is_supported(architecture::gptneox) && is_supported(architecture::glm4) &&
+              is_supported(architecture::command_r));
 static_assert(is_supported(architecture::lfm2) && !is_supported(architecture::jamba));
 static_assert(supported_architecture("qwen3moe").ok());
 static_assert(supported_architecture("granitehybrid").err().code() == errc::unsupported_architecture);
@@ -92,7 +94,7 @@ static_assert(error_of("llama-3.1-8b:Q4_K_M") == errc::none);
 static_assert(error_of("llama-3-8b") == errc::unknown_name);
 static_assert(error_of("llama-3.1-8b:Q4_K_X") == errc::unknown_name);
 static_assert(error_mentions("llama-3-8b", "did you mean: llama-3.1-8b, llama-3.2-1b, llama-3.3-70b, llama-3.2-3b"));
-static_assert(error_mentions("falcon-7b", "catalog families: llama, mistral, qwen2.5, gemma, phi, qwen3, mixtral, gpt, deepseek, mamba2, lfm2 ("));
+static_assert(error_mentions("falcon-7b", "catalog families: llama, mistral, qwen2.5, gemma, phi, qwen3, mixtral, gpt, deepseek, mamba2, lfm2, command, glm, pythia ("));
 
 } // namespace
 
@@ -100,7 +102,7 @@ TEST_CASE("compile-time catalog vectors hold at run time") {
     CHECK(names_round_trip());
     CHECK(supported_architecture("granitehybrid").err().message() ==
           "architecture 'granitehybrid' is known but not modelled yet; supported: llama, qwen2, qwen3, qwen3moe, gemma2, "
-          "gemma3, phi3, deepseek2, gpt-oss, mamba2, lfm2");
+          "gemma3, phi3, deepseek2, gpt-oss, mamba2, lfm2, glm4, command-r, gptneox, llama4");
     CHECK(params_of(catalog::llama_3_1_8b::entry) == llama_3_1_8b_params);
     CHECK(params_of(catalog::llama_3_2_1b::entry) == llama_3_2_1b_params);
     CHECK(params_of(catalog::mistral_7b_v0_3::entry) == 7248023552ULL);
@@ -114,7 +116,7 @@ TEST_CASE("compile-time catalog vectors hold at run time") {
     CHECK(catalog::find("LLAMA-3.1-8B") == &catalog::llama_3_1_8b::entry);
     CHECK(error_of("llama-3-8b") == errc::unknown_name);
     CHECK(error_mentions("llama-3-8b", "did you mean: llama-3.1-8b, llama-3.2-1b, llama-3.3-70b, llama-3.2-3b"));
-    CHECK(error_mentions("falcon-7b", "catalog families: llama, mistral, qwen2.5, gemma, phi, qwen3, mixtral, gpt, deepseek, mamba2, lfm2 ("));
+    CHECK(error_mentions("falcon-7b", "catalog families: llama, mistral, qwen2.5, gemma, phi, qwen3, mixtral, gpt, deepseek, mamba2, lfm2, command, glm, pythia ("));
     CHECK(error_mentions("llama-3.1-8b:Q4_K_X", "unknown quantization 'Q4_K_X'"));
 }
 
@@ -130,6 +132,11 @@ TEST_CASE("catalog parameter counts equal the published ones (model cards' safet
         {"phi-3-mini-4k", 3821079552ULL}, {"phi-4", 14659507200ULL}, {"mixtral-8x7b", 46702792704ULL},
         {"gpt-oss-20b", 20914757184ULL}, {"gpt-oss-120b", 116829156672ULL}, {"deepseek-v2-lite", 15706484224ULL},
         {"lfm2-1.2b", 1170340608ULL},
+        {"llama-3.1-70b", 70553706496ULL + 64}, {"llama-3.1-405b", 405853388800ULL + 64}, {"qwen3-0.6b", 596049920ULL},
+        {"qwen3-1.7b", 1720574976ULL}, {"qwen2.5-0.5b", 494032768ULL}, {"qwen2.5-1.5b", 1543714304ULL},
+        {"qwen2.5-3b", 3085938688ULL}, {"gemma-3-1b", 999885952ULL}, {"mistral-small-24b", 23572403200ULL},
+        {"command-r-v01", 34980831232ULL}, {"glm-4-9b", 9400094720ULL}, {"glm-4-32b", 32566081536ULL},
+        {"pythia-1.4b", 1414647808ULL}, {"pythia-2.8b", 2775208960ULL},
     };
     for (const auto& p : published) {
         CAPTURE(std::string{p.key});

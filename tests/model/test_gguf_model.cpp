@@ -12,6 +12,7 @@
 #include "vramfit/catalog/models.hpp"
 #include "vramfit/gguf.hpp"
 #include "vramfit/gguf_model.hpp"
+#include "vramfit/gguf_export.hpp"
 #include "vramfit/gguf_writer.hpp"
 #include "vramfit/tensor_layout.hpp"
 
@@ -67,12 +68,24 @@ constexpr gguf::writer converter_file(const catalog::model_entry& e, bool with_t
         w.set(key("attention.key_length").view(), e.head_dim);
         w.set(key("attention.value_length").view(), e.head_dim);
         w.set(key("rope.dimension_count").view(), e.head_dim);
+    } else if (e.arch == architecture::gptneox) {
+        // GPTNeoXModel: head_count only (head size n_embd / n_head), rotary_pct x head size as the
+        // rope width, use_parallel_residual.
+        w.set(key("rope.dimension_count").view(), e.rope_dim);
+        w.set(key("use_parallel_residual").view(), e.parallel_residual);
+    } else if (e.arch == architecture::command_r) {
+        // CommandR2Model: no head_dim in the config, so no key/value lengths; logit_scale (f32).
+        w.set(key("attention.head_count_kv").view(), e.n_head_kv);
+        w.set(key("logit_scale").view(), e.logit_scale);
     } else {
         w.set(key("attention.head_count_kv").view(), e.n_head_kv);
         w.set(key("attention.key_length").view(), e.head_dim);
         w.set(key("attention.value_length").view(), e.head_dim);
-        w.set(key("rope.dimension_count").view(), e.head_dim);
+        // Glm4Model: head_dim x partial_rotary_factor
+        w.set(key("rope.dimension_count").view(), e.arch == architecture::glm4 ? e.rope_dim : e.head_dim);
     }
+    // Llama4Model: interleave_moe_layer_step (intermediate_size_mlp went out as feed_forward_length)
+    if (e.arch == architecture::llama4) w.set(key("interleave_moe_layer_step").view(), e.moe_layer_step);
     if (e.n_expert != 0) {
         w.set(key("expert_count").view(), e.n_expert);
         w.set(key("expert_used_count").view(), e.n_expert_used);
@@ -106,7 +119,10 @@ constexpr bool same_hparams(const hyperparameters& a, const hyperparameters& b) 
         a.n_lora_q != b.n_lora_q || a.n_lora_kv != b.n_lora_kv || a.n_embd_head_k_mla != b.n_embd_head_k_mla ||
         a.n_embd_head_v_mla != b.n_embd_head_v_mla || a.ssm_d_conv != b.ssm_d_conv || a.ssm_d_inner != b.ssm_d_inner ||
         a.ssm_d_state != b.ssm_d_state || a.ssm_n_group != b.ssm_n_group || a.ssm_dt_rank != b.ssm_dt_rank ||
-        a.ssm_n_head != b.ssm_n_head || a.tied_embeddings != b.tied_embeddings || a.layers.size() != b.layers.size()) {
+        a.ssm_n_head != b.ssm_n_head || a.tied_embeddings != b.tied_embeddings || a.layers.size() != b.layers.size() ||
+        a.n_moe_layer_step != b.n_moe_layer_step || a.n_no_rope_layer_step != b.n_no_rope_layer_step ||
+        a.use_kq_norm != b.use_kq_norm || a.use_par_res != b.use_par_res || a.f_logit_scale != b.f_logit_scale ||
+        a.attn_qkv_bias != b.attn_qkv_bias) {
         return false;
     }
     for (std::size_t il = 0; il < a.layers.size(); ++il) {
@@ -209,6 +225,32 @@ TEST_CASE("every catalog architecture: a converter-written header describes like
         CHECK(from_file->weight_bytes() == from_catalog->weight_bytes());
         CHECK(from_file->parameter_count() == from_catalog->parameter_count());
         CHECK(from_file->name == entry.display_name);
+    }
+}
+
+TEST_CASE("export round trip: every catalog entry at its default ftype, written by gguf_export, reads back the same") {
+    // make_gguf_writer (the `vramfit export` path) with the catalog's converter metadata: the
+    // header describes the same hyper-parameters, tensors (name, shape, type, order, offset) and
+    // passes the engine's shape check.
+    for (const auto& entry : catalog::models) {
+        CAPTURE(std::string{entry.key});
+        const auto model = catalog::describe(entry.key);
+        REQUIRE_MESSAGE(model.ok(), model.err().describe());
+        const auto w = make_gguf_writer(catalog::detail::converter_metadata(entry), *model, {.with_vocabulary = false});
+        const auto back = describe_writer(w);
+        REQUIRE_MESSAGE(back.ok(), back.err().describe());
+        CHECK(same_hparams(back->hparams, model->hparams));
+        REQUIRE(back->tensors.size() == model->tensors.size());
+        bool same = true;
+        for (std::size_t i = 0; i < model->tensors.size(); ++i) {
+            const auto& a = back->tensors[i];
+            const auto& b = model->tensors[i];
+            same = same && a.name == b.name && a.ne == b.ne && a.type == b.type && a.offset == b.offset;
+        }
+        CHECK(same);
+        const auto shapes = check_tensor_shapes(*back);
+        const std::string shape_error = shapes.ok() ? std::string{} : std::string{shapes.err().describe()};
+        CHECK_MESSAGE(shapes.ok(), shape_error);
     }
 }
 
@@ -425,6 +467,10 @@ TEST_CASE("missing required keys are errors naming the key") {
         {&catalog::mamba2_2_7b::entry, "mamba2.ssm.state_size"},
         {&catalog::mamba2_2_7b::entry, "mamba2.ssm.group_count"},
         {&catalog::lfm2_1_2b::entry, "lfm2.shortconv.l_cache"},
+        {&catalog::llama_4_scout::entry, "llama4.interleave_moe_layer_step"},
+        {&catalog::llama_4_scout::entry, "llama4.expert_feed_forward_length"},
+        {&catalog::pythia_1_4b::entry, "gptneox.use_parallel_residual"},
+        {&catalog::command_r_v01::entry, "command-r.logit_scale"},
     };
     for (const auto& c : cases) {
         CAPTURE(std::string{c.key});

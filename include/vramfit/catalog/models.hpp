@@ -78,6 +78,13 @@ struct model_entry {
     bool attn_qkv_bias = false;    // attention_bias on a llama-family model
     bool expert_probs_bias = false;  // topk_method "noaux_tc": the router's e_score_correction_bias
 
+    // The rotary width when it is not the head size: rotary_pct·head (GPT-NeoX) or
+    // partial_rotary_factor·head_dim (GLM-4); the converter writes it as rope.dimension_count.
+    std::uint32_t rope_dim = 0;
+    std::uint32_t moe_layer_step = 0;   // Llama 4: interleave_moe_layer_step
+    float logit_scale = 0.0f;           // Command-R: logit_scale
+    bool parallel_residual = false;     // GPT-NeoX: use_parallel_residual
+
     std::string_view default_ftype = "Q4_K_M";  // a bare key means this quantization
     // The format the published checkpoint's weights are already in ("MXFP4_MOE" for gpt-oss:
     // MXFP4 experts). Asking for it gives the converter's output, as the official GGUF release
@@ -86,7 +93,7 @@ struct model_entry {
     std::string_view source;                    // the config.json read
 };
 
-inline constexpr std::array<model_entry, 30> models{{
+inline constexpr std::array<model_entry, 47> models{{
     // https://huggingface.co/meta-llama/Llama-3.1-8B/blob/main/config.json
     {.key = "llama-3.1-8b", .display_name = "Llama-3.1-8B", .arch = architecture::llama, .n_layer = 32, .n_embd = 4096,
      .n_head = 32, .n_head_kv = 8, .head_dim = 128, .n_ff = 14336, .n_vocab = 128256, .n_ctx_train = 131072,
@@ -232,6 +239,98 @@ inline constexpr std::array<model_entry, 30> models{{
      .conv_l_cache = 3,
      .attention_layer_mask = (1u << 2) | (1u << 5) | (1u << 8) | (1u << 10) | (1u << 12) | (1u << 14),
      .tied_embeddings = true, .source = "https://huggingface.co/LiquidAI/LFM2-1.2B/blob/main/config.json"},
+
+    // Llama 3.1 at the other sizes (same architecture and rope scaling as 8B).
+    // https://huggingface.co/meta-llama/Llama-3.1-70B/blob/main/config.json
+    {.key = "llama-3.1-70b", .display_name = "Llama-3.1-70B", .arch = architecture::llama, .n_layer = 80, .n_embd = 8192,
+     .n_head = 64, .n_head_kv = 8, .head_dim = 128, .n_ff = 28672, .n_vocab = 128256, .n_ctx_train = 131072,
+     .rope_freqs = true, .source = "https://huggingface.co/meta-llama/Llama-3.1-70B/blob/main/config.json"},
+    // https://huggingface.co/meta-llama/Llama-3.1-405B/blob/main/config.json
+    {.key = "llama-3.1-405b", .display_name = "Llama-3.1-405B", .arch = architecture::llama, .n_layer = 126,
+     .n_embd = 16384, .n_head = 128, .n_head_kv = 8, .head_dim = 128, .n_ff = 53248, .n_vocab = 128256,
+     .n_ctx_train = 131072, .rope_freqs = true,
+     .source = "https://huggingface.co/meta-llama/Llama-3.1-405B/blob/main/config.json"},
+    // https://huggingface.co/meta-llama/Llama-4-Scout-17B-16E/blob/main/config.json (text_config):
+    // 48 layers, hidden 5120, 40/8 heads of 128, intermediate_size 8192 (experts) and
+    // intermediate_size_mlp 16384 (dense; the converter writes it as feed_forward_length),
+    // 16 experts, 1 used, interleave_moe_layer_step 1 (every layer MoE), vocab 202048,
+    // max_position_embeddings 10485760, rope_scaling "llama3" (rope_freqs), use_qk_norm.
+    {.key = "llama-4-scout", .display_name = "Llama-4-Scout-17B-16E", .arch = architecture::llama4, .n_layer = 48,
+     .n_embd = 5120, .n_head = 40, .n_head_kv = 8, .head_dim = 128, .n_ff = 16384, .n_vocab = 202048,
+     .n_ctx_train = 10485760, .n_expert = 16, .n_expert_used = 1, .n_ff_exp = 8192, .rope_freqs = true,
+     .moe_layer_step = 1, .source = "https://huggingface.co/meta-llama/Llama-4-Scout-17B-16E/blob/main/config.json"},
+    // https://huggingface.co/meta-llama/Llama-4-Maverick-17B-128E/blob/main/config.json (text_config):
+    // as Scout but 128 experts on every second layer (interleave_moe_layer_step 2), 1048576
+    // positions, no rope scaling, no qk norm.
+    {.key = "llama-4-maverick", .display_name = "Llama-4-Maverick-17B-128E", .arch = architecture::llama4,
+     .n_layer = 48, .n_embd = 5120, .n_head = 40, .n_head_kv = 8, .head_dim = 128, .n_ff = 16384, .n_vocab = 202048,
+     .n_ctx_train = 1048576, .n_expert = 128, .n_expert_used = 1, .n_ff_exp = 8192, .moe_layer_step = 2,
+     .source = "https://huggingface.co/meta-llama/Llama-4-Maverick-17B-128E/blob/main/config.json"},
+    // Small Qwen3 and Qwen2.5 models (tie_word_embeddings).
+    // https://huggingface.co/Qwen/Qwen3-0.6B/blob/main/config.json
+    {.key = "qwen3-0.6b", .display_name = "Qwen3-0.6B", .arch = architecture::qwen3, .n_layer = 28, .n_embd = 1024,
+     .n_head = 16, .n_head_kv = 8, .head_dim = 128, .n_ff = 3072, .n_vocab = 151936, .n_ctx_train = 40960,
+     .tied_embeddings = true, .source = "https://huggingface.co/Qwen/Qwen3-0.6B/blob/main/config.json"},
+    // https://huggingface.co/Qwen/Qwen3-1.7B/blob/main/config.json
+    {.key = "qwen3-1.7b", .display_name = "Qwen3-1.7B", .arch = architecture::qwen3, .n_layer = 28, .n_embd = 2048,
+     .n_head = 16, .n_head_kv = 8, .head_dim = 128, .n_ff = 6144, .n_vocab = 151936, .n_ctx_train = 40960,
+     .tied_embeddings = true, .source = "https://huggingface.co/Qwen/Qwen3-1.7B/blob/main/config.json"},
+    // https://huggingface.co/Qwen/Qwen2.5-0.5B-Instruct/blob/main/config.json
+    {.key = "qwen2.5-0.5b", .display_name = "Qwen2.5-0.5B-Instruct", .arch = architecture::qwen2, .n_layer = 24,
+     .n_embd = 896, .n_head = 14, .n_head_kv = 2, .head_dim = 64, .n_ff = 4864, .n_vocab = 151936, .n_ctx_train = 32768,
+     .tied_embeddings = true, .source = "https://huggingface.co/Qwen/Qwen2.5-0.5B-Instruct/blob/main/config.json"},
+    // https://huggingface.co/Qwen/Qwen2.5-1.5B-Instruct/blob/main/config.json
+    {.key = "qwen2.5-1.5b", .display_name = "Qwen2.5-1.5B-Instruct", .arch = architecture::qwen2, .n_layer = 28,
+     .n_embd = 1536, .n_head = 12, .n_head_kv = 2, .head_dim = 128, .n_ff = 8960, .n_vocab = 151936, .n_ctx_train = 32768,
+     .tied_embeddings = true, .source = "https://huggingface.co/Qwen/Qwen2.5-1.5B-Instruct/blob/main/config.json"},
+    // https://huggingface.co/Qwen/Qwen2.5-3B-Instruct/blob/main/config.json
+    {.key = "qwen2.5-3b", .display_name = "Qwen2.5-3B-Instruct", .arch = architecture::qwen2, .n_layer = 36,
+     .n_embd = 2048, .n_head = 16, .n_head_kv = 2, .head_dim = 128, .n_ff = 11008, .n_vocab = 151936, .n_ctx_train = 32768,
+     .tied_embeddings = true, .source = "https://huggingface.co/Qwen/Qwen2.5-3B-Instruct/blob/main/config.json"},
+    // Small Gemma 3 models. https://huggingface.co/google/gemma-3-1b-it/blob/main/config.json (text
+    // only: sliding_window 512, 32768 positions, vocab 262144)
+    {.key = "gemma-3-1b", .display_name = "Gemma-3-1B-it", .arch = architecture::gemma3, .n_layer = 26, .n_embd = 1152,
+     .n_head = 4, .n_head_kv = 1, .head_dim = 256, .n_ff = 6912, .n_vocab = 262144, .n_ctx_train = 32768,
+     .n_swa = 512, .swa_period = 6, .tied_embeddings = true,
+     .source = "https://huggingface.co/google/gemma-3-1b-it/blob/main/config.json"},
+    // https://huggingface.co/google/gemma-3-4b-it/blob/main/config.json (text_config)
+    {.key = "gemma-3-4b", .display_name = "Gemma-3-4B-it", .arch = architecture::gemma3, .n_layer = 34, .n_embd = 2560,
+     .n_head = 8, .n_head_kv = 4, .head_dim = 256, .n_ff = 10240, .n_vocab = 262208, .n_ctx_train = 131072,
+     .n_swa = 1024, .swa_period = 6, .tied_embeddings = true,
+     .source = "https://huggingface.co/google/gemma-3-4b-it/blob/main/config.json"},
+    // https://huggingface.co/mistralai/Mistral-Small-24B-Base-2501/blob/main/config.json (MistralForCausalLM: llama)
+    {.key = "mistral-small-24b", .display_name = "Mistral-Small-24B-Base-2501", .arch = architecture::llama,
+     .n_layer = 40, .n_embd = 5120, .n_head = 32, .n_head_kv = 8, .head_dim = 128, .n_ff = 32768, .n_vocab = 131072,
+     .n_ctx_train = 32768, .source = "https://huggingface.co/mistralai/Mistral-Small-24B-Base-2501/blob/main/config.json"},
+    // https://huggingface.co/CohereForAI/c4ai-command-r-v01/blob/main/config.json: 40 layers, hidden
+    // 8192, 64 heads (no GQA), intermediate 22528, vocab 256000, logit_scale 0.0625, tied
+    // embeddings, no qk norm. max_position_embeddings is 8192 but the converter writes
+    // model_max_length, 131072, as the context length (CommandR2Model.__init__).
+    {.key = "command-r-v01", .display_name = "c4ai-command-r-v01", .arch = architecture::command_r, .n_layer = 40,
+     .n_embd = 8192, .n_head = 64, .n_head_kv = 64, .head_dim = 128, .n_ff = 22528, .n_vocab = 256000,
+     .n_ctx_train = 131072, .tied_embeddings = true, .logit_scale = 0.0625f,
+     .source = "https://huggingface.co/CohereForAI/c4ai-command-r-v01/blob/main/config.json"},
+    // GLM-4-0414 (Glm4ForCausalLM): fused gate_up_proj, partial_rotary_factor 0.5, no q/k/v biases
+    // (attention_bias false: the real GLM-Z1-32B-0414 IQ4_XS load logs R10/R11 print model buffers
+    // summing to the tensor bytes without them, 16775.23 MiB).
+    // https://huggingface.co/THUDM/GLM-4-9B-0414/blob/main/config.json
+    {.key = "glm-4-9b", .display_name = "GLM-4-9B-0414", .arch = architecture::glm4, .n_layer = 40, .n_embd = 4096,
+     .n_head = 32, .n_head_kv = 2, .head_dim = 128, .n_ff = 13696, .n_vocab = 151552, .n_ctx_train = 32768,
+     .rope_dim = 64, .source = "https://huggingface.co/THUDM/GLM-4-9B-0414/blob/main/config.json"},
+    // https://huggingface.co/THUDM/GLM-4-32B-0414/blob/main/config.json (GLM-Z1-32B-0414 has the same shapes)
+    {.key = "glm-4-32b", .display_name = "GLM-4-32B-0414", .arch = architecture::glm4, .n_layer = 61, .n_embd = 6144,
+     .n_head = 48, .n_head_kv = 2, .head_dim = 128, .n_ff = 23040, .n_vocab = 151552, .n_ctx_train = 32768,
+     .rope_dim = 64, .source = "https://huggingface.co/THUDM/GLM-4-32B-0414/blob/main/config.json"},
+    // Pythia (GPTNeoXForCausalLM): no head_dim key (n_embd / n_head), rotary_pct 0.25, parallel
+    // residual, untied embed_out, vocab 50304, 2048 positions.
+    // https://huggingface.co/EleutherAI/pythia-1.4b/blob/main/config.json
+    {.key = "pythia-1.4b", .display_name = "pythia-1.4b", .arch = architecture::gptneox, .n_layer = 24, .n_embd = 2048,
+     .n_head = 16, .n_head_kv = 16, .n_ff = 8192, .n_vocab = 50304, .n_ctx_train = 2048, .rope_dim = 32,
+     .parallel_residual = true, .source = "https://huggingface.co/EleutherAI/pythia-1.4b/blob/main/config.json"},
+    // https://huggingface.co/EleutherAI/pythia-2.8b/blob/main/config.json
+    {.key = "pythia-2.8b", .display_name = "pythia-2.8b", .arch = architecture::gptneox, .n_layer = 32, .n_embd = 2560,
+     .n_head = 32, .n_head_kv = 32, .n_ff = 10240, .n_vocab = 50304, .n_ctx_train = 2048, .rope_dim = 20,
+     .parallel_residual = true, .source = "https://huggingface.co/EleutherAI/pythia-2.8b/blob/main/config.json"},
 }};
 
 namespace detail {
@@ -290,7 +389,13 @@ using vramfit::detail::equal_ignoring_case;
         }
     }
     if (e.conv_l_cache != 0) md.shortconv_l_cache = e.conv_l_cache;
+    if (e.rope_dim != 0) md.rope_dimension_count = e.rope_dim;
+    if (e.moe_layer_step != 0) md.interleave_moe_layer_step = e.moe_layer_step;
+    if (e.logit_scale != 0.0f) md.logit_scale = e.logit_scale;
+    if (e.arch == architecture::gptneox) md.use_parallel_residual = e.parallel_residual;
     md.has_output_tensor = !e.tied_embeddings;
+    // q/k/v biases: optional (attention_bias), always written for qwen2 and gpt-oss (tensor_layout)
+    md.has_attn_qkv_bias = e.attn_qkv_bias || e.arch == architecture::qwen2 || e.arch == architecture::gpt_oss;
     return md;
 }
 
@@ -441,5 +546,22 @@ struct gemma_3_27b { static constexpr const model_entry& entry = models[detail::
 struct gpt_oss_120b { static constexpr const model_entry& entry = models[detail::index_of("gpt-oss-120b")]; };
 struct mamba2_2_7b { static constexpr const model_entry& entry = models[detail::index_of("mamba2-2.7b")]; };
 struct lfm2_1_2b { static constexpr const model_entry& entry = models[detail::index_of("lfm2-1.2b")]; };
+struct llama_3_1_70b { static constexpr const model_entry& entry = models[detail::index_of("llama-3.1-70b")]; };
+struct llama_3_1_405b { static constexpr const model_entry& entry = models[detail::index_of("llama-3.1-405b")]; };
+struct llama_4_scout { static constexpr const model_entry& entry = models[detail::index_of("llama-4-scout")]; };
+struct llama_4_maverick { static constexpr const model_entry& entry = models[detail::index_of("llama-4-maverick")]; };
+struct qwen3_0_6b { static constexpr const model_entry& entry = models[detail::index_of("qwen3-0.6b")]; };
+struct qwen3_1_7b { static constexpr const model_entry& entry = models[detail::index_of("qwen3-1.7b")]; };
+struct qwen2_5_0_5b { static constexpr const model_entry& entry = models[detail::index_of("qwen2.5-0.5b")]; };
+struct qwen2_5_1_5b { static constexpr const model_entry& entry = models[detail::index_of("qwen2.5-1.5b")]; };
+struct qwen2_5_3b { static constexpr const model_entry& entry = models[detail::index_of("qwen2.5-3b")]; };
+struct gemma_3_1b { static constexpr const model_entry& entry = models[detail::index_of("gemma-3-1b")]; };
+struct gemma_3_4b { static constexpr const model_entry& entry = models[detail::index_of("gemma-3-4b")]; };
+struct mistral_small_24b { static constexpr const model_entry& entry = models[detail::index_of("mistral-small-24b")]; };
+struct command_r_v01 { static constexpr const model_entry& entry = models[detail::index_of("command-r-v01")]; };
+struct glm_4_9b { static constexpr const model_entry& entry = models[detail::index_of("glm-4-9b")]; };
+struct glm_4_32b { static constexpr const model_entry& entry = models[detail::index_of("glm-4-32b")]; };
+struct pythia_1_4b { static constexpr const model_entry& entry = models[detail::index_of("pythia-1.4b")]; };
+struct pythia_2_8b { static constexpr const model_entry& entry = models[detail::index_of("pythia-2.8b")]; };
 
 } // namespace vramfit::catalog

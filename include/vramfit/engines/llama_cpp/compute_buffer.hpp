@@ -134,6 +134,7 @@ struct reserved_graph {
         case architecture::llama: case architecture::qwen2: case architecture::qwen3:
         case architecture::qwen3moe: case architecture::gemma2: case architecture::gemma3: case architecture::phi3:
         case architecture::gpt_oss: case architecture::deepseek2: case architecture::mamba2: case architecture::lfm2:
+        case architecture::glm4: case architecture::command_r: case architecture::gptneox: case architecture::llama4:
             return true;
         default:
             return false;

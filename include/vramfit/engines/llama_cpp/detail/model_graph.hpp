@@ -76,6 +76,10 @@ public:
             case architecture::deepseek2: build_deepseek2(); return true;
             case architecture::mamba2: build_mamba2(); return true;
             case architecture::lfm2: build_lfm2(); return true;
+            case architecture::glm4: build_glm4(); return true;
+            case architecture::command_r: build_command_r(); return true;
+            case architecture::gptneox: build_gptneox(); return true;
+            case architecture::llama4: build_llama4(); return true;
             default: return false;
         }
     }
@@ -363,6 +367,11 @@ private:
         bool scale_w = false;
         bool biases = false;   // gate_inp_b and per-expert biases (gpt-oss)
         bool exp_probs_b = false;
+        // LLM_ARCH_LLAMA4: the top-k runs on the raw logits ("sigmoid is only used after
+        // top_k"), and the routing weight scales the expert input, not its output
+        // (weight_before_ffn: ggml_repeat_4d of the input, ggml_mul by the weights).
+        bool select_on_logits = false;
+        bool weight_before_ffn = false;
     };
 
     // build_moe_ffn
@@ -377,6 +386,7 @@ private:
         else if (a.gate == gating::sigmoid) probs = op_.unary(logits);
         tid selection = probs;
         if (a.exp_probs_b) selection = op_.add(probs, weight(n_expert));
+        if (a.select_on_logits) selection = logits;
         const tid selected = op_.argsort_top_k(selection, n_used);
         probs = op_.reshape(probs, 1, n_expert, tokens);
         tid weights = op_.get_rows(probs, selected);
@@ -396,6 +406,11 @@ private:
         graph.expand(weights);
 
         cur = op_.reshape(cur, n_embd(), 1, tokens);
+        if (a.weight_before_ffn) {
+            const tid repeated = graph.new_tensor(graph.at(cur).type, {n_embd(), n_used, tokens, 1}, graph_op::repeat);
+            graph.set_src(repeated, cur);
+            cur = op_.mul(repeated, weights);
+        }
         const tid up_w = weight(n_embd(), a.n_ff, n_expert);
         tid up = op_.mul_mat_id(up_w, cur, selected);
         if (a.biases) up = op_.add_id(up, weight(a.n_ff, n_expert), selected);
@@ -404,7 +419,7 @@ private:
         tid act = op_.glu_split(gate, up);  // swiglu_split / swiglu_oai
         tid experts = op_.mul_mat_id(weight(a.n_ff, n_embd(), n_expert), act, selected);
         if (a.biases) experts = op_.add_id(experts, weight(n_embd(), n_expert), selected);
-        experts = op_.mul(experts, weights);
+        if (!a.weight_before_ffn) experts = op_.mul(experts, weights);
         graph.expand(experts);
 
         const auto& e = graph.at(experts);
@@ -879,6 +894,206 @@ private:
                                                                : expert_ff(il) * static_cast<std::int64_t>(hp_.n_expert_shared);
                 const tid sh = build_ffn(cur, shexp, ffn_act::silu_par);
                 cur = op_.add(moe_out, sh);
+            }
+            cur = op_.add(cur, ffn_inp);
+            inpL = cur;
+        }
+        build_output(inpL, false);
+    }
+
+    // ---- layer-norm architectures (gptneox, command-r) ------------------------------------------
+
+    // build_norm(cur, w, b, LLM_NORM): ggml_norm, then ggml_mul by the weight, ggml_add of the bias
+    constexpr tid layer_norm_w(tid cur, bool with_bias) {
+        cur = op_.mul(op_.norm(cur), weight(op_.ne(cur)[0]));
+        return with_bias ? bias(cur) : cur;
+    }
+
+    // The output tail of the layer-norm architectures: build_output's result_norm (t_embd) and
+    // lm_head (t_logits) outputs, with LLM_NORM in place of RMS and command-r's logit scale.
+    constexpr void build_output_layer_norm(tid cur, bool with_bias, bool logit_scale) {
+        cur = layer_norm_w(cur, with_bias);
+        graph.at(cur).output = true;
+        tid logits = mm(cur, hp_.n_vocab);
+        if (logit_scale) logits = op_.scale(logits);
+        graph.at(logits).output = true;
+        graph.expand(logits);
+    }
+
+    // src/models/gptneox.cpp: biased LayerNorms, fused biased QKV read through views, biased
+    // output projection, GELU FFN (up + bias, gelu, down + bias); parallel residual (Pythia:
+    // x + attn(ln1(x)) + ffn(ln2(x))) or sequential, per hparams.use_par_res.
+    constexpr void build_gptneox() {
+        tid inpL = build_inp_embd();
+        build_inp_pos();
+        build_attn_inputs();
+        build_inp_out_ids();
+        const std::int64_t hd = hp_.n_embd_head_k;
+        for (std::uint32_t il = 0; il < hp_.n_layer; ++il) {
+            layer_starts.push_back(static_cast<std::uint32_t>(graph.nodes.size()));
+            tid cur = layer_norm_w(inpL, true);
+            const std::int64_t n_kv = hd * n_head_kv(il);
+            const tid qkv = bias(mm(cur, n_embd() + 2 * n_kv));
+            const std::uint64_t rh = op_.row_bytes(qkv, hd);
+            const std::uint64_t nb1 = graph.at(qkv).nb[1];
+            const std::uint64_t nb2 = nb1 * static_cast<std::uint64_t>(n_tokens_);
+            tid q = op_.view(qkv, {hd, n_head(il), n_tokens_, 1}, rh, nb1, nb2, 0);
+            tid k = op_.view(qkv, {hd, n_head_kv(il), n_tokens_, 1}, rh, nb1, nb2, op_.row_bytes(qkv, n_embd()));
+            const tid v = op_.view(qkv, {hd, n_head_kv(il), n_tokens_, 1}, rh, nb1, nb2, op_.row_bytes(qkv, n_embd() + n_kv));
+            q = op_.rope(q, inp_pos_);
+            k = op_.rope(k, inp_pos_);
+            cur = build_attn({il, q, k, v, -1, -1, false, true, n_embd()});
+            if (il == hp_.n_layer - 1) {
+                cur = op_.get_rows(cur, inp_out_ids_);
+                inpL = op_.get_rows(inpL, inp_out_ids_);
+            }
+            const auto ffn = [&](tid in) {
+                tid t = bias(mm(in, dense_ff(il)));
+                t = op_.unary(t);  // gelu
+                return bias(mm(t, n_embd()));
+            };
+            if (hp_.use_par_res) {
+                const tid attn_out = cur;
+                cur = ffn(layer_norm_w(inpL, true));
+                cur = op_.add(cur, inpL);
+                cur = op_.add(cur, attn_out);
+            } else {
+                const tid ffn_inp = op_.add(cur, inpL);
+                cur = ffn(layer_norm_w(ffn_inp, true));
+                cur = op_.add(cur, ffn_inp);
+            }
+            inpL = cur;
+        }
+        build_output_layer_norm(inpL, true, false);
+    }
+
+    // src/models/command-r.cpp: one LayerNorm (no bias) feeding attention and the FFN in
+    // parallel; Command R+ (64+ layers) LayerNorms q and k per head; logits scaled.
+    constexpr void build_command_r() {
+        tid inpL = build_inp_embd();
+        build_inp_pos();
+        build_attn_inputs();
+        build_inp_out_ids();
+        const bool qk_norm = hp_.n_layer >= 64;  // attn_q_norm / attn_k_norm exist (load_tensors)
+        const std::int64_t hd = hp_.n_embd_head_k;
+        for (std::uint32_t il = 0; il < hp_.n_layer; ++il) {
+            layer_starts.push_back(static_cast<std::uint32_t>(graph.nodes.size()));
+            tid cur = layer_norm_w(inpL, false);
+            tid ffn_inp = cur;
+            tid q = mm(cur, hd * n_head(il));
+            tid k = mm(cur, hd * n_head_kv(il));
+            tid v = mm(cur, hp_.n_embd_head_v * n_head_kv(il));
+            q = op_.reshape(q, hd, n_head(il), n_tokens_);
+            k = op_.reshape(k, hd, n_head_kv(il), n_tokens_);
+            v = op_.reshape(v, hp_.n_embd_head_v, n_head_kv(il), n_tokens_);
+            if (qk_norm) q = op_.mul(op_.norm(q), weight(hd, n_head(il)));
+            q = op_.rope(q, inp_pos_);
+            if (qk_norm) k = op_.mul(op_.norm(k), weight(hd, n_head_kv(il)));
+            k = op_.rope(k, inp_pos_);
+            cur = build_attn({il, q, k, v, -1, -1, false, false, n_embd()});
+            if (il == hp_.n_layer - 1) {
+                cur = op_.get_rows(cur, inp_out_ids_);
+                inpL = op_.get_rows(inpL, inp_out_ids_);
+                ffn_inp = op_.get_rows(ffn_inp, inp_out_ids_);
+            }
+            const tid attn_out = cur;
+            cur = build_ffn(ffn_inp, dense_ff(il), ffn_act::silu_par);
+            cur = op_.add(cur, inpL);
+            cur = op_.add(cur, attn_out);
+            inpL = cur;
+        }
+        build_output_layer_norm(inpL, false, hp_.f_logit_scale != 0.0f);
+    }
+
+    // src/models/glm4.cpp: separate q/k/v (biased when the file has the biases), RMS pre- and post-norms around
+    // attention and the FFN, fused gate|up (LLM_FFN_SWIGLU, LLM_FFN_SEQ: ggml_swiglu of one row).
+    constexpr void build_glm4() {
+        tid inpL = build_inp_embd();
+        build_inp_pos();
+        build_attn_inputs();
+        build_inp_out_ids();
+        const std::int64_t hd = hp_.n_embd_head_k;
+        for (std::uint32_t il = 0; il < hp_.n_layer; ++il) {
+            layer_starts.push_back(static_cast<std::uint32_t>(graph.nodes.size()));
+            tid inpSA = inpL;
+            tid cur = rms_norm_w(inpL);
+            const bool qkv_bias = hp_.attn_qkv_bias;
+            tid q = mm(cur, hd * n_head(il));
+            if (qkv_bias) q = bias(q);
+            tid k = mm(cur, hd * n_head_kv(il));
+            if (qkv_bias) k = bias(k);
+            tid v = mm(cur, hp_.n_embd_head_v * n_head_kv(il));
+            if (qkv_bias) v = bias(v);
+            q = op_.reshape(q, hd, n_head(il), n_tokens_);
+            k = op_.reshape(k, hd, n_head_kv(il), n_tokens_);
+            v = op_.reshape(v, hp_.n_embd_head_v, n_head_kv(il), n_tokens_);
+            q = op_.rope(q, inp_pos_);
+            k = op_.rope(k, inp_pos_);
+            cur = build_attn({il, q, k, v, -1, -1, false, false, n_embd()});
+            if (il == hp_.n_layer - 1) {
+                cur = op_.get_rows(cur, inp_out_ids_);
+                inpSA = op_.get_rows(inpSA, inp_out_ids_);
+            }
+            cur = rms_norm_w(cur);
+            const tid ffn_inp = op_.add(cur, inpSA);
+            cur = rms_norm_w(ffn_inp);
+            cur = build_ffn(cur, dense_ff(il), ffn_act::swiglu_fused);
+            cur = rms_norm_w(cur);
+            inpL = op_.add(cur, ffn_inp);
+        }
+        build_output(inpL, false);
+    }
+
+    // src/models/llama4.cpp: chunked attention through the iSWA cache (3 chunked layers, then a
+    // full one), NoPE on every n_no_rope_layer_step-th layer (q scaled by the attention
+    // temperature input instead of RoPE), L2-normed q/k on RoPE layers (use_kq_norm), and MoE
+    // layers of sigmoid-gated routed experts (top-k on the raw logits, the weight applied to the
+    // input: weight_before_ffn) plus a shared expert.
+    constexpr void build_llama4() {
+        tid inpL = build_inp_embd();
+        build_inp_pos();
+        const tid attn_scale = graph.input_tensor(ggml_type::f32, {1, 1, n_tokens_, 1});  // build_inp_attn_scale
+        build_attn_inputs();
+        build_inp_out_ids();
+        const std::int64_t hd = hp_.n_embd_head_k;
+        for (std::uint32_t il = 0; il < hp_.n_layer; ++il) {
+            layer_starts.push_back(static_cast<std::uint32_t>(graph.nodes.size()));
+            const bool use_rope = hp_.n_no_rope_layer_step > 0 && (il + 1) % hp_.n_no_rope_layer_step != 0;
+            tid inpSA = inpL;
+            tid cur = rms_norm_w(inpL);
+            tid q = mm(cur, hd * n_head(il));
+            tid k = mm(cur, hd * n_head_kv(il));
+            tid v = mm(cur, hp_.n_embd_head_v * n_head_kv(il));
+            q = op_.reshape(q, hd, n_head(il), n_tokens_);
+            k = op_.reshape(k, hd, n_head_kv(il), n_tokens_);
+            v = op_.reshape(v, hp_.n_embd_head_v, n_head_kv(il), n_tokens_);
+            if (use_rope) {
+                q = op_.rope(q, inp_pos_);
+                k = op_.rope(k, inp_pos_);
+            } else {
+                q = op_.mul(q, attn_scale);
+            }
+            if (use_rope && hp_.use_kq_norm) {
+                q = op_.rms_norm(q);
+                k = op_.rms_norm(k);
+            }
+            cur = build_attn({il, q, k, v, -1, -1, false, false, n_embd()});
+            if (il == hp_.n_layer - 1) {
+                cur = op_.get_rows(cur, inp_out_ids_);
+                inpSA = op_.get_rows(inpSA, inp_out_ids_);
+            }
+            const tid ffn_inp = op_.add(cur, inpSA);
+            if (hp_.layers[il].n_ff != 0) {  // a dense layer
+                cur = rms_norm_w(ffn_inp);
+                cur = build_ffn(cur, dense_ff(il), ffn_act::silu_par);
+            } else {
+                const tid normed = rms_norm_w(ffn_inp);
+                moe_args args{hp_.n_ff_exp, gating::sigmoid, false, false, false, false};
+                args.select_on_logits = true;
+                args.weight_before_ffn = true;
+                const tid moe_out = build_moe_ffn(normed, args);
+                const tid shexp = build_ffn(normed, hp_.n_ff_exp, ffn_act::silu_par);
+                cur = op_.add(moe_out, shexp);
             }
             cur = op_.add(cur, ffn_inp);
             inpL = cur;

@@ -1,0 +1,362 @@
+// The architectures added for the catalog's common models (llama4, gptneox, glm4, command-r):
+// their hyper-parameter rules, tensor layouts, KV caches and compute graphs, checked at compile
+// time and against the real load logs of tests/data/validation_logs.csv (rows R10, R11, R26-R32;
+// see tests/data/README.md, section "validation rows for the added architectures").
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <string>
+#include <string_view>
+
+#include "../llama_cpp_cuda/validation_rows.hpp"
+#include "vramfit/catalog/models.hpp"
+#include "vramfit/engines/llama_cpp/compute_buffer.hpp"
+#include "vramfit/engines/llama_cpp/context.hpp"
+#include "vramfit/engines/llama_cpp/kv_cache.hpp"
+#include "vramfit/engines/llama_cpp/offload.hpp"
+#include "vramfit/engines/llama_cpp/weights.hpp"
+
+using namespace vramfit;
+using namespace vramfit::llama_cpp;
+
+namespace {
+
+// ---- hyper-parameter rules (src/models/<arch>.cpp, load_arch_hparams) ----------------------
+
+struct layer_counts {
+    std::uint32_t swa = 0, moe = 0;
+};
+constexpr layer_counts count_layers(const catalog::model_entry& entry) {
+    const auto hp = catalog::hyperparameters_of(entry);
+    layer_counts c{};
+    if (!hp) return {9999, 9999};
+    for (const auto& layer : hp->layers) {
+        c.swa += layer.swa ? 1 : 0;
+        c.moe += layer.n_ff == 0 ? 1 : 0;
+    }
+    return c;
+}
+
+// Llama 4 Scout: chunked attention (LLAMA_SWA_TYPE_CHUNKED, chunk 8192) on 3 of every 4 layers,
+// every layer MoE (interleave step 1), L2 q/k norm on (16 experts is not LLM_TYPE_17B_128E).
+constexpr bool scout_hparams() {
+    const auto hp = catalog::hyperparameters_of(catalog::llama_4_scout::entry);
+    return hp && hp->swa_type == swa_kind::chunked && hp->n_swa == 8192 && hp->n_no_rope_layer_step == 4 &&
+           hp->use_kq_norm && hp->n_ff_exp == 8192 && hp->layers[2].swa && !hp->layers[3].swa && hp->layers[3].n_ff == 0;
+}
+static_assert(scout_hparams());
+static_assert(count_layers(catalog::llama_4_scout::entry).swa == 36 && count_layers(catalog::llama_4_scout::entry).moe == 48);
+// Maverick: MoE on every second layer ((il + 1) % 2 == 0), dense FFN of 16384 elsewhere, no q/k norm.
+constexpr bool maverick_hparams() {
+    const auto hp = catalog::hyperparameters_of(catalog::llama_4_maverick::entry);
+    return hp && !hp->use_kq_norm && hp->layers[0].n_ff == 16384 && hp->layers[1].n_ff == 0 && hp->n_expert == 128;
+}
+static_assert(maverick_hparams());
+static_assert(count_layers(catalog::llama_4_maverick::entry).moe == 24);
+
+// A llama4 file whose sliding_window key is 0 has no chunked attention, and only its last layer
+// skips RoPE (n_no_rope_layer_step = n_layer).
+constexpr bool llama4_without_chunks() {
+    auto md = catalog::detail::converter_metadata(catalog::llama_4_scout::entry);
+    md.sliding_window = 0;
+    const auto hp = derive_hyperparameters(md);
+    return hp && hp->swa_type == swa_kind::none && hp->n_no_rope_layer_step == 48 && !hp->layers[0].swa;
+}
+static_assert(llama4_without_chunks());
+
+constexpr bool pythia_hparams() {
+    const auto hp = catalog::hyperparameters_of(catalog::pythia_2_8b::entry);
+    return hp && hp->use_par_res && hp->n_embd_head_k == 80 && hp->n_rot == 20 && !hp->tied_embeddings;
+}
+static_assert(pythia_hparams());
+constexpr bool command_r_hparams() {
+    const auto hp = catalog::hyperparameters_of(catalog::command_r_v01::entry);
+    return hp && hp->tied_embeddings && hp->f_logit_scale == 0.0625f && hp->n_embd_head_k == 128;
+}
+static_assert(command_r_hparams());
+constexpr bool glm4_hparams() {
+    const auto hp = catalog::hyperparameters_of(catalog::glm_4_32b::entry);
+    return hp && hp->n_rot == 64 && hp->n_embd_head_k == 128 && !hp->attn_qkv_bias && hp->layers[0].n_head_kv == 2;
+}
+static_assert(glm4_hparams());
+
+// ---- tensor layouts (load_arch_tensors) --------------------------------------------------------
+
+constexpr std::size_t tensor_count(const catalog::model_entry& entry) {
+    const auto m = catalog::describe_f16(entry);
+    return m ? m->tensors.size() : 0;
+}
+// token_embd, output_norm, output, rope_freqs + 48 x (attn_norm, q, k, v, o, ffn_norm, router,
+// 3 expert stacks, 3 shared-expert matrices)
+static_assert(tensor_count(catalog::llama_4_scout::entry) == 4 + 48 * 13);
+// Maverick: 24 dense layers (9 tensors) and 24 MoE layers (13); no rope_freqs (no rope scaling)
+static_assert(tensor_count(catalog::llama_4_maverick::entry) == 3 + 24 * 9 + 24 * 13);
+// gptneox: output_norm has a bias; 12 tensors a block (R26-R29 notes: f32 258 + 130 matrices)
+static_assert(tensor_count(catalog::pythia_2_8b::entry) == 258 + 130);
+// command-r: tied (no output.weight), no ffn_norm: attn_norm, q, k, v, o, gate, down, up
+static_assert(tensor_count(catalog::command_r_v01::entry) == 2 + 40 * 8);
+// glm4: attn_norm, q, k, v, o, post_attention_norm, ffn_norm, down, up (gate|up), post_ffw_norm
+static_assert(tensor_count(catalog::glm_4_32b::entry) == 3 + 61 * 10);
+
+// ---- KV caches -------------------------------------------------------------------------------
+
+constexpr resolved_context context_for(const model_description& m, std::uint32_t n_ctx, std::uint32_t n_ubatch, bool fa,
+                                       ggml_type k = ggml_type::f16, ggml_type v = ggml_type::f16) {
+    context_params p{};
+    p.n_ctx = n_ctx;
+    p.n_batch = 2048;
+    p.n_ubatch = n_ubatch;
+    p.flash_attn = fa ? flash_attention::on : flash_attention::off;
+    p.type_k = k;
+    p.type_v = v;
+    return *resolve_context(m, p);
+}
+
+// Scout at -c 32768 -ub 512: 12 full layers x 32768 cells; 36 chunked layers in the iSWA SWA
+// cache of GGML_PAD(min(32768, 8192 + 512), 256) = 8704 cells (llama_kv_cache_iswa). K and V
+// rows are 8 heads x 128 f16.
+constexpr bool scout_kv() {
+    const auto m = catalog::describe(catalog::llama_4_scout::entry, llama_ftype::mostly_q4_K_M);
+    if (!m) return false;
+    const auto ctx = context_for(*m, 32768, 512, true);
+    const auto kv = kv_cache_bytes(*m, ctx);
+    constexpr std::uint64_t row = 8 * 128 * 2;
+    return ctx.kv_swa_cells == 8704 && kv.full.layers == 12 && kv.swa.layers == 36 &&
+           kv.full.total() == bytes{2 * 12 * 32768 * row} && kv.swa.total() == bytes{2 * 36 * 8704 * row};
+}
+static_assert(scout_kv());
+
+constexpr std::uint64_t mib_x100(bytes b) { return (b.count() * 100 + 524288) / 1048576; }
+
+// R10 (GLM-Z1-32B, CPU, -c 5120 -ctk q8_0 -ctv q8_0 -fa): K 81.02 + V 81.02 = 162.03 MiB printed.
+constexpr bool glm4_kv_r10() {
+    const auto m = catalog::describe("glm-4-32b:IQ4_XS");
+    if (!m) return false;
+    const auto kv = kv_cache_bytes(*m, context_for(*m, 5120, 512, true, ggml_type::q8_0, ggml_type::q8_0));
+    return mib_x100(kv.k()) == 8102 && mib_x100(kv.v()) == 8102 && mib_x100(kv.buffers()) == 16203;
+}
+static_assert(glm4_kv_r10());
+
+// ---- helpers for the validation rows --------------------------------------------------------
+
+// The engine prints "%.2f" of the exact MiB value (round-half-even on exact binary halves).
+bool printed_equal(bytes estimate, double printed) {
+    return std::abs(static_cast<double>(estimate.count()) / 1048576.0 - printed) <= 0.00501;
+}
+
+double first_buffer(const test::csv_row& row, const std::string& column, const std::string& device) {
+    const auto buffers = test::buffer_list(row.at(column));
+    const auto it = buffers.find(device);
+    const std::string what = column + " has no " + device;
+    REQUIRE_MESSAGE(it != buffers.end(), what);
+    return it->second.front();
+}
+
+// The context the row's log printed (n_ctx is the value the engine used: its own padding of the
+// time, not the target's GGML_PAD(n_ctx, 256), so the cells are taken as printed).
+resolved_context printed_context(const test::csv_row& row) {
+    resolved_context ctx{};
+    ctx.n_ctx = ctx.n_ctx_seq = ctx.kv_cells = static_cast<std::uint32_t>(std::stoul(row.at("n_ctx")));
+    ctx.n_batch = static_cast<std::uint32_t>(std::stoul(row.at("n_batch")));
+    ctx.n_ubatch = static_cast<std::uint32_t>(std::stoul(row.at("n_ubatch")));
+    ctx.flash_attn = row.at("flash_attn") == "1";
+    ctx.type_k = *ggml_type_from_name(row.at("type_k"));
+    ctx.type_v = *ggml_type_from_name(row.at("type_v"));
+    return ctx;
+}
+
+} // namespace
+
+TEST_CASE("compile-time architecture checks hold at run time") {
+    CHECK(scout_hparams());
+    CHECK(maverick_hparams());
+    CHECK(llama4_without_chunks());
+    CHECK(pythia_hparams());
+    CHECK(command_r_hparams());
+    CHECK(glm4_hparams());
+    CHECK(scout_kv());
+    CHECK(glm4_kv_r10());
+    CHECK(tensor_count(catalog::llama_4_scout::entry) == 4 + 48 * 13);
+    CHECK(tensor_count(catalog::pythia_2_8b::entry) == 388);
+}
+
+TEST_CASE("llama4 without experts is refused, as load_arch_tensors throws") {
+    auto md = catalog::detail::converter_metadata(catalog::llama_4_scout::entry);
+    md.expert_count = 0;
+    md.expert_used_count = 0;
+    const auto hp = derive_hyperparameters(md);
+    REQUIRE_FALSE(hp.ok());
+    CHECK(hp.err().message().find("llama4.expert_count") != std::string_view::npos);
+}
+
+TEST_CASE("R26-R28: pythia 2.8B on one V100, model buffers per device and KV from the catalog, to 0.01 MiB") {
+    // llama-cli -ngl 99 -c 0 (2048 cells, no flash attention). The F16, Q8_0 and Q4_0 files are
+    // the catalog's converter output re-typed by the quantizer rules (R26: f32 258 + f16 130).
+    const std::pair<const char*, const char*> rows[] = {{"R26", "pythia-2.8b:F16"}, {"R27", "pythia-2.8b:Q8_0"},
+                                                        {"R28", "pythia-2.8b:Q4_0"}};
+    for (const auto& entry : rows) {
+        const std::string id = entry.first;
+        const char* const name = entry.second;
+        CAPTURE(id);
+        const auto row = test::validation_row(id);
+        REQUIRE(row.has_value());
+        CHECK(row->at("arch") == "gptneox");
+        const auto model = catalog::describe(name);
+        REQUIRE(model.ok());
+        offload_params params{};
+        params.n_gpu_layers = 99;
+        const auto est = offload_buffers(*model, printed_context(*row), params);
+        REQUIRE(est.ok());
+        CHECK(printed_equal(est->devices[0].model, first_buffer(*row, "model_buffers_mib", "CUDA0")));
+        CHECK(printed_equal(est->mapped_total(), first_buffer(*row, "model_buffers_mib", "CPU_Mapped")));
+        CHECK(printed_equal(est->devices[0].kv, first_buffer(*row, "kv_buffers_mib", "CUDA0")));
+        char gib[16];
+        std::snprintf(gib, sizeof gib, "%.2f", model->weight_bytes().gib());
+        CHECK(std::string{gib} == row->at("file_size_gib"));
+    }
+}
+
+TEST_CASE("R29: pythia 2.8B Q4_K_M was quantized by build 4343, whose attn_qkv rule the target no longer has") {
+    // Build 4343 typed every attn_qkv.weight of a Q4_K_M file q5_K (its ATTENTION_QKV branch; the
+    // log's counts: q4_K 81, q5_K 32, q6_K 17). At the target, llama-quant.cpp's
+    // category_is_attn_v takes fused QKV into the attn_v rules (q6_K on use_more_bits layers,
+    // q4_K elsewhere), so the catalog's Q4_K_M differs from that file by exactly the 32 QKV
+    // matrices: 16 of them 1 bit/weight heavier (q6_K), 16 lighter (q4_K).
+    const auto row = test::validation_row("R29");
+    REQUIRE(row.has_value());
+    const auto model = catalog::describe("pythia-2.8b:Q4_K_M");
+    REQUIRE(model.ok());
+    int q4 = 0, q5 = 0, q6 = 0;
+    bytes qkv{};
+    for (const auto& t : model->tensors) {
+        q4 += t.type == ggml_type::q4_K ? 1 : 0;
+        q5 += t.type == ggml_type::q5_K ? 1 : 0;
+        q6 += t.type == ggml_type::q6_K ? 1 : 0;
+        if (t.name.view().find("attn_qkv.weight") != std::string_view::npos) qkv += t.size();
+    }
+    CHECK(q4 == 81 + 16);
+    CHECK(q5 == 32 - 32);
+    CHECK(q6 == 17 + 16);
+    // Re-typing the 32 QKV matrices as build 4343 did gives the printed CUDA0 buffer exactly.
+    const bytes qkv_q5 = row_size(ggml_type::q5_K, 2560) * (3 * 2560) * 32;
+    offload_params params{};
+    params.n_gpu_layers = 99;
+    const auto est = offload_buffers(*model, printed_context(*row), params);
+    REQUIRE(est.ok());
+    CHECK(printed_equal(est->devices[0].model - qkv + qkv_q5, first_buffer(*row, "model_buffers_mib", "CUDA0")));
+    CHECK(printed_equal(est->mapped_total(), first_buffer(*row, "model_buffers_mib", "CPU_Mapped")));
+}
+
+TEST_CASE("R30: pythia 1.4B Q4_0 on the CPU: repacked and mapped buffers, KV; compute buffer") {
+    const auto row = test::validation_row("R30");
+    REQUIRE(row.has_value());
+    const auto model = catalog::describe("pythia-1.4b:Q4_0");
+    REQUIRE(model.ok());
+    // CI node ggml-2-x86-cpu (AVX-512): q4_0 matrices repacked (CPU_AARCH64 then, CPU_REPACK
+    // now), the whole file still mapped over its first-to-last non-repacked tensor.
+    const auto buffers = model_buffer_bytes(*model, true, repack_mode::avx512);
+    REQUIRE(buffers.ok());
+    CHECK(printed_equal(buffers->repack, first_buffer(*row, "model_buffers_mib", "CPU_AARCH64")));
+    CHECK(printed_equal(buffers->mapped_total(), first_buffer(*row, "model_buffers_mib", "CPU_Mapped")));
+    CHECK(test::printed_mib(model->weight_bytes().count()) == 786.31);  // "file size = 786.31 MiB"
+    const resolved_context ctx = printed_context(*row);
+    CHECK(printed_equal(kv_cache_bytes(*model, ctx).buffers(), first_buffer(*row, "kv_buffers_mib", "CPU")));
+    // Compute: the log printed n_ubatch·(n_vocab + n_embd)·4 bytes (logits plus one hidden
+    // state). The rebuilt graph of the target keeps one more [n_embd, n_ubatch] F32 tensor live
+    // at the lm_head: result_norm (t_embd) is a graph output there, so the allocator may not
+    // reuse it. The estimate is the printed figure plus that tensor (to the printed 0.01 MiB).
+    const double printed = first_buffer(*row, "compute_buffers_mib", "CPU");
+    CHECK(test::printed_mib(128ULL * (50304 + 2048) * 4) == printed);
+    const auto compute = try_compute_buffer_bytes(*model, ctx);
+    REQUIRE(compute.ok());
+    CHECK(printed_equal(*compute - bytes{128ULL * 2048 * 4}, printed));
+}
+
+TEST_CASE("R10/R11: GLM-Z1-32B IQ4_XS (imatrix) model buffers, KV and compute") {
+    // ubergarm's IQ4_XS was made with an importance matrix (no q5_K bump of the first ffn_down
+    // layers); q/k/v carry no biases (the buffers sum to the tensor bytes without them).
+    auto model = catalog::describe_f16(catalog::glm_4_32b::entry);
+    REQUIRE(model.ok());
+    quantize_options options;
+    options.has_imatrix = true;
+    REQUIRE(quantize(*model, llama_ftype::mostly_iq4_xs, options).ok());
+    const auto r10 = test::validation_row("R10");
+    const auto r11 = test::validation_row("R11");
+    REQUIRE((r10.has_value() && r11.has_value()));
+    char gib[16];
+    std::snprintf(gib, sizeof gib, "%.2f", model->weight_bytes().gib());
+    CHECK(std::string{gib} == r10->at("file_size_gib"));
+    char params[16];
+    std::snprintf(params, sizeof params, "%.2f B", static_cast<double>(model->parameter_count()) * 1e-9);
+    CHECK(std::string{params} == r10->at("model_params"));
+
+    // R10: CPU only with --no-mmap: one CPU buffer of every tensor (IQ4_XS has no repack layout).
+    const auto cpu = model_buffer_bytes(*model, false, repack_mode::avx2);
+    REQUIRE(cpu.ok());
+    CHECK(printed_equal(cpu->total(), first_buffer(*r10, "model_buffers_mib", "CPU")));
+    // R11: -ngl 99 on one RTX 3090 Ti: token_embd mapped on the host, the rest on CUDA0; KV 1952.
+    offload_params params_gpu{};
+    params_gpu.n_gpu_layers = 99;
+    const auto est = offload_buffers(*model, printed_context(*r11), params_gpu);
+    REQUIRE(est.ok());
+    CHECK(printed_equal(est->devices[0].model, first_buffer(*r11, "model_buffers_mib", "CUDA0")));
+    CHECK(printed_equal(est->mapped_total(), first_buffer(*r11, "model_buffers_mib", "CPU_Mapped")));
+    CHECK(printed_equal(est->devices[0].kv, first_buffer(*r11, "kv_buffers_mib", "CUDA0")));
+
+    // R10 compute: printed 308.00 = 512·(151552 + 6144)·4 (logits plus one hidden state, build
+    // 5192); the target's graph keeps t_embd as an output too (see R30): one more 512 x 6144 F32.
+    const resolved_context ctx10 = printed_context(*r10);
+    CHECK(printed_equal(kv_cache_bytes(*model, ctx10).buffers(), first_buffer(*r10, "kv_buffers_mib", "CPU")));
+    const double printed = first_buffer(*r10, "compute_buffers_mib", "CPU");
+    CHECK(test::printed_mib(512ULL * (151552 + 6144) * 4) == printed);
+    const auto compute = try_compute_buffer_bytes(*model, ctx10);
+    REQUIRE(compute.ok());
+    CHECK(printed_equal(*compute - bytes{512ULL * 6144 * 4}, printed));
+}
+
+TEST_CASE("R31/R32: open-llama 3B v2 (llama) KV buffers; its k-quant weights came from a QK_K=64 build") {
+    // n_embd 3200 is not a multiple of 256: the target's k-quants fall back (q4_K -> q5_0), while
+    // the CI build 2649 typed these tensors q4_K (f32 53, q4_K 157, q6_K 27), which needs the
+    // QK_K = 64 blocks of a LLAMA_QKK_64 build; so only the KV buffers are comparable.
+    constexpr catalog::model_entry open_llama{.key = "open-llama-3b-v2", .display_name = "open-llama 3B v2",
+                                              .arch = architecture::llama, .n_layer = 26, .n_embd = 3200, .n_head = 32,
+                                              .n_head_kv = 32, .head_dim = 100, .n_ff = 8640, .n_vocab = 32000,
+                                              .n_ctx_train = 2048, .source = "print_info of R31"};
+    const auto model = catalog::describe(open_llama, llama_ftype::mostly_q4_K_M);
+    REQUIRE(model.ok());
+    for (const std::string id : {"R31", "R32"}) {
+        CAPTURE(id);
+        const auto row = test::validation_row(id);
+        REQUIRE(row.has_value());
+        // no flash attention in build 2649 (not printed): V transposed, f16
+        test::csv_row r = *row;
+        r["flash_attn"] = "0";
+        const auto kv = kv_cache_bytes(*model, printed_context(r));
+        CHECK(printed_equal(kv.k(), std::stod(row->at("kv_k_mib"))));
+        CHECK(printed_equal(kv.v(), std::stod(row->at("kv_v_mib"))));
+    }
+    int fallback = 0;
+    for (const auto& t : model->tensors) fallback += t.type == ggml_type::q5_0 || t.type == ggml_type::q8_0 ? 1 : 0;
+    CHECK(fallback > 0);
+}
+
+TEST_CASE("every added architecture builds its compute graph; the logits bound the buffer from below") {
+    for (const std::string name : {"llama-4-scout", "llama-4-maverick", "pythia-1.4b", "command-r-v01", "glm-4-9b"}) {
+        CAPTURE(name);
+        const auto model = catalog::describe(name);
+        REQUIRE(model.ok());
+        for (const bool fa : {false, true}) {
+            const auto ctx = context_for(*model, 4096, 512, fa);
+            const auto compute = try_compute_buffer_bytes(*model, ctx);
+            REQUIRE_MESSAGE(compute.ok(), compute.err().describe());
+            CHECK(*compute >= bytes{512ULL * (model->hparams.n_vocab + model->hparams.n_embd) * 4});
+            // The folded measurement (repeated layers left out) equals the full graph's.
+            const auto pp = llama_cpp::detail::reserve_graph(model->hparams, ctx, llama_cpp::detail::prompt_ubatch(ctx), true);
+            const auto full = llama_cpp::detail::reserve_graph(model->hparams, ctx, llama_cpp::detail::prompt_ubatch(ctx), false);
+            CHECK(pp.size == full.size);
+            CHECK(full.nodes > model->hparams.n_layer * 10);
+        }
+    }
+}
