@@ -360,3 +360,23 @@ TEST_CASE("every added architecture builds its compute graph; the logits bound t
         }
     }
 }
+
+TEST_CASE("llama4 Q4_K_M: expert and shared-expert ffn_down take the layer from the name (16 experts)") {
+    // llama_tensor_get_type_impl: with more than one expert, layer_info reads "blk.N." from the
+    // name, so ffn_down_exps and ffn_down_shexp of layer N both follow use_more_bits(N, n_layer);
+    // attn_v follows the running attn_v counter (one per layer here).
+    const auto model = catalog::describe("llama-4-scout:Q4_K_M");
+    REQUIRE(model.ok());
+    const auto more_bits = [](int il) { return il < 6 || il >= 42 || (il - 6) % 3 == 2; };  // n_layer 48
+    int checked = 0;
+    for (const auto& t : model->tensors) {
+        const std::string_view name = t.name.view();
+        const bool down = name.find("ffn_down_exps") != std::string_view::npos || name.find("ffn_down_shexp") != std::string_view::npos;
+        const bool attn_v = name.find("attn_v.weight") != std::string_view::npos;
+        if (!down && !attn_v) continue;
+        CAPTURE(std::string{name});
+        CHECK(t.type == (more_bits(t.layer) ? ggml_type::q6_K : ggml_type::q4_K));
+        ++checked;
+    }
+    CHECK(checked == 3 * 48);
+}
