@@ -859,9 +859,15 @@ constexpr void append_tps(plan_note& n, double tps) {
                 n.append(out.devices[0].gpu);
                 n.append(" ");
                 n.append(out.devices[0].name);
-                n.append("): the output layer and the last ");
-                n.append_number(o.counts[0] - 1);
-                n.append(" layers");
+                if (o.n_gpu_layers == w.n_layer + 1) {
+                    n.append("): all ");
+                    n.append_number(w.n_layer);
+                    n.append(" layers and the output layer");
+                } else {
+                    n.append("): the output layer and the last ");
+                    n.append_number(o.counts[0] - 1);
+                    n.append(" layers");
+                }
             } else {
                 for (std::size_t j = 0; j < o.counts.size(); ++j) {
                     if (j) n.append(",");
