@@ -97,6 +97,17 @@ static_assert(tensor_count(catalog::llama_4_maverick::entry) == 3 + 24 * 9 + 24 
 static_assert(tensor_count(catalog::pythia_2_8b::entry) == 258 + 130);
 // command-r: tied (no output.weight), no ffn_norm: attn_norm, q, k, v, o, gate, down, up
 static_assert(tensor_count(catalog::command_r_v01::entry) == 2 + 40 * 8);
+// Command R+ (64 layers): also attn_q_norm {128, 96} and attn_k_norm {128, 8}, F32 (converter: *_norm)
+static_assert(tensor_count(catalog::command_r_plus::entry) == 2 + 64 * 10);
+constexpr bool command_r_plus_qk_norm() {
+    const auto m = catalog::describe_f16(catalog::command_r_plus::entry);
+    if (!m) return false;
+    for (const auto& t : m->tensors) {
+        if (t.name == std::string_view{"blk.5.attn_k_norm.weight"}) return t.ne[0] == 128 && t.ne[1] == 8 && t.type == ggml_type::f32;
+    }
+    return false;
+}
+static_assert(command_r_plus_qk_norm());
 // glm4: attn_norm, q, k, v, o, post_attention_norm, ffn_norm, down, up (gate|up), post_ffw_norm
 static_assert(tensor_count(catalog::glm_4_32b::entry) == 3 + 61 * 10);
 
@@ -180,6 +191,7 @@ TEST_CASE("compile-time architecture checks hold at run time") {
     CHECK(glm4_kv_r10());
     CHECK(tensor_count(catalog::llama_4_scout::entry) == 4 + 48 * 13);
     CHECK(tensor_count(catalog::pythia_2_8b::entry) == 388);
+    CHECK(command_r_plus_qk_norm());
 }
 
 TEST_CASE("llama4 without experts is refused, as load_arch_tensors throws") {
@@ -343,7 +355,7 @@ TEST_CASE("R31/R32: open-llama 3B v2 (llama) KV buffers; its k-quant weights cam
 }
 
 TEST_CASE("every added architecture builds its compute graph; the logits bound the buffer from below") {
-    for (const std::string name : {"llama-4-scout", "llama-4-maverick", "pythia-1.4b", "command-r-v01", "glm-4-9b"}) {
+    for (const std::string name : {"llama-4-scout", "llama-4-maverick", "pythia-1.4b", "command-r-v01", "command-r-plus", "glm-4-9b"}) {
         CAPTURE(name);
         const auto model = catalog::describe(name);
         REQUIRE(model.ok());

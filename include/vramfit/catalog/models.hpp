@@ -93,7 +93,7 @@ struct model_entry {
     std::string_view source;                    // the config.json read
 };
 
-inline constexpr std::array<model_entry, 47> models{{
+inline constexpr std::array<model_entry, 48> models{{
     // https://huggingface.co/meta-llama/Llama-3.1-8B/blob/main/config.json
     {.key = "llama-3.1-8b", .display_name = "Llama-3.1-8B", .arch = architecture::llama, .n_layer = 32, .n_embd = 4096,
      .n_head = 32, .n_head_kv = 8, .head_dim = 128, .n_ff = 14336, .n_vocab = 128256, .n_ctx_train = 131072,
@@ -310,6 +310,13 @@ inline constexpr std::array<model_entry, 47> models{{
      .n_embd = 8192, .n_head = 64, .n_head_kv = 64, .head_dim = 128, .n_ff = 22528, .n_vocab = 256000,
      .n_ctx_train = 131072, .tied_embeddings = true, .logit_scale = 0.0625f,
      .source = "https://huggingface.co/CohereForAI/c4ai-command-r-v01/blob/main/config.json"},
+    // https://huggingface.co/CohereForAI/c4ai-command-r-plus/blob/main/config.json: 64 layers (so the
+    // loader creates the per-head q/k LayerNorms, use_qk_norm), hidden 12288, 96/8 heads,
+    // intermediate 33792, vocab 256000, logit_scale 0.8333333, tied; context from model_max_length.
+    {.key = "command-r-plus", .display_name = "c4ai-command-r-plus", .arch = architecture::command_r, .n_layer = 64,
+     .n_embd = 12288, .n_head = 96, .n_head_kv = 8, .head_dim = 128, .n_ff = 33792, .n_vocab = 256000,
+     .n_ctx_train = 131072, .tied_embeddings = true, .logit_scale = 0.8333333f,
+     .source = "https://huggingface.co/CohereForAI/c4ai-command-r-plus/blob/main/config.json"},
     // GLM-4-0414 (Glm4ForCausalLM): fused gate_up_proj, partial_rotary_factor 0.5, no q/k/v biases
     // (attention_bias false: the real GLM-Z1-32B-0414 IQ4_XS load logs R10/R11 print model buffers
     // summing to the tensor bytes without them, 16775.23 MiB).
@@ -559,6 +566,7 @@ struct gemma_3_1b { static constexpr const model_entry& entry = models[detail::i
 struct gemma_3_4b { static constexpr const model_entry& entry = models[detail::index_of("gemma-3-4b")]; };
 struct mistral_small_24b { static constexpr const model_entry& entry = models[detail::index_of("mistral-small-24b")]; };
 struct command_r_v01 { static constexpr const model_entry& entry = models[detail::index_of("command-r-v01")]; };
+struct command_r_plus { static constexpr const model_entry& entry = models[detail::index_of("command-r-plus")]; };
 struct glm_4_9b { static constexpr const model_entry& entry = models[detail::index_of("glm-4-9b")]; };
 struct glm_4_32b { static constexpr const model_entry& entry = models[detail::index_of("glm-4-32b")]; };
 struct pythia_1_4b { static constexpr const model_entry& entry = models[detail::index_of("pythia-1.4b")]; };
