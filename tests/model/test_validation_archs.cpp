@@ -392,3 +392,24 @@ TEST_CASE("llama4 Q4_K_M: expert and shared-expert ffn_down take the layer from 
     }
     CHECK(checked == 3 * 48);
 }
+
+TEST_CASE("gptneox: the sequential-residual variant builds the same nodes in another order") {
+    // src/models/gptneox.cpp: use_par_res false adds the attention output before the FFN norm;
+    // both branches expand the same ops (norm, mul, add, two biased products, gelu, two adds).
+    const auto model = catalog::describe("pythia-1.4b:Q4_0");
+    REQUIRE(model.ok());
+    const auto ctx = context_for(*model, 4096, 512, false);
+    auto hp = model->hparams;
+    REQUIRE(hp.use_par_res);
+    llama_cpp::detail::llama_graph_builder parallel(hp, ctx, llama_cpp::detail::prompt_ubatch(ctx));
+    REQUIRE(parallel.build());
+    hp.use_par_res = false;
+    llama_cpp::detail::llama_graph_builder sequential(hp, ctx, llama_cpp::detail::prompt_ubatch(ctx));
+    REQUIRE(sequential.build());
+    CHECK(parallel.node_count() == sequential.node_count());
+    model_description seq_model = *model;
+    seq_model.hparams = hp;
+    const auto compute = try_compute_buffer_bytes(seq_model, ctx);
+    REQUIRE(compute.ok());
+    CHECK(*compute >= bytes{512ULL * (50304 + 2048) * 4});
+}
