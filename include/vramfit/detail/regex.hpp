@@ -4,16 +4,20 @@
 // The engine tests each override with `std::regex_search(tensor_name, std::regex(pattern))`
 // (src/llama-model-loader.cpp, create_tensor: "check overrides", first match wins), i.e. an
 // ECMAScript regex that may match anywhere in the name. Only whether it matches matters, so
-// this matcher answers exactly that, for the ECMAScript subset people write in -ot:
+// this matcher answers exactly that, for the ECMAScript syntax people write in -ot, read as
+// libstdc++'s std::regex reads it (llama.cpp on Linux):
 //
-//   literals, `.` (any byte but \n and \r), escapes \. \\ \( ... (any non-alphanumeric byte),
-//   \d \D \w \W \s \S, \t \n \r \f \v \0 \xHH \cX, classes [a-z0-9_] [^...] (with the escapes
-//   above inside; \b there is backspace), groups ( ) and (?: ), alternation | (empty branches
-//   too, as in "(ch|)"), quantifiers * + ? {n} {n,} {n,m} and their lazy forms *? +? ?? {..}?
-//   (laziness cannot change whether a match exists), anchors ^ $ and \b \B (no multiline mode).
+//   literals, `.` (any byte but \n and \r), escapes \. \\ \( ... (any other byte, letters
+//   included: libstdc++ takes \q as 'q'), \d \D \w \W \s \S, \t \n \r \f \v \0 \xHH \cX,
+//   classes [a-z0-9_] [^...] with those escapes inside (\b there is backspace), POSIX classes
+//   [[:digit:]] ... and single-byte collating elements [[.a.]], groups ( ) and (?: ),
+//   alternation | (empty branches too, as in "(ch|)"), quantifiers * + ? {n} {n,} {n,m}, their
+//   lazy forms *? +? ?? {..}? (laziness cannot change whether a match exists) and stacked ones
+//   ("x{2}{3}" is six x, as in libstdc++), anchors ^ $ and \b \B (no multiline mode).
 //
 // Not supported, and reported as an error rather than matched differently: backreferences
-// (\1..\9), lookahead (?= (?!, lookbehind and named groups (?<, \u escapes above 0xFF, flags.
+// (\1..\9), octal escapes (\01), lookahead (?= (?!, lookbehind and named groups (?<, \u escapes
+// above 0xFF, multi-character collating elements, flags.
 //
 // Matching is a Thompson NFA simulated Pike-VM style (every live state advanced in lock step
 // over the text), so time is O(text length x program size) whatever the pattern: "(a*)*b" or
@@ -22,7 +26,7 @@
 // the bound is rejected with an error, as is nesting deeper than the bound.
 //
 // Errors name what is wrong and the 0-based byte position in the pattern:
-//   "regex 'blk\.(1' : missing ')' for the '(' at position 4"
+//   "regex 'blk\.(1': missing ')' for the '(' at position 5"
 //
 //   auto re = vramfit::detail::regex::compile("blk\\.[0-9]+\\.ffn_(up|down)_exps");
 //   if (re && re->search("blk.12.ffn_up_exps.weight")) { ... }
@@ -86,9 +90,6 @@ namespace regex_detail {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
 }
 [[nodiscard]] constexpr bool is_digit(char c) noexcept { return c >= '0' && c <= '9'; }
-[[nodiscard]] constexpr bool is_alnum(char c) noexcept {
-    return is_digit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-}
 [[nodiscard]] constexpr int hex_value(char c) noexcept {
     if (c >= '0' && c <= '9') return c - '0';
     if (c >= 'a' && c <= 'f') return c - 'a' + 10;
@@ -249,65 +250,69 @@ private:
         return value;
     }
 
+    // Quantifiers after an atom. Stacked ones ("a**", "x{2}{3}") apply to what precedes them, as
+    // libstdc++'s std::regex (what llama.cpp runs on Linux) accepts them; a '?' right after a
+    // quantifier makes it lazy, which cannot change whether a match exists.
     constexpr result<fragment> quantified(fragment f) {
-        if (done()) return f;
-        const char q = peek();
-        std::uint32_t low = 0;
-        std::uint32_t high = 0;
-        bool unbounded = false;
-        const std::size_t at = pos_;
-        if (q == '*') { ++pos_; unbounded = true; }
-        else if (q == '+') { ++pos_; low = 1; unbounded = true; }
-        else if (q == '?') { ++pos_; high = 1; }
-        else if (q == '{') {
-            ++pos_;
-            if (done() || !is_digit(peek())) return fail(at, "'{' does not start a repeat count {n}, {n,} or {n,m}");
-            auto n = number();
-            if (!n) return n.err();
-            low = high = *n;
-            if (!done() && peek() == ',') {
+        while (!done()) {
+            const char q = peek();
+            std::uint32_t low = 0;
+            std::uint32_t high = 0;
+            bool unbounded = false;
+            const std::size_t at = pos_;
+            if (q == '*') { ++pos_; unbounded = true; }
+            else if (q == '+') { ++pos_; low = 1; unbounded = true; }
+            else if (q == '?') { ++pos_; high = 1; }
+            else if (q == '{') {
                 ++pos_;
-                if (!done() && peek() == '}') unbounded = true;
-                else {
-                    auto m = number();
-                    if (!m) return m.err();
-                    high = *m;
-                    if (high < low) return fail(at, "a repeat count {n,m} has m < n");
+                if (done() || !is_digit(peek())) return fail(at, "'{' does not start a repeat count {n}, {n,} or {n,m}");
+                auto n = number();
+                if (!n) return n.err();
+                low = high = *n;
+                if (!done() && peek() == ',') {
+                    ++pos_;
+                    if (!done() && peek() == '}') unbounded = true;
+                    else {
+                        auto m = number();
+                        if (!m) return m.err();
+                        high = *m;
+                        if (high < low) return fail(at, "a repeat count {n,m} has m < n");
+                    }
                 }
+                if (done() || peek() != '}') return fail(at, "a repeat count is missing its '}'");
+                ++pos_;
+            } else {
+                return f;
             }
-            if (done() || peek() != '}') return fail(at, "a repeat count is missing its '}'");
-            ++pos_;
-        } else {
-            return f;
-        }
-        if (!done() && peek() == '?') ++pos_;  // lazy: the same strings match
-        if (!done() && (peek() == '*' || peek() == '+' || peek() == '?' || peek() == '{')) {
-            return fail(pos_, "nothing to repeat (a quantifier follows a quantifier)");
-        }
-        const auto size = static_cast<std::uint32_t>(f.size());
-        fragment code;
-        for (std::uint32_t i = 0; i < low; ++i) {
-            append(code, f);
-            if (code.size() > regex_limits::max_instructions) return check_size(std::move(code), at);
-        }
-        if (unbounded) {
-            // L0: split L1, L3; L1: f; jump L0; L3:
-            fragment loop;
-            loop.push_back({regex_op::split, 1, size + 2});
-            append(loop, f);
-            loop.push_back({regex_op::jump, 0, 0});
-            append(code, loop);
-        } else {
-            // (high - low) optional copies: split L1, L2; L1: f; L2:
-            fragment optional;
-            optional.push_back({regex_op::split, 1, size + 1});
-            append(optional, f);
-            for (std::uint32_t i = low; i < high; ++i) {
-                append(code, optional);
+            if (!done() && peek() == '?') ++pos_;  // lazy
+            const auto size = static_cast<std::uint32_t>(f.size());
+            fragment code;
+            for (std::uint32_t i = 0; i < low; ++i) {
+                append(code, f);
                 if (code.size() > regex_limits::max_instructions) return check_size(std::move(code), at);
             }
+            if (unbounded) {
+                // L0: split L1, L3; L1: f; jump L0; L3:
+                fragment loop;
+                loop.push_back({regex_op::split, 1, size + 2});
+                append(loop, f);
+                loop.push_back({regex_op::jump, 0, 0});
+                append(code, loop);
+            } else {
+                // (high - low) optional copies: split L1, L2; L1: f; L2:
+                fragment optional;
+                optional.push_back({regex_op::split, 1, size + 1});
+                append(optional, f);
+                for (std::uint32_t i = low; i < high; ++i) {
+                    append(code, optional);
+                    if (code.size() > regex_limits::max_instructions) return check_size(std::move(code), at);
+                }
+            }
+            auto checked = check_size(std::move(code), at);
+            if (!checked) return checked;
+            f = std::move(*checked);
         }
-        return check_size(std::move(code), at);
+        return f;
     }
 
     constexpr result<fragment> atom(std::size_t depth) {
@@ -411,13 +416,85 @@ private:
             default: break;
         }
         if (c >= '1' && c <= '9') return fail(start, "backreferences are not supported (they need backtracking)");
-        if (is_alnum(c) || c == 'B') {
-            fixed_string<4> quoted{pattern_.substr(start + 1, 1)};
-            quoted.append("'");
-            return fail(start, "unknown escape '\\", quoted.view());
-        }
-        s.add(static_cast<unsigned char>(c));  // identity escape: \. \\ \( \[ \- ...
+        if (c == 'B') return fail(start, "'\\B' has no meaning inside a class");
+        // identity escape: \. \\ \( \[ \- ..., and, as libstdc++ takes them, other letters (\q is 'q')
+        s.add(static_cast<unsigned char>(c));
         return s;
+    }
+
+    // One class atom at pos_: a set (a named class) or a single byte (which may start or end a
+    // range). Escapes, POSIX classes [:digit:] (the C locale's, plus libstdc++'s d, w, s), and the
+    // single-byte collating elements [.a.] / equivalence classes [=a=] libstdc++ accepts.
+    struct class_atom {
+        regex_byte_set set{};
+        bool single = false;
+        unsigned char byte = 0;
+    };
+
+    constexpr result<class_atom> class_atom_at() {
+        class_atom a{};
+        const std::size_t at = pos_;
+        if (peek() == '[' && pos_ + 1 < pattern_.size() &&
+            (pattern_[pos_ + 1] == ':' || pattern_[pos_ + 1] == '.' || pattern_[pos_ + 1] == '=')) {
+            const char kind = pattern_[pos_ + 1];
+            const char close[2] = {kind, ']'};
+            const auto end = pattern_.find(std::string_view{close, 2}, pos_ + 2);
+            if (end == std::string_view::npos) return fail(at, "a '[:', '[.' or '[=' in a class is not closed");
+            const std::string_view name = pattern_.substr(pos_ + 2, end - (pos_ + 2));
+            pos_ = end + 2;
+            if (kind != ':') {
+                if (name.size() != 1) return fail(at, "only single-character collating elements are supported");
+                a.single = true;
+                a.byte = static_cast<unsigned char>(name[0]);
+                return a;
+            }
+            const auto named = posix_class(name);
+            if (!named.found) return fail(at, "unknown character class");
+            a.set = named.set;
+            return a;
+        }
+        if (peek() == '\\') {
+            auto e = escape(true);
+            if (!e) return e.err();
+            a.set = *e;
+        } else {
+            a.set.add(static_cast<unsigned char>(peek()));
+            ++pos_;
+        }
+        int count = 0;
+        for (unsigned b = 0; b < 256; ++b) {
+            if (a.set.has(static_cast<unsigned char>(b))) { ++count; a.byte = static_cast<unsigned char>(b); }
+        }
+        a.single = count == 1;
+        return a;
+    }
+
+    struct named_set {
+        regex_byte_set set{};
+        bool found = false;
+    };
+
+    [[nodiscard]] static constexpr named_set posix_class(std::string_view name) noexcept {
+        named_set r{};
+        r.found = true;
+        auto& s = r.set;
+        if (name == "alnum") { s.add_range('0', '9'); s.add_range('a', 'z'); s.add_range('A', 'Z'); }
+        else if (name == "alpha") { s.add_range('a', 'z'); s.add_range('A', 'Z'); }
+        else if (name == "blank") { s.add(' '); s.add('\t'); }
+        else if (name == "cntrl") { s.add_range(0, 31); s.add(127); }
+        else if (name == "digit" || name == "d") s.add_range('0', '9');
+        else if (name == "graph") s.add_range(33, 126);
+        else if (name == "lower") s.add_range('a', 'z');
+        else if (name == "print") s.add_range(32, 126);
+        else if (name == "punct") {
+            s.add_range(33, 47); s.add_range(58, 64); s.add_range(91, 96); s.add_range(123, 126);
+        }
+        else if (name == "space" || name == "s") s = class_of('s');
+        else if (name == "upper") s.add_range('A', 'Z');
+        else if (name == "xdigit") { s.add_range('0', '9'); s.add_range('a', 'f'); s.add_range('A', 'F'); }
+        else if (name == "w") s = class_of('w');
+        else r.found = false;
+        return r;
     }
 
     // '[' ... ']' at pos_.
@@ -430,44 +507,22 @@ private:
         while (true) {
             if (done()) return fail(start, "missing ']' for the '['");
             if (peek() == ']') { ++pos_; break; }
-            // one class atom: a byte (range endpoint) or a named class
-            bool single = true;
-            unsigned char low = 0;
             const std::size_t atom_at = pos_;
-            if (peek() == '\\') {
-                auto e = escape(true);
-                if (!e) return e.err();
-                int count = 0;
-                for (unsigned b = 0; b < 256; ++b) {
-                    if (e->has(static_cast<unsigned char>(b))) { ++count; low = static_cast<unsigned char>(b); }
-                }
-                if (count != 1) { single = false; set.add_set(*e); }
-            } else {
-                low = static_cast<unsigned char>(peek());
-                ++pos_;
-            }
-            const bool range = single && pos_ + 1 < pattern_.size() && peek() == '-' && pattern_[pos_ + 1] != ']';
+            auto first = class_atom_at();
+            if (!first) return first.err();
+            const bool range = first->single && pos_ + 1 < pattern_.size() && peek() == '-' && pattern_[pos_ + 1] != ']';
             if (!range) {
-                if (single) set.add(low);
+                set.add_set(first->set);
+                if (first->single) set.add(first->byte);
                 continue;
             }
             ++pos_;  // '-'
-            unsigned char high = 0;
-            if (peek() == '\\') {
-                const std::size_t high_at = pos_;
-                auto e = escape(true);
-                if (!e) return e.err();
-                int count = 0;
-                for (unsigned b = 0; b < 256; ++b) {
-                    if (e->has(static_cast<unsigned char>(b))) { ++count; high = static_cast<unsigned char>(b); }
-                }
-                if (count != 1) return fail(high_at, "a class range cannot end in a class escape");
-            } else {
-                high = static_cast<unsigned char>(peek());
-                ++pos_;
-            }
-            if (high < low) return fail(atom_at, "a class range is out of order");
-            set.add_range(low, high);
+            const std::size_t high_at = pos_;
+            auto second = class_atom_at();
+            if (!second) return second.err();
+            if (!second->single) return fail(high_at, "a class range cannot end in a class");
+            if (second->byte < first->byte) return fail(atom_at, "a class range is out of order");
+            set.add_range(first->byte, second->byte);
         }
         if (negate) set.invert();
         return consume(set);
