@@ -20,6 +20,8 @@
 //  2. CUDA primary context: llama.cpp PR #23604 measured what creating the context costs and
 //     stays allocated ("cost scales with SM count"): RTX 4060 Ti (Ada, 34 SMs) 107 MiB, RTX PRO
 //     6000 Blackwell (188 SMs) 555 MiB, i.e. 8.1 MiB + 2.909 MiB per SM through both points.
+//     (PR #20595 gives the same range for the primary context llama.cpp creates: "120-550 MB
+//     depending on GPU".)
 //     Measured for Ada and Blackwell (CUDA 12/13 drivers, lazy module loading); other
 //     generations use the same line with wider bounds (+-50 %), cross-checked against the
 //     context sizes PyTorch users report: ~300 MB with lazy loading (pytorch #107667), 300-400 MB
@@ -32,6 +34,10 @@
 //     the one measurement, as the pool grows with batch size). Hopper and later add 28 MiB: the
 //     cuBLAS documentation recommends a 32 MiB workspace there instead of 4 MiB (as cited in
 //     pytorch PR #120925).
+//
+// Assumes CUDA 12.2 or later, where lazy module loading is the default; with older toolkits
+// every kernel is loaded when the context is created (PyTorch on an RTX 3090 with CUDA 11.1
+// showed 1001 MiB for a tiny tensor, pytorch #54564), far above `high`.
 //
 // Not included: other processes on the GPU (a desktop: R44's "unaccounted" 3945 MiB on an RTX
 // 4090 is mostly that), a second llama-server process per GPU (llama.cpp issue #21692: ~700 MB
@@ -64,6 +70,7 @@ namespace detail::overhead {
 inline constexpr std::uint64_t mib = 1048576;
 inline constexpr std::string_view ada_blackwell_sources =
     "https://github.com/ggml-org/llama.cpp/pull/23604 (context per SM), "
+    "https://github.com/ggml-org/llama.cpp/pull/20595 (120-550 MB context), "
     "https://github.com/ggml-org/llama.cpp/pull/15860 (RTX 4090 unaccounted), "
     "https://github.com/ggml-org/llama.cpp/issues/17536 (RTX 5090 CUDA total)";
 inline constexpr std::string_view volta_to_hopper_sources =
