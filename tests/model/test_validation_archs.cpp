@@ -7,6 +7,8 @@
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
+#include <map>
+#include <sstream>
 #include <string>
 #include <string_view>
 
@@ -165,6 +167,34 @@ double first_buffer(const test::csv_row& row, const std::string& column, const s
     return it->second.front();
 }
 
+// "tensor types f32 258, q4_0 129, q6_K 1 (output); ..." in a row's notes -> {type: count}.
+std::map<std::string, int> printed_type_counts(const test::csv_row& row) {
+    std::map<std::string, int> counts;
+    // the file has CRLF line ends, and the reader keeps the '\r' on the last column's name
+    auto it = row.find("notes");
+    if (it == row.end()) it = row.find("notes\r");
+    if (it == row.end()) return counts;
+    const std::string& notes = it->second;
+    const auto start = notes.find("tensor types ");
+    if (start == std::string::npos) return counts;
+    const std::string list = notes.substr(start + 13, notes.find(';', start) - start - 13);
+    std::stringstream items(list);
+    for (std::string item; std::getline(items, item, ',');) {
+        std::stringstream fields(item);
+        std::string type;
+        int count = 0;
+        fields >> type >> count;
+        counts[type] = count;
+    }
+    return counts;
+}
+
+std::map<std::string, int> type_counts(const model_description& model) {
+    std::map<std::string, int> counts;
+    for (const auto& t : model.tensors) ++counts[std::string{type_name(t.type)}];
+    return counts;
+}
+
 // The context the row's log printed (n_ctx is the value the engine used: its own padding of the
 // time, not the target's GGML_PAD(n_ctx, 256), so the cells are taken as printed).
 resolved_context printed_context(const test::csv_row& row) {
@@ -227,6 +257,10 @@ TEST_CASE("R26-R28: pythia 2.8B on one V100, model buffers per device and KV fro
         char gib[16];
         std::snprintf(gib, sizeof gib, "%.2f", model->weight_bytes().gib());
         CHECK(std::string{gib} == row->at("file_size_gib"));
+        // the per-type tensor counts print_info listed (notes)
+        const auto printed = printed_type_counts(*row);
+        REQUIRE(printed.size() >= 2);
+        CHECK(type_counts(*model) == printed);
     }
 }
 
@@ -248,9 +282,10 @@ TEST_CASE("R29: pythia 2.8B Q4_K_M was quantized by build 4343, whose attn_qkv r
         q6 += t.type == ggml_type::q6_K ? 1 : 0;
         if (t.name.view().find("attn_qkv.weight") != std::string_view::npos) qkv += t.size();
     }
-    CHECK(q4 == 81 + 16);
-    CHECK(q5 == 32 - 32);
-    CHECK(q6 == 17 + 16);
+    auto printed = printed_type_counts(*row);  // q4_K 81, q5_K 32, q6_K 17
+    CHECK(q4 == printed["q4_K"] + 16);
+    CHECK(q5 == printed["q5_K"] - 32);
+    CHECK(q6 == printed["q6_K"] + 16);
     // Re-typing the 32 QKV matrices as build 4343 did gives the printed CUDA0 buffer exactly.
     const bytes qkv_q5 = row_size(ggml_type::q5_K, 2560) * (3 * 2560) * 32;
     offload_params params{};
