@@ -24,6 +24,8 @@ inline constexpr std::string_view plan_usage =
     "usage: vramfit plan MODEL --gpu NAME[xN] [--gpu ...] [options]\n"
     "  MODEL                 a .gguf file or a catalog name (llama-3.3-70b:Q4_K_M; bare name = default quant)\n"
     "  --gpu NAME[xN]|auto   the GPUs (vramfit gpus); auto = this machine's CUDA devices, live free memory\n"
+    "  --free MiB[,MiB...]   free memory of each GPU, in order (what nvidia-smi or cudaMemGetInfo says\n"
+    "                        now); replaces the catalog totals\n"
     "  --ram SIZE            host RAM the model may use (64GiB, 120G, 65536MiB)   [not checked]\n"
     "  --no-disk             never page weights from disk (mmap) beyond RAM\n"
     "  --reserve MiB         left free on each GPU (like llama.cpp --fit-target)  [0]\n"
@@ -105,6 +107,7 @@ struct plan_options {
 inline result<plan_options> parse_plan_args(std::span<const std::string_view> args) {
     plan_options o;
     auto& r = o.request;
+    std::vector<std::uint32_t> free_mib;
     constexpr std::uint32_t max_tokens = 1u << 24;
     for (std::size_t i = 0; i < args.size(); ++i) {
         const std::string_view arg = args[i];
@@ -140,6 +143,19 @@ inline result<plan_options> parse_plan_args(std::span<const std::string_view> ar
                 for (unsigned n = 0; n < sel->count; ++n) r.gpus.push_back(*sel->gpu);
             }
             if (r.gpus.size() > llama_cpp::max_cuda_devices) return detail::flag_error(arg, "asks for more than 16 CUDA devices in all", *t);
+        } else if (arg == "--free") {
+            auto t = next();
+            if (!t) return t.err();
+            std::string_view rest = *t;
+            free_mib.clear();
+            while (!rest.empty() || free_mib.empty()) {
+                const auto comma = rest.find(',');
+                auto v = detail::parse_count(arg, rest.substr(0, comma), 1, 1u << 24);
+                if (!v) return v.err();
+                free_mib.push_back(*v);
+                if (comma == std::string_view::npos) break;
+                rest = rest.substr(comma + 1);
+            }
         } else if (arg == "--ram") {
             auto t = next();
             if (!t) return t.err();
@@ -225,6 +241,13 @@ inline result<plan_options> parse_plan_args(std::span<const std::string_view> ar
     }
     if (o.model.empty()) return error{errc::invalid_argument, "missing MODEL: a .gguf file or a catalog name such as llama-3.3-70b:Q4_K_M"};
     if (!o.gpus_given) return error{errc::invalid_argument, "missing --gpu: name the GPUs (e.g. --gpu rtx-3090x2; vramfit gpus lists them; --gpu auto for this machine's)"};
+    if (!free_mib.empty()) {
+        if (free_mib.size() != r.gpus.size()) {
+            return error{errc::invalid_argument, "--free gives "}.with_number(free_mib.size()).with(" figure(s) for ")
+                .with_number(r.gpus.size()).with(" GPU(s); give one MiB figure per GPU, in --gpu order");
+        }
+        for (std::size_t i = 0; i < free_mib.size(); ++i) r.gpus[i].memory = bytes{std::uint64_t{free_mib[i]} * 1048576ULL};
+    }
     return o;
 }
 

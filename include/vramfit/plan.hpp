@@ -12,8 +12,9 @@
 //     and reserve (Ollama's "one GPU when one suffices", prior-art §1.2), taking the largest
 //     devices first (objective fit) or the fastest memory first (objective speed). The layers
 //     are split so that every device is filled to the same fraction of its room (bisection,
-//     as Ollama's findBestFit), and -ts carries the per-device layer counts (as llama.cpp's
-//     --fit writes them). The output layer is the last block of llama.cpp's layer sequence
+//     as Ollama's findBestFit; objective fit) or so that the decode time Σ bytes / bandwidth
+//     is least (a dynamic programme; objective speed: faster memory takes what it holds), and
+//     -ts carries the per-device layer counts (as llama.cpp's --fit writes them). The output layer is the last block of llama.cpp's layer sequence
 //     (load_tensors: index n_layer, i_gpu_start = n_layer + 1 - ngl), so it goes to the last GPU
 //     of the split, and in a partial offload it is the first layer to get a GPU.
 //  3. When the GPUs cannot hold everything: for a mixture of experts the expert tensors of the
@@ -323,6 +324,19 @@ constexpr void settle_host(const env& e, const weight_table& w, const context_ta
     return devices;
 }
 
+// The split of `n_gpu_layers` over `o.devices`: equal fill (objective fit) or least decode
+// time (objective speed).
+[[nodiscard]] constexpr bool split(const env& e, const weight_table& w, const context_table& c, std::uint32_t n_gpu_layers,
+                                   std::uint32_t n_cpu_moe, const std::vector<std::uint32_t>& ids,
+                                   const std::vector<search_device>& devices, std::vector<std::uint32_t>& counts) {
+    if (e.request->objective == plan_objective::speed && ids.size() > 1) {
+        std::vector<double> seconds_per_byte;
+        for (const auto id : ids) seconds_per_byte.push_back(1.0 / (gpu_bandwidth_gb_s(e.gpu(id)) * 1e9));
+        return speed_fill(w, c, n_gpu_layers, n_cpu_moe, devices, seconds_per_byte, counts);
+    }
+    return balanced_fill(w, c, n_gpu_layers, n_cpu_moe, devices, counts);
+}
+
 constexpr void finish(const env& e, const weight_table& w, const context_table& c, option& o) {
     o.gpu_bytes = 0;
     const std::uint32_t first = w.n_layer + 1 - o.n_gpu_layers;
@@ -340,7 +354,7 @@ constexpr void finish(const env& e, const weight_table& w, const context_table& 
     o.ctx = c.ctx;
     o.devices = std::move(ids);
     o.n_gpu_layers = w.n_layer + 1;
-    if (!balanced_fill(w, c, o.n_gpu_layers, 0, rooms(e, o.devices, c), o.counts)) {
+    if (!split(e, w, c, o.n_gpu_layers, 0, o.devices, rooms(e, o.devices, c), o.counts)) {
         o.tier = plan_tier::none;
         return o;
     }
@@ -380,7 +394,7 @@ constexpr void finish(const env& e, const weight_table& w, const context_table& 
         o.n_gpu_layers = lo;
         o.n_cpu_moe = lo == 0 ? 0 : n_cpu_moe;
     }
-    if (!balanced_fill(w, c, o.n_gpu_layers, o.n_cpu_moe, devices, o.counts)) o.counts.clear();
+    if (!split(e, w, c, o.n_gpu_layers, o.n_cpu_moe, o.devices, devices, o.counts)) o.counts.clear();
     // Devices that got no layer are not used.
     std::vector<std::uint32_t> used_ids;
     std::vector<std::uint32_t> used_counts;
@@ -443,8 +457,13 @@ constexpr void finish(const env& e, const weight_table& w, const context_table& 
     if ((best.tier == plan_tier::none || best.tier == plan_tier::disk) && e.nodes > 1) {
         for (std::uint32_t nodes = 2; nodes <= e.nodes; ++nodes) {
             if (nodes * e.n_gpus > llama_cpp::max_cuda_devices) break;
+            // llama.cpp puts RPC devices at the front of its device list (llama_model_load_from_file_impl:
+            // "add RPC servers at the front of the list"), so the remote GPUs come first in the
+            // layer sequence and the output layer lands on a local GPU.
             std::vector<std::uint32_t> ids;
-            for (std::uint32_t i = 0; i < nodes * e.n_gpus; ++i) ids.push_back(i);
+            for (std::uint32_t node = 1; node <= nodes; ++node) {
+                for (std::uint32_t i = 0; i < e.n_gpus; ++i) ids.push_back((node % nodes) * e.n_gpus + i);
+            }
             option o = place_all(e, w, c, std::move(ids));
             if (o.tier == plan_tier::gpu) return o;
         }
@@ -494,6 +513,18 @@ struct kv_choice {
 [[nodiscard]] constexpr std::uint64_t mib_of(std::uint64_t b) noexcept { return (b + 1048575) / 1048576; }
 [[nodiscard]] constexpr std::uint64_t gib_of(std::uint64_t b) noexcept { return (b + 1073741823) / 1073741824; }
 
+
+// The host compute buffers check_fit reports, when its report has them (fit_report::host_compute
+// and cpu_compute, from the CUDA compute model); otherwise the planner's own figure.
+template <class Report>
+[[nodiscard]] constexpr bytes reported_host_compute(const Report& report, bytes fallback) {
+    if (!report) return fallback;
+    bytes sum{};
+    bool any = false;
+    if constexpr (requires { report->host_compute; }) { sum += bytes{report->host_compute}; any = true; }
+    if constexpr (requires { report->cpu_compute; }) { sum += bytes{report->cpu_compute}; any = true; }
+    return any ? sum : fallback;
+}
 
 // "12.3 GiB"
 constexpr void append_gib(plan_note& n, std::uint64_t b) {
@@ -773,7 +804,7 @@ constexpr void append_tps(plan_note& n, double tps) {
         if (cpu.layers > w.n_layer) { cpu.layers = w.n_layer; cpu.output_layer = true; }
         cpu.model = bytes{o.host.weights};
         cpu.kv = bytes{o.host.kv};
-        cpu.compute = bytes{o.host.compute};
+        cpu.compute = detail::planner::reported_host_compute(report, bytes{o.host.compute});
         cpu.capacity = request.host_ram;
         out.devices.push_back(cpu);
     }
@@ -875,7 +906,8 @@ constexpr void append_tps(plan_note& n, double tps) {
                 }
                 n.append("): ");
                 n.append(o.tier == plan_tier::gpu ? "the fewest that hold everything, " : "");
-                n.append("each filled to the same share of its room; the output layer on ");
+                n.append(r.objective == plan_objective::speed ? "the faster memory filled first (least decode time); the output layer on "
+                                                              : "each filled to the same share of its room; the output layer on ");
                 n.append(out.devices[o.devices.size() - 1].name);
                 n.append(", the last of the split");
             }

@@ -196,6 +196,51 @@ struct search_device {
     return fill(w, c, n_gpu_layers, n_cpu_moe, devices, hi, counts);
 }
 
+// The split that minimises the decode time of the pipeline, Σ_device bytes read there /
+// bandwidth (speed.hpp), each block within its device's room: a dynamic programme over
+// (device, layers placed), O(devices x layers^2). Faster devices take as much as they hold.
+[[nodiscard]] constexpr bool speed_fill(const weight_table& w, const context_table& c, std::uint32_t n_gpu_layers,
+                                        std::uint32_t n_cpu_moe, const std::vector<search_device>& devices,
+                                        const std::vector<double>& seconds_per_byte, std::vector<std::uint32_t>& counts) {
+    counts.clear();
+    for (std::size_t j = 0; j < devices.size(); ++j) counts.push_back(0);
+    if (devices.empty()) return n_gpu_layers == 0;
+    const std::uint32_t first = w.n_layer + 1 - n_gpu_layers;
+    const std::size_t n = n_gpu_layers;
+    std::vector<std::uint64_t> mem{0};
+    std::vector<double> read{0.0};
+    for (std::uint32_t il = first; il <= w.n_layer; ++il) {
+        mem.push_back(mem.back() + gpu_cost(w, c, il, n_cpu_moe));
+        const bool cpu_experts = il < n_cpu_moe && il < w.n_layer;
+        read.push_back(read.back() + w.read[il] - (cpu_experts ? w.read_exps[il] : 0.0) + c.kv_read[il]);
+    }
+    constexpr double none = 1e300;
+    const std::size_t k = devices.size();
+    std::vector<double> dp;          // dp[j * (n + 1) + i]: first i layers on devices < j
+    std::vector<std::uint32_t> from; // the start of device j-1's block
+    for (std::size_t x = 0; x < (k + 1) * (n + 1); ++x) { dp.push_back(none); from.push_back(0); }
+    dp[0] = 0;
+    for (std::size_t j = 1; j <= k; ++j) {
+        for (std::size_t i = 0; i <= n; ++i) {
+            for (std::size_t s = i + 1; s-- > 0;) {
+                if (mem[i] - mem[s] > devices[j - 1].room) break;  // longer blocks only grow
+                const double prev = dp[(j - 1) * (n + 1) + s];
+                if (prev >= none) continue;
+                const double t = prev + (read[i] - read[s]) * seconds_per_byte[j - 1];
+                if (t < dp[j * (n + 1) + i]) { dp[j * (n + 1) + i] = t; from[j * (n + 1) + i] = static_cast<std::uint32_t>(s); }
+            }
+        }
+    }
+    if (dp[k * (n + 1) + n] >= none) return false;
+    std::size_t i = n;
+    for (std::size_t j = k; j >= 1; --j) {
+        const std::size_t s = from[j * (n + 1) + i];
+        counts[j - 1] = static_cast<std::uint32_t>(i - s);
+        i = s;
+    }
+    return true;
+}
+
 // Bytes that must sit in host memory: the input layer, CPU layers (weights and KV), experts
 // kept on the CPU, and the CPU compute buffer when anything computes there.
 struct host_need {

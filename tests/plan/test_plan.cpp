@@ -32,6 +32,8 @@ result<plan_result> plan_catalog(std::string_view name, const plan_request& r) {
     return plan(*model, colon == std::string_view::npos ? std::string_view{"default"} : name.substr(colon + 1), r);
 }
 
+int distance(std::uint32_t a, std::uint32_t b) { return a > b ? static_cast<int>(a - b) : static_cast<int>(b - a); }
+
 bytes gpu_kv(const plan_result& p) {
     bytes sum{};
     for (const auto& d : p.devices) if (d.name != "CPU") sum += d.kv;
@@ -140,6 +142,23 @@ TEST_CASE("llama-3.3-70b Q4_K_M, 32k tokens, 2x RTX 3090: a split of about half 
     CHECK(f16->tier == plan_tier::host);
     CHECK(f16->n_gpu_layers < 81);
     CHECK(f16->speed.decode_tokens_per_s < p->speed.decode_tokens_per_s);
+}
+
+TEST_CASE("llama4:16x17b (llama-4-scout Q4_K_M, ~65 GB) on 2x RTX A6000: a layer split of about half each") {
+    // 60 GiB of weights do not fit one 49140 MiB A6000; two hold them with room, filled to the
+    // same share: 24 and 24 + output layers, each card about half the model.
+    const auto p = plan_catalog("llama-4-scout:Q4_K_M", on({gpu::rtx_a6000::spec, gpu::rtx_a6000::spec}));
+    REQUIRE(p.ok());
+    CHECK(p->gpus_used == 2);
+    CHECK(p->tier == plan_tier::gpu);
+    REQUIRE(p->layers_per_gpu.size() == 2);
+    CHECK(p->layers_per_gpu[0] + p->layers_per_gpu[1] == 49);
+    CHECK(distance(p->devices[0].layers, 24) <= 1);
+    CHECK(distance(p->devices[1].layers, 24) <= 1);
+    const bytes both = p->devices[0].model + p->devices[1].model;
+    CHECK(p->devices[0].model * 10 > both * 4);  // each more than 40 % of the weights
+    CHECK(p->devices[1].model * 10 > both * 4);
+    CHECK(both > 55_GiB);
 }
 
 TEST_CASE("--max-ctx: Qwen3-30B-A3B Q4_K_M on one RTX 4090 reaches its training context") {

@@ -63,6 +63,36 @@ TEST_CASE("plan --quant any --objective speed") {
     CHECK(has(o.out, "quantization Q8_0: the largest of 17 candidates"));
 }
 
+TEST_CASE("plan --free: the user's free memory per GPU replaces the catalog totals") {
+    // 2x RTX 3090 with 12 GiB free each: llama-3.1-8b Q8_0 at 32k (8 GiB of weights + 4 GiB KV)
+    // no longer fits one card, so it splits
+    const auto full = run({"llama-3.1-8b:Q8_0", "--gpu", "rtx-3090x2", "-c", "32768", "--json"});
+    REQUIRE(full.status == 0);
+    CHECK(has(full.out, "\"gpus_used\":1,"));
+    const auto busy = run({"llama-3.1-8b:Q8_0", "--gpu", "rtx-3090x2", "-c", "32768", "--free", "12288,12288", "--json"});
+    REQUIRE(busy.status == 0);
+    CHECK(has(busy.out, "\"gpus_used\":2,"));
+    CHECK(has(busy.out, "\"capacity_bytes\":12884901888"));
+    const auto wrong = run({"llama-3.1-8b:Q8_0", "--gpu", "rtx-3090x2", "--free", "12288"});
+    CHECK(wrong.status == 2);
+    CHECK(has(wrong.err, "one MiB figure per GPU"));
+}
+
+TEST_CASE("plan --objective speed: a heterogeneous split puts more layers on the faster memory") {
+    // RTX 3060 12 GB (360 GB/s) + RTX 4090 (1008 GB/s); qwen2.5-32b Q6_K (25 GiB) needs both.
+    const auto fit = run({"qwen2.5-32b:Q6_K", "--gpu", "rtx-3060-12gb", "--gpu", "rtx-4090", "--emit", "llama.cpp"});
+    const auto speed = run({"qwen2.5-32b:Q6_K", "--gpu", "rtx-3060-12gb", "--gpu", "rtx-4090", "--objective", "speed", "--emit", "llama.cpp"});
+    REQUIRE(fit.status == 0);
+    REQUIRE(speed.status == 0);
+    CHECK(has(fit.out, "-sm layer -ts "));
+    CHECK(has(speed.out, "-sm layer -ts "));
+    const auto share_of_first = [](const std::string& text) {
+        const auto at = text.find("-ts ") + 4;
+        return std::stoi(text.substr(at, text.find(',', at) - at));
+    };
+    CHECK(share_of_first(speed.out) < share_of_first(fit.out));  // fewer layers on the slow 3060
+}
+
 TEST_CASE("plan errors: one line, exit 2, saying what would help") {
     const auto unknown = run({"llama-3.1-8b", "--gpu", "rtx-9090"});
     CHECK(unknown.status == 2);

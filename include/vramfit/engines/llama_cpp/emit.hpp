@@ -6,8 +6,8 @@
 // CUDA_VISIBLE_DEVICES (the CUDA runtime renumbers them from 0, so -ts lists the used GPUs in
 // order); with one GPU the split mode is none (llama_model_load_from_file_impl then keeps only
 // the main GPU). -ts carries layer counts, as llama.cpp's --fit writes it. The other machines of
-// an RPC plan each run `rpc-server` (tools/rpc) and are named by --rpc; their layers follow the
-// local devices in -ts.
+// an RPC plan run one `rpc-server` (tools/rpc) per GPU, named by --rpc; llama.cpp puts RPC
+// devices before the local ones, and the plan orders its layer split the same way.
 #pragma once
 
 #include <string>
@@ -53,12 +53,18 @@ namespace vramfit::llama_cpp {
     }
     if (!p.context.use_mmap) out += " --no-mmap";
     if (p.nodes_used > 1) {
-        out += " --rpc ";
-        for (std::uint32_t n = 1; n < p.nodes_used; ++n) {
-            if (n > 1) out += ',';
-            out += "NODE" + std::to_string(n) + ":50052";
+        // one rpc-server per remote GPU, in the plan's order (llama.cpp lists RPC devices first)
+        std::string servers;
+        std::string howto;
+        for (std::size_t j = 0; j < p.gpu_indices.size(); ++j) {
+            if (p.gpu_nodes[j] == 0) continue;
+            const std::string host = "NODE" + std::to_string(p.gpu_nodes[j]);
+            const std::string port = std::to_string(50052 + p.gpu_indices[j]);
+            if (!servers.empty()) servers += ',';
+            servers += host + ":" + port;
+            howto += "\n# on " + host + ": CUDA_VISIBLE_DEVICES=" + std::to_string(p.gpu_indices[j]) + " rpc-server -H 0.0.0.0 -p " + port;
         }
-        out += "\n# on each NODE: rpc-server -H 0.0.0.0 -p 50052 (with the same GPUs visible)";
+        out += " --rpc " + servers + howto;
     }
     (void)local;
     return out;
