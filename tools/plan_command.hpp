@@ -16,6 +16,7 @@
 #include "json_writer.hpp"
 #include "vramfit/engines/llama_cpp/emit.hpp"
 #include "vramfit/engines/ollama/emit.hpp"
+#include "vramfit/cuda_overhead.hpp"
 #include "vramfit/plan.hpp"
 
 namespace vramfit::cli {
@@ -28,7 +29,8 @@ inline constexpr std::string_view plan_usage =
     "                        now); replaces the catalog totals\n"
     "  --ram SIZE            host RAM the model may use (64GiB, 120G, 65536MiB)   [not checked]\n"
     "  --no-disk             never page weights from disk (mmap) beyond RAM\n"
-    "  --reserve MiB         left free on each GPU (like llama.cpp --fit-target)  [0]\n"
+    "  --reserve MiB|auto    left free on each GPU (like llama.cpp --fit-target); auto = each GPU's\n"
+    "                        estimated CUDA overhead (driver, context, cuBLAS: cuda_overhead.hpp)  [0]\n"
     "  -c, --ctx N           context (0 = the training context)                  [4096]\n"
     "  --max-ctx             the largest context that fits (-c is then the least)\n"
     "  -np, --parallel N     parallel sequences                                   [1]\n"
@@ -108,6 +110,7 @@ inline result<plan_options> parse_plan_args(std::span<const std::string_view> ar
     plan_options o;
     auto& r = o.request;
     std::vector<std::uint32_t> free_mib;
+    bool reserve_auto = false;
     constexpr std::uint32_t max_tokens = 1u << 24;
     for (std::size_t i = 0; i < args.size(); ++i) {
         const std::string_view arg = args[i];
@@ -165,6 +168,11 @@ inline result<plan_options> parse_plan_args(std::span<const std::string_view> ar
         } else if (arg == "--no-disk") {
             r.allow_disk = false;
         } else if (arg == "--reserve") {
+            if (i + 1 < args.size() && args[i + 1] == "auto") {
+                ++i;
+                reserve_auto = true;
+                continue;
+            }
             auto v = count(0, 1u << 20);
             if (!v) return v.err();
             r.reserve_per_device = bytes{std::uint64_t{*v} * 1048576ULL};
@@ -248,6 +256,9 @@ inline result<plan_options> parse_plan_args(std::span<const std::string_view> ar
         }
         for (std::size_t i = 0; i < free_mib.size(); ++i) r.gpus[i].memory = bytes{std::uint64_t{free_mib[i]} * 1048576ULL};
     }
+    if (reserve_auto) {
+        for (const auto& g : r.gpus) r.reserve_per_gpu.push_back(cuda_overhead_for(g).estimate);
+    }
     return o;
 }
 
@@ -263,8 +274,8 @@ inline std::string render_plan_text(const plan_result& p, const plan_options& o,
     out += "decisions\n";
     for (const auto& n : p.decisions) out += "  - " + std::string{n.view()} + "\n";
     out += "\n";
-    std::snprintf(line, sizeof line, "%-11s %-12s %7s  %-32s %13s %12s %12s %13s %13s %13s\n", "device", "gpu", "layers",
-                  "M model K kv C compute R reserve", "model", "kv", "compute", "total", "capacity", "margin");
+    std::snprintf(line, sizeof line, "%-11s %-12s %7s  %-32s %13s %12s %12s %12s %13s %13s %13s\n", "device", "gpu", "layers",
+                  "M model K kv C compute R reserve", "model", "kv", "compute", "reserve", "total", "capacity", "margin");
     out += line;
     for (const auto& d : p.devices) {
         char layers[16];
@@ -273,9 +284,10 @@ inline std::string render_plan_text(const plan_result& p, const plan_options& o,
         const bool cpu = d.name == "CPU";
         const std::string cap = d.capacity == unlimited_memory ? std::string{"-"} : format_mib(d.capacity);
         const std::string margin = d.capacity == unlimited_memory ? std::string{"-"} : format_mib(d.margin());
-        std::snprintf(line, sizeof line, "%-11s %-12s %7s  [%s] %13s %12s %12s %13s %13s %13s\n", name.c_str(),
+        std::snprintf(line, sizeof line, "%-11s %-12s %7s  [%s] %13s %12s %12s %12s %13s %13s %13s\n", name.c_str(),
                       cpu ? "host" : std::string{d.gpu}.c_str(), layers, detail::fill_bar(d, 30).c_str(), format_mib(d.model).c_str(),
-                      format_mib(d.kv).c_str(), format_mib(d.compute).c_str(), format_mib(d.total()).c_str(), cap.c_str(), margin.c_str());
+                      format_mib(d.kv).c_str(), format_mib(d.compute).c_str(), format_mib(d.reserve).c_str(), format_mib(d.total()).c_str(),
+                      cap.c_str(), margin.c_str());
         out += line;
     }
     if (p.disk_bytes.count() != 0) out += "disk        " + format_mib(p.disk_bytes) + " of weights paged from the file (mmap) every token: SLOW\n";

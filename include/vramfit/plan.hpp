@@ -85,6 +85,8 @@ struct plan_request {
     bytes host_ram = unlimited_memory;    // host memory the model may use
     bool allow_disk = true;               // mmap paging beyond host RAM (the file is on disk anyway)
     bytes reserve_per_device{};           // left free on every GPU (llama.cpp --fit-target)
+    std::vector<bytes> reserve_per_gpu;   // optional, one per GPU in `gpus` order, added to the above
+                                          // (e.g. cuda_overhead_for(gpu).estimate: CLI --reserve auto)
     std::uint32_t n_ctx = 4096;           // -c; 0 = the training context
     bool max_ctx = false;                 // find the largest context that fits (n_ctx is the least)
     std::uint32_t n_seq = 1;              // -np
@@ -314,10 +316,17 @@ constexpr void settle_host(const env& e, const weight_table& w, const context_ta
     }
 }
 
+// What device `id` keeps free beyond its buffers: the common reserve plus its own.
+[[nodiscard]] constexpr std::uint64_t reserve_of(const env& e, std::uint32_t id) {
+    const auto& r = *e.request;
+    const std::size_t index = id % e.n_gpus;
+    return r.reserve_per_device.count() + (index < r.reserve_per_gpu.size() ? r.reserve_per_gpu[index].count() : 0);
+}
+
 [[nodiscard]] constexpr std::vector<search_device> rooms(const env& e, const std::vector<std::uint32_t>& ids, const context_table& c) {
     std::vector<search_device> devices;
-    const std::uint64_t overhead = c.compute + e.request->reserve_per_device.count();
     for (const auto id : ids) {
+        const std::uint64_t overhead = c.compute + reserve_of(e, id);
         const std::uint64_t cap = e.gpu(id).memory.count();
         devices.push_back({cap > overhead ? cap - overhead : 0});
     }
@@ -341,8 +350,8 @@ constexpr void finish(const env& e, const weight_table& w, const context_table& 
     o.gpu_bytes = 0;
     const std::uint32_t first = w.n_layer + 1 - o.n_gpu_layers;
     for (std::uint32_t il = first; il <= w.n_layer; ++il) o.gpu_bytes += gpu_cost(w, c, il, o.n_cpu_moe);
-    for (const auto n : o.counts) {
-        if (n != 0) o.gpu_bytes += c.compute + e.request->reserve_per_device.count();
+    for (std::size_t j = 0; j < o.counts.size(); ++j) {
+        if (o.counts[j] != 0) o.gpu_bytes += c.compute + reserve_of(e, o.devices[j]);
     }
     settle_host(e, w, c, o);
     o.speed = estimate_speed(e, w, c, o);
@@ -607,6 +616,10 @@ constexpr void append_tps(plan_note& n, double tps) {
         return error{errc::invalid_argument, "more than 16 CUDA devices (GGML_CUDA_MAX_DEVICES)"};
     }
     if (request.nodes == 0 || request.nodes > 16) return error{errc::invalid_argument, "nodes must be 1..16"};
+    if (!request.reserve_per_gpu.empty() && request.reserve_per_gpu.size() != request.gpus.size()) {
+        return error{errc::invalid_argument, "reserve_per_gpu has "}.with_number(request.reserve_per_gpu.size())
+            .with(" entries for ").with_number(request.gpus.size()).with(" GPUs");
+    }
     for (const auto& g : request.gpus) {
         if (g.memory.count() == 0) return error{errc::invalid_argument, "GPU '"}.with(g.id).with("' has no memory to offer");
     }
@@ -739,7 +752,10 @@ constexpr void append_tps(plan_note& n, double tps) {
     result<fit_report> report = error{errc::invalid_argument, "no GPU in use"};
     for (int attempt = 0; attempt < 4 && !o.devices.empty(); ++attempt) {
         std::vector<catalog::gpu_spec> used;
-        for (const auto id : o.devices) used.push_back(e.gpu(id));
+        for (const auto id : o.devices) {  // a device's own reserve is taken off its capacity for check_fit
+            used.push_back(e.gpu(id));
+            used.back().memory = used.back().memory - bytes{reserve_of(e, id) - request.reserve_per_device.count()};
+        }
         fp.offload = llama_cpp::offload_params{};
         fp.offload.n_gpu_layers = static_cast<std::int32_t>(o.n_gpu_layers);
         for (std::size_t j = 0; j < o.counts.size(); ++j) fp.offload.tensor_split[j] = static_cast<float>(o.counts[j]);
@@ -793,8 +809,9 @@ constexpr void append_tps(plan_note& n, double tps) {
         row.model = d.model;
         row.kv = d.kv;
         row.compute = d.compute;
-        row.reserve = d.reserve;
-        row.capacity = d.capacity;
+        const bytes own_reserve{reserve_of(e, id) - request.reserve_per_device.count()};
+        row.reserve = d.reserve + own_reserve;
+        row.capacity = d.capacity + own_reserve;
         out.devices.push_back(row);
     }
     {

@@ -93,6 +93,16 @@ TEST_CASE("plan --objective speed: a heterogeneous split puts more layers on the
     CHECK(share_of_first(speed.out) < share_of_first(fit.out));  // fewer layers on the slow 3060
 }
 
+TEST_CASE("plan --reserve auto: each GPU keeps its estimated CUDA overhead free") {
+    const auto o = run({"gemma-3-12b:Q4_K_M", "--gpu", "tesla-k80x2", "--reserve", "auto", "--json"});
+    REQUIRE(o.status == 0);
+    CHECK(has(o.out, "\"gpus_used\":1,"));           // 8.2 GiB + the overhead still fits one die
+    const auto at = o.out.find("\"reserve_bytes\":", o.out.find("\"name\":\"CUDA0\""));
+    REQUIRE(at != std::string::npos);
+    CHECK(o.out.substr(at + 16, 2) != "0,");                   // CUDA0 carries a reserve
+    CHECK(has(o.out, "\"capacity_bytes\":11996758016"));     // shown against the die's full 11441 MiB
+}
+
 TEST_CASE("plan errors: one line, exit 2, saying what would help") {
     const auto unknown = run({"llama-3.1-8b", "--gpu", "rtx-9090"});
     CHECK(unknown.status == 2);
