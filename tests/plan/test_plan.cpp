@@ -181,6 +181,14 @@ TEST_CASE("--max-ctx: Qwen3-30B-A3B Q4_K_M on one RTX 4090 reaches its training 
     CHECK(q->tier == plan_tier::gpu);
     CHECK(q->n_ctx < 131072);
     CHECK(q->n_ctx % 256 == 0);
+    // left to choose, the planner takes a q8_0 cache, which reaches further than f16 on the GPU
+    plan_request a = on({gpu::rtx_4090::spec});
+    a.max_ctx = true;
+    const auto auto_kv = plan_catalog("gemma-3-27b:Q4_K_M", a);
+    REQUIRE(auto_kv.ok());
+    CHECK(auto_kv->type_k == ggml_type::q8_0);
+    CHECK(auto_kv->tier == plan_tier::gpu);
+    CHECK(auto_kv->n_ctx > q->n_ctx);
     g.max_ctx = false;
     g.n_ctx = q->n_ctx + 256;
     const auto more = plan_catalog("gemma-3-27b:Q4_K_M", g);

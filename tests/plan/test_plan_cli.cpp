@@ -4,7 +4,10 @@
 #include <string>
 #include <vector>
 
+#include <filesystem>
+
 #include "plan_command.hpp"
+#include "vramfit/gguf_export.hpp"
 
 namespace {
 
@@ -101,6 +104,18 @@ TEST_CASE("plan --reserve auto: each GPU keeps its estimated CUDA overhead free"
     REQUIRE(at != std::string::npos);
     CHECK(o.out.substr(at + 16, 2) != "0,");                   // CUDA0 carries a reserve
     CHECK(has(o.out, "\"capacity_bytes\":11996758016"));     // shown against the die's full 11441 MiB
+}
+
+TEST_CASE("plan ./FILE.gguf --max-ctx --emit llama.cpp: a GGUF file as input") {
+    // The second example, on a shape-only export of the catalog model (sparse: no disk).
+    const auto model = vramfit::catalog::describe("qwen3-30b-a3b:Q4_K_M");
+    REQUIRE(model.ok());
+    const auto path = (std::filesystem::temp_directory_path() / "vramfit-plan-Qwen3-30B-A3B-Q4_K_M.gguf").string();
+    REQUIRE(vramfit::write_shape_only_gguf(*vramfit::catalog::find("qwen3-30b-a3b"), *model, path).ok());
+    const auto o = run({path, "--gpu", "rtx-4090", "--ram", "32GiB", "--max-ctx", "--emit", "llama.cpp"});
+    std::filesystem::remove(path);
+    REQUIRE(o.status == 0);
+    CHECK(o.out == "llama-server -m " + path + " -c 40960 -fa on -ngl 49 -sm none\n");
 }
 
 TEST_CASE("plan errors: one line, exit 2, saying what would help") {
