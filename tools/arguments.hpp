@@ -29,7 +29,7 @@ struct estimate_options {
     // CUDA placement (any --gpu turns it on): one catalog GPU per CUDA device, in order.
     std::vector<const catalog::gpu_spec*> gpus;
     llama_cpp::offload_params offload;
-    bytes reserve_per_device{};  // --reserve MiB: CUDA context etc., no measured default
+    bytes reserve_per_device{};  // --reserve MiB: kept free on top of the estimated CUDA overhead
 };
 
 namespace detail {

@@ -60,10 +60,11 @@ inline std::string buffer_detail(const llama_cpp::buffer& b, const llama_cpp::me
 inline std::string render_devices_table(const fit_report& report) {
     std::string out;
     char line[256];
-    out += "\nCUDA placement (llama.cpp load_tensors / llama_kv_cache; compute is approximate: the CPU graph's\n"
-           "buffer charged to each GPU in use; reserve is --reserve, no measured default)\n";
-    std::snprintf(line, sizeof line, "%-7s %-14s %6s %12s %12s %12s %10s %12s %12s %12s  %s\n", "device", "gpu", "layers", "model",
-                  "kv", "compute", "reserve", "total", "capacity", "margin", "verdict");
+    out += "\nCUDA placement (llama.cpp load_tensors / llama_kv_cache; compute: ggml_backend_sched and ggml_gallocr\n"
+           "replayed per device; overhead: driver reserve + CUDA context + cuBLAS/pools, an estimate whose range\n"
+           "is listed below; reserve: --reserve)\n";
+    std::snprintf(line, sizeof line, "%-7s %-14s %6s %12s %12s %12s %10s %10s %12s %12s %12s  %s\n", "device", "gpu", "layers", "model",
+                  "kv", "compute", "overhead", "reserve", "total", "capacity", "margin", "verdict");
     out += line;
     for (const auto& d : report.devices) {
         char layers[16];
@@ -71,16 +72,24 @@ inline std::string render_devices_table(const fit_report& report) {
         std::string margin = d.fits() ? format_mib(d.margin()) : "-" + format_mib(d.over());
         std::string verdict = d.fits() ? "FITS" : "DOES NOT FIT (over by " + format_mib(d.over()) + "; largest buffer: " +
                                                       std::string{to_string(d.largest())} + ")";
-        std::snprintf(line, sizeof line, "%-7s %-14s %6s %12s %12s %12s %10s %12s %12s %12s  %s\n", std::string{d.name}.c_str(),
+        if (d.fits() && !d.fits_at_high_overhead()) verdict += " (not at the overhead's high bound)";
+        std::snprintf(line, sizeof line, "%-7s %-14s %6s %12s %12s %12s %10s %10s %12s %12s %12s  %s\n", std::string{d.name}.c_str(),
                       std::string{d.gpu}.c_str(), layers, format_mib(d.model).c_str(), format_mib(d.kv).c_str(),
-                      format_mib(d.compute).c_str(), format_mib(d.reserve).c_str(), format_mib(d.total()).c_str(),
-                      format_mib(d.capacity).c_str(), margin.c_str(), verdict.c_str());
+                      format_mib(d.compute).c_str(), format_mib(d.overhead).c_str(), format_mib(d.reserve).c_str(),
+                      format_mib(d.total()).c_str(), format_mib(d.capacity).c_str(), margin.c_str(), verdict.c_str());
+        out += line;
+    }
+    for (const auto& d : report.devices) {
+        if (d.overhead_high == bytes{}) continue;
+        std::snprintf(line, sizeof line, "overhead %-6s %s, range %s .. %s (cuda_overhead.hpp: measured figures per GPU generation)\n",
+                      std::string{d.name}.c_str(), format_mib(d.overhead).c_str(), format_mib(d.overhead_low).c_str(),
+                      format_mib(d.overhead_high).c_str());
         out += line;
     }
     const auto& host = report.placement;
-    std::snprintf(line, sizeof line, "host    model %s (CPU_Mapped %s, CPU %s, CUDA_Host %s), KV %s\n",
+    std::snprintf(line, sizeof line, "host    model %s (CPU_Mapped %s, CPU %s, CUDA_Host %s), KV %s, compute %s (CUDA_Host)\n",
                   format_mib(host.host_model()).c_str(), format_mib(host.mapped_total()).c_str(), format_mib(host.cpu).c_str(),
-                  format_mib(host.cuda_host).c_str(), format_mib(host.cpu_kv).c_str());
+                  format_mib(host.cuda_host).c_str(), format_mib(host.cpu_kv).c_str(), format_mib(report.host_compute).c_str());
     out += line;
     out += report.fits() ? "verdict FITS\n" : "verdict DOES NOT FIT\n";
     return out;
@@ -97,6 +106,9 @@ inline void write_devices_json(json_writer& json, const fit_report& report) {
             .field("model_bytes", d.model.count())
             .field("kv_bytes", d.kv.count())
             .field("compute_bytes", d.compute.count())
+            .field("overhead_bytes", d.overhead.count())
+            .field("overhead_low_bytes", d.overhead_low.count())
+            .field("overhead_high_bytes", d.overhead_high.count())
             .field("reserve_bytes", d.reserve.count())
             .field("capacity_bytes", d.capacity.count())
             .field("total_bytes", d.total().count())
@@ -110,8 +122,11 @@ inline void write_devices_json(json_writer& json, const fit_report& report) {
         .field("cpu_bytes", report.placement.cpu.count())
         .field("cuda_host_bytes", report.placement.cuda_host.count())
         .field("kv_bytes", report.placement.cpu_kv.count())
+        .field("compute_bytes", report.host_compute.count())
         .end_object();
-    json.field("fits", report.fits()).field("compute_approximate", true);
+    json.field("fits", report.fits()).field("compute_modelled", report.compute_modelled)
+        .field("graph_splits", static_cast<std::uint64_t>(report.graph_splits))
+        .field("pipeline_copies", static_cast<std::uint64_t>(report.n_copies));
 }
 
 inline std::string render_table(const model_description& model, const llama_cpp::memory_estimate& estimate) {

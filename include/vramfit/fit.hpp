@@ -12,18 +12,19 @@
 // 'report_over_capacity(CUDA_device, buffer, N)'").
 //
 // Per device the total is: model buffer + KV buffer (offload.hpp, exact against engine logs) +
-// compute buffer + reserve.
-//  * Compute buffer: APPROXIMATE. The device compute buffers of the CUDA build are not modelled
-//    yet; the CPU backend's compute buffer for the same graph (compute_buffer.hpp) is charged to
-//    every device that holds layers or the output. Logs show the CUDA buffers near it when the
-//    logits or KQ dominate (R07: 1080 MiB on both GPUs) but larger on the main GPU with -ot or
-//    several GPUs (R12: 3285 MiB), so treat small margins with care. `compute_modelled` is false
-//    for an architecture whose graph vramfit does not replay (then 0 is charged).
-//  * Reserve: what no buffer line shows — the CUDA context, cuBLAS workspaces, other processes.
-//    vramfit has NO measurement of these yet, so there is no built-in figure: the default is 0,
-//    and `fit_params::reserve_per_device` (CLI --reserve MiB) is the user's to set.
-//  * Capacity: the nvidia-smi total of the catalog GPU (catalog/gpus.hpp), which is a few hundred
-//    MiB above what cudaMemGetInfo reports; another reason for a reserve.
+// compute buffer + overhead + reserve.
+//  * Compute buffer: the CUDA build's per-device compute buffer (cuda_compute.hpp: the graph
+//    rebuilt and replayed through ggml_backend_sched and ggml_gallocr). Against the mainline logs
+//    (BENCHMARKS.md) it is exact where the log's engine build is reproduced, and the graph splits
+//    equal the printed counts. The CPU backend's buffer (CUDA_Host, pinned host memory) is
+//    fit_report::host_compute. `compute_modelled` is false for an architecture whose graph
+//    vramfit does not replay (then 0 is charged).
+//  * Overhead: what no buffer line shows — driver reserve, CUDA context, cuBLAS workspace and
+//    pools (cuda_overhead.hpp: an estimate per GPU with low/high bounds from cited measurements).
+//    Counted in the total unless fit_params::count_overhead is false; its bounds are reported.
+//  * Reserve: anything else the user wants kept free (other processes; --reserve MiB).
+//  * Capacity: the nvidia-smi total of the catalog GPU (catalog/gpus.hpp); the overhead's driver
+//    reserve covers what CUDA itself does not report.
 #pragma once
 
 #include <array>
@@ -35,6 +36,8 @@
 
 #include "vramfit/catalog/gpus.hpp"
 #include "vramfit/catalog/models.hpp"
+#include "vramfit/cuda_overhead.hpp"
+#include "vramfit/engines/llama_cpp/cuda_compute.hpp"
 #include "vramfit/engines/llama_cpp/context.hpp"
 #include "vramfit/engines/llama_cpp/memory.hpp"
 #include "vramfit/engines/llama_cpp/offload.hpp"
@@ -49,13 +52,14 @@ struct ctx_size {
     std::uint32_t tokens = 0;
 };
 
-enum class fit_buffer : std::uint8_t { model_weights, kv_cache, compute, reserve };
+enum class fit_buffer : std::uint8_t { model_weights, kv_cache, compute, overhead, reserve };
 
 [[nodiscard]] constexpr std::string_view to_string(fit_buffer b) noexcept {
     switch (b) {
         case fit_buffer::model_weights: return "model";
         case fit_buffer::kv_cache: return "kv";
         case fit_buffer::compute: return "compute";
+        case fit_buffer::overhead: return "overhead";
         case fit_buffer::reserve: return "reserve";
     }
     return "?";
@@ -64,7 +68,8 @@ enum class fit_buffer : std::uint8_t { model_weights, kv_cache, compute, reserve
 struct fit_params {
     llama_cpp::context_params context{};
     llama_cpp::offload_params offload{};  // n_devices is taken from the GPU list
-    bytes reserve_per_device{};            // user-set; no measured default (see header)
+    bytes reserve_per_device{};            // user-set, on top of the overhead (see header)
+    bool count_overhead = true;            // charge cuda_overhead_for's estimate to every device in use
 };
 
 struct device_fit {
@@ -73,12 +78,19 @@ struct device_fit {
     bytes capacity{};
     bytes model{};
     bytes kv{};
-    bytes compute{};         // approximate (see header)
+    bytes compute{};         // the CUDA compute buffer (see header)
+    bytes overhead{};        // cuda_overhead_for's estimate when counted, else 0
+    bytes overhead_low{};    // its bounds (reported even when not counted)
+    bytes overhead_high{};
     bytes reserve{};
     std::uint32_t layers = 0;
     bool output_layer = false;
 
-    [[nodiscard]] constexpr bytes total() const noexcept { return model + kv + compute + reserve; }
+    [[nodiscard]] constexpr bytes total() const noexcept { return model + kv + compute + overhead + reserve; }
+    // Does it still fit at the high end of the overhead's range?
+    [[nodiscard]] constexpr bool fits_at_high_overhead() const noexcept {
+        return total() - overhead + overhead_high <= capacity;
+    }
     [[nodiscard]] constexpr bool fits() const noexcept { return total() <= capacity; }
     // capacity - total when it fits, else 0 (see over()).
     [[nodiscard]] constexpr bytes margin() const noexcept { return fits() ? capacity - total() : bytes{}; }
@@ -88,6 +100,7 @@ struct device_fit {
         bytes size = model;
         if (kv > size) { b = fit_buffer::kv_cache; size = kv; }
         if (compute > size) { b = fit_buffer::compute; size = compute; }
+        if (overhead > size) { b = fit_buffer::overhead; size = overhead; }
         if (reserve > size) b = fit_buffer::reserve;
         return b;
     }
@@ -96,6 +109,9 @@ struct device_fit {
 struct fit_report {
     std::vector<device_fit> devices;
     llama_cpp::offload_estimate placement;  // host buffers and the layer map
+    bytes host_compute{};   // the CPU backend's compute buffer ("CUDA_Host compute buffer size")
+    std::uint32_t n_copies = 1;        // pipeline-parallel copies of the scheduler
+    std::size_t graph_splits = 0;      // of the prompt-processing graph
     bool compute_modelled = false;
 
     [[nodiscard]] constexpr bool fits() const noexcept {
@@ -122,8 +138,13 @@ struct fit_report {
     if (!placement) return placement.err();
 
     fit_report report{};
-    const auto compute = llama_cpp::try_compute_buffer_bytes(model, *ctx);
+    const auto compute = llama_cpp::cuda_compute_buffers(model, *ctx, offload, *placement);
     report.compute_modelled = compute.ok();
+    if (compute.ok()) {
+        report.host_compute = compute->host;
+        report.n_copies = compute->n_copies;
+        report.graph_splits = compute->graph_splits;
+    }
     for (std::size_t i = 0; i < gpus.size(); ++i) {
         const auto& dev = placement->devices[i];
         device_fit d{};
@@ -134,8 +155,15 @@ struct fit_report {
         d.kv = dev.kv;
         d.layers = dev.layers;
         d.output_layer = dev.output_layer;
-        const bool in_use = dev.layers != 0 || dev.output_layer;
-        d.compute = in_use && compute.ok() ? compute.value() : bytes{};
+        d.compute = compute.ok() ? compute->device[i] : bytes{};
+        // A device the engine does not use (-sm none: all but the main GPU) has no context.
+        const bool in_use = offload.mode != llama_cpp::split_mode::none || i == offload.main_gpu;
+        const auto overhead = cuda_overhead_for(gpus[i]);
+        if (in_use) {
+            d.overhead_low = overhead.low;
+            d.overhead_high = overhead.high;
+            if (params.count_overhead) d.overhead = overhead.estimate;
+        }
         d.reserve = params.reserve_per_device;
         report.devices.push_back(d);
     }
@@ -167,6 +195,7 @@ constexpr bool report_over_capacity(std::size_t CUDA_device, fit_buffer buffer, 
         case fit_buffer::model_weights: return does_not_fit_on_CUDA<D, fit_buffer::model_weights>::report(over_MiB);
         case fit_buffer::kv_cache: return does_not_fit_on_CUDA<D, fit_buffer::kv_cache>::report(over_MiB);
         case fit_buffer::compute: return does_not_fit_on_CUDA<D, fit_buffer::compute>::report(over_MiB);
+        case fit_buffer::overhead: return does_not_fit_on_CUDA<D, fit_buffer::overhead>::report(over_MiB);
         case fit_buffer::reserve: return does_not_fit_on_CUDA<D, fit_buffer::reserve>::report(over_MiB);
     }
     return false;

@@ -749,6 +749,7 @@ constexpr void append_tps(plan_note& n, double tps) {
     fit_params fp{};
     fp.context = context_params_of(request, final_ctx, kvs[final_kv].k, kvs[final_kv].v, fa);
     fp.reserve_per_device = request.reserve_per_device;
+    fp.count_overhead = false;  // the planner holds the CUDA overhead back through its reserves (--reserve auto)
     result<fit_report> report = error{errc::invalid_argument, "no GPU in use"};
     for (int attempt = 0; attempt < 4 && !o.devices.empty(); ++attempt) {
         std::vector<catalog::gpu_spec> used;

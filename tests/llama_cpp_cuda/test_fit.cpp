@@ -75,7 +75,17 @@ TEST_CASE("run-time fits() and the report when it does not fit") {
     REQUIRE(reserved.ok());
     CHECK(reserved->devices[0].reserve == 512_MiB);
     CHECK(reserved->devices[0].total() ==
-          reserved->devices[0].model + reserved->devices[0].kv + reserved->devices[0].compute + 512_MiB);
+          reserved->devices[0].model + reserved->devices[0].kv + reserved->devices[0].compute +
+              reserved->devices[0].overhead + 512_MiB);
+    // the overhead is its own line: the estimate, inside its bounds, and can be left out
+    CHECK(reserved->devices[0].overhead == cuda_overhead_for(catalog::gpu::rtx_3090::spec).estimate);
+    CHECK(reserved->devices[0].overhead_low < reserved->devices[0].overhead);
+    CHECK(reserved->devices[0].overhead < reserved->devices[0].overhead_high);
+    params.count_overhead = false;
+    const auto without = check_fit(*model, one, params);
+    REQUIRE(without.ok());
+    CHECK(without->devices[0].overhead == 0_B);
+    CHECK(without->devices[0].total() + reserved->devices[0].overhead == reserved->devices[0].total());
 }
 
 TEST_CASE("fit errors") {

@@ -143,10 +143,13 @@ struct reserved_graph {
 
 } // namespace detail
 
-// The CPU compute buffer, or an error naming what cannot be modelled.
-[[nodiscard]] constexpr result<bytes> try_compute_buffer_bytes(const model_description& model, const resolved_context& ctx) {
+namespace detail {
+
+// What every compute-buffer model needs of the model and the context; an error names what is
+// missing or out of range.
+[[nodiscard]] constexpr result<bool> check_compute_inputs(const model_description& model, const resolved_context& ctx) {
     const hyperparameters& hp = model.hparams;
-    if (!detail::compute_graph_modelled(hp.arch)) {
+    if (!compute_graph_modelled(hp.arch)) {
         return error{errc::unsupported_architecture, "compute buffer: the graph of architecture #"}
             .with_number(static_cast<unsigned>(hp.arch)).with(" is not modelled");
     }
@@ -174,6 +177,16 @@ struct reserved_graph {
     if (ctx.n_ubatch > (1u << 20) || ctx.kv_cells > (1u << 30) || ctx.kv_swa_cells > (1u << 30) || ctx.n_seq > 256) {
         return error{errc::limit_exceeded, "compute buffer: n_ubatch (max 2^20), KV cells (max 2^30) or sequences (max 256) out of range"};
     }
+    return true;
+}
+
+} // namespace detail
+
+// The CPU compute buffer, or an error naming what cannot be modelled.
+[[nodiscard]] constexpr result<bytes> try_compute_buffer_bytes(const model_description& model, const resolved_context& ctx) {
+    const auto checked = detail::check_compute_inputs(model, ctx);
+    if (!checked) return checked.err();
+    const hyperparameters& hp = model.hparams;
     const auto pp = detail::reserve_graph(hp, ctx, detail::prompt_ubatch(ctx));
     const auto tg = detail::reserve_graph(hp, ctx, detail::generation_ubatch(ctx));
     return pp.size > tg.size ? pp.size : tg.size;

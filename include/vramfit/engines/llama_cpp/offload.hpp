@@ -56,8 +56,8 @@
 //    offload_kqv is on (default; -nkvo turns it off), else in a CPU buffer; a CPU layer's KV is a
 //    CPU buffer.
 //
-// Not modelled yet: device compute buffers, --no-host, the output buffer's placement, and the
-// cudaMalloc granularity of the per-tensor -sm row allocations.
+// The device compute buffers are cuda_compute.hpp's. Not modelled: --no-host, the output
+// buffer's placement, and the cudaMalloc granularity of the per-tensor -sm row allocations.
 #pragma once
 
 #include <array>
@@ -167,6 +167,7 @@ struct device_buffers {
 struct offload_estimate {
     std::vector<device_buffers> devices;  // one per CUDA device, in order
     std::vector<int> layer_device;        // per layer 0..n_layer (n_layer = output): -1 CPU
+    std::vector<std::int8_t> tensor_device;  // per model tensor, in order: its CUDA device, -1 a host buffer
     // Host side.
     std::vector<std::uint64_t> mapped;    // "CPU_Mapped" per split file (mmap on; 0 = none)
     bytes cpu{};                          // "CPU" model buffer (overrides to CPU, mmap off)
@@ -429,6 +430,7 @@ struct row_split {
             else if (name.substr(0, 10) == "token_embd") device = -1;  // the input layer stays on the CPU
             else device = output_device;  // output, output_norm (LLM_TENSOR_LAYER_OUTPUT)
         }
+        out.tensor_device.push_back(static_cast<std::int8_t>(device));
         if (!overridden && name == "rope_freqs.weight") {
             // LLM_TENSOR_ROPE_FREQS is a repeating-layer tensor: every layer creates it (layers
             // after the first as TENSOR_DUPLICATED) in its own buffer, one copy per GPU layer.
@@ -437,6 +439,7 @@ struct row_split {
                 if (dev >= 0) out.devices[static_cast<std::size_t>(dev)].model += detail::cuda_tensor_alloc(t);
             }
             device = out.layer_device.front();  // the CPU copy, if layer 0 is on the CPU, is mapped below
+            out.tensor_device.back() = static_cast<std::int8_t>(device);
             if (device >= 0) continue;
         }
         if (device >= 0 && !overridden && place_split(t, device, {})) continue;

@@ -70,6 +70,8 @@ struct graph_tensor {
     bool input = false;                // GGML_TENSOR_FLAG_INPUT
     bool output = false;               // GGML_TENSOR_FLAG_OUTPUT
     bool external = false;             // has data outside the compute buffer (weights, KV cache)
+    bool weight = false;               // in a weights buffer (GGML_BACKEND_BUFFER_USAGE_WEIGHTS)
+    std::int8_t backend = -1;          // external tensors under a scheduler: the backend of their buffer
 };
 
 // ggml_nbytes: the extent of a tensor with arbitrary strides (0 for an empty tensor).

@@ -30,6 +30,21 @@ struct reserve_ubatch {
     std::uint32_t n_outputs = 0;
 };
 
+// Where the weights and caches of a model live, for building a graph that a multi-backend
+// scheduler (detail/backend_sched.hpp) places: per layer slot (0 = the input layer, 1..n_layer the
+// blocks, n_layer + 1 the output layer) the model's tensors in file order with their type and the
+// backend of their buffer, and per layer the backend of its KV / recurrent state.
+struct weight_source {
+    std::array<std::int64_t, 4> ne{1, 1, 1, 1};
+    ggml_type type = ggml_type::f16;
+    std::int8_t backend = -1;
+};
+struct weight_placement {
+    std::vector<std::vector<weight_source>> by_layer;
+    std::vector<std::int8_t> layer_backend;  // n_layer + 1 entries (the last: the output layer)
+    std::vector<std::int8_t> cache_backend;  // n_layer entries
+};
+
 // llama_hparams::is_mla()
 [[nodiscard]] constexpr bool graph_is_mla(const hyperparameters& hp) noexcept {
     return hp.n_embd_head_k_mla != 0 && hp.n_embd_head_v_mla != 0;
@@ -49,8 +64,9 @@ public:
         const std::uint32_t head_v_all = uniform_head(false);
         // llama_kv_cache constructor: attn_rot_k / attn_rot_v
         // (the K-only cache of MLA models takes no rotation: build_attn_inp_k builds no k_rot)
-        rot_k_ = head_k_all > 0 && is_quantized(ctx.type_k) && cache_head_k() % 64 == 0 && !graph_is_mla(hp);
-        rot_v_ = head_v_all > 0 && is_quantized(ctx.type_v) && hp.n_embd_head_v % 64 == 0 && !graph_is_mla(hp);
+        // (not in the legacy builds: the rotation came with quantized-cache accuracy work later)
+        rot_k_ = !ctx.legacy_graph_inputs && head_k_all > 0 && is_quantized(ctx.type_k) && cache_head_k() % 64 == 0 && !graph_is_mla(hp);
+        rot_v_ = !ctx.legacy_graph_inputs && head_v_all > 0 && is_quantized(ctx.type_v) && hp.n_embd_head_v % 64 == 0 && !graph_is_mla(hp);
         if (rot_k_) {
             // build_input_k_rot: the largest power of two (from 128) dividing the head size
             std::int64_t n = 64;
@@ -85,6 +101,19 @@ public:
     }
 
     [[nodiscard]] constexpr std::size_t node_count() const noexcept { return graph.nodes.size(); }
+
+    // Build with every weight a tensor of its own, typed and placed as `placement` says (the
+    // placement must outlive the builder). Without it, weights are shared per shape.
+    constexpr void use_placement(const weight_placement* placement) {
+        placement_ = placement;
+        used_.clear();
+        if (placement_ == nullptr) return;
+        for (const auto& layer : placement_->by_layer) {
+            std::vector<std::uint8_t> flags;
+            for (std::size_t i = 0; i < layer.size(); ++i) flags.push_back(0);
+            used_.push_back(std::move(flags));
+        }
+    }
 
     // Index of the first graph node each layer's build appended (taken before the layer's first
     // expansion, which also pulls in the previous layer's feed-forward tail): the same position
@@ -138,15 +167,57 @@ private:
     }
     [[nodiscard]] constexpr std::int64_t n_embd() const { return hp_.n_embd; }
 
-    // A weight: an external leaf whose shape is all that matters. Layers share one tensor per
-    // shape (weights are never allocated, so sharing changes neither the plan nor the node count
-    // and keeps the constant-evaluated graph small).
+    // A weight: an external leaf. For one backend only its shape matters, and layers share one
+    // tensor per shape (weights are never allocated, so sharing changes neither the plan nor the
+    // node count and keeps the constant-evaluated graph small). With a placement, each use is the
+    // layer's own tensor: the first not yet used one of that shape in the layer (file order is
+    // the order the graph uses them in), with its type and buffer; a shape the layer lacks (a
+    // tensor the graph reads reshaped) is taken as F16 on the layer's backend.
     std::vector<tid> weights_{};
+    const weight_placement* placement_ = nullptr;
+    std::vector<std::vector<std::uint8_t>> used_{};
+    std::int32_t cur_layer_ = -1;  // -1: the input layer; n_layer: the output layer
+
+    constexpr void begin_layer(std::uint32_t il) {
+        layer_starts.push_back(static_cast<std::uint32_t>(graph.nodes.size()));
+        cur_layer_ = static_cast<std::int32_t>(il);
+    }
+    [[nodiscard]] constexpr std::int8_t cache_backend(std::uint32_t il) const {
+        return placement_ != nullptr && il < placement_->cache_backend.size() ? placement_->cache_backend[il] : std::int8_t{-1};
+    }
+    constexpr tid cache_tensor(ggml_type type, std::array<std::int64_t, 4> ne, std::uint32_t il) {
+        const tid t = graph.external_tensor(type, ne);
+        graph.at(t).backend = cache_backend(il);
+        return t;
+    }
     constexpr tid weight(std::int64_t ne0, std::int64_t ne1 = 1, std::int64_t ne2 = 1) {
         const std::array<std::int64_t, 4> shape{ne0, ne1, ne2, 1};
-        for (const tid w : weights_) if (graph.at(w).ne == shape) return w;
-        const tid w = graph.external_tensor(ggml_type::f16, shape);
-        weights_.push_back(w);
+        if (placement_ == nullptr) {
+            for (const tid w : weights_) if (graph.at(w).ne == shape) return w;
+            const tid w = graph.external_tensor(ggml_type::f16, shape);
+            weights_.push_back(w);
+            return w;
+        }
+        const auto slot = static_cast<std::size_t>(cur_layer_ + 1);
+        ggml_type type = ggml_type::f16;
+        // -1: a host buffer (the input layer is always there)
+        std::int8_t backend = slot != 0 && slot - 1 < placement_->layer_backend.size() ? placement_->layer_backend[slot - 1] : std::int8_t{-1};
+        if (slot < placement_->by_layer.size()) {
+            const auto& layer = placement_->by_layer[slot];
+            std::size_t found = layer.size();
+            for (std::size_t i = 0; i < layer.size() && found == layer.size(); ++i) {
+                if (layer[i].ne == shape && used_[slot][i] == 0) found = i;
+            }
+            for (std::size_t i = 0; i < layer.size() && found == layer.size(); ++i) if (layer[i].ne == shape) found = i;
+            if (found < layer.size()) {
+                used_[slot][found] = 1;
+                type = layer[found].type;
+                backend = layer[found].backend;
+            }
+        }
+        const tid w = graph.external_tensor(type, shape);
+        graph.at(w).weight = true;
+        graph.at(w).backend = backend;
         return w;
     }
     // build_lora_mm(w, cur) with w: [cur.ne0, rows]
@@ -162,6 +233,10 @@ private:
     constexpr tid build_inp_embd() {
         const tid tokens = graph.input_tensor(ggml_type::i32, {n_tokens_, 1, 1, 1});
         const tid rows = op_.get_rows(weight(n_embd(), hp_.n_vocab), tokens);
+        if (ctx_.legacy_graph_inputs) {
+            graph.expand(rows);
+            return rows;
+        }
         const tid embd = graph.input_tensor(ggml_type::f32, {n_embd(), n_tokens_, 1, 1});
         graph.expand(rows);
         graph.expand(embd);
@@ -179,14 +254,24 @@ private:
         attn_inputs in{};
         in.kv_size = cells;
         in.n_kv = cells;  // init_full: the whole cache
-        in.k_idxs = graph.input_tensor(ggml_type::i64, {n_tokens_, 1, 1, 1});
-        if (with_v) {
+        if (!ctx_.legacy_graph_inputs) in.k_idxs = graph.input_tensor(ggml_type::i64, {n_tokens_, 1, 1, 1});
+        if (with_v && !ctx_.legacy_graph_inputs) {
             std::int64_t v_rows = n_tokens_;
             if (v_trans_) v_rows = n_tokens_ * max_n_embd_v_gqa();
             in.v_idxs = graph.input_tensor(ggml_type::i64, {v_rows, 1, 1, 1});
         }
         const ggml_type mask_type = ctx_.flash_attn ? ggml_type::f16 : ggml_type::f32;
-        in.kq_mask = graph.input_tensor(mask_type, {cells, n_tokens_ / n_stream_, 1, n_stream_});
+        if (ctx_.legacy_graph_inputs) {
+            // llm_graph_input_attn_kv: an F32 mask, ggml_cast to F16 when flash attention is on
+            in.kq_mask = graph.input_tensor(ggml_type::f32, {cells, n_tokens_ / n_stream_, 1, n_stream_});
+            if (mask_type == ggml_type::f16) {
+                const tid cast = graph.new_tensor(ggml_type::f16, graph.at(in.kq_mask).ne, graph_op::cpy);
+                graph.set_src(cast, in.kq_mask);
+                in.kq_mask = cast;
+            }
+        } else {
+            in.kq_mask = graph.input_tensor(mask_type, {cells, n_tokens_ / n_stream_, 1, n_stream_});
+        }
         if (rot_k_) in.k_rot = graph.input_tensor(ggml_type::f32, {nrot_k_, nrot_k_, 1, 1});
         if (rot_v_ && with_v) in.v_rot = graph.input_tensor(ggml_type::f32, {nrot_v_, nrot_v_, 1, 1});
         return in;
@@ -245,8 +330,8 @@ private:
         const std::int64_t hkv = n_head_kv(a.il);
         const std::int64_t gqa_k = head_k * hkv;
         const std::int64_t gqa_v = head_v * hkv;
-        const tid k_cache = graph.external_tensor(ctx_.type_k, {gqa_k, in.kv_size, kv_streams_, 1});
-        const tid v_cache = k_only ? -1 : graph.external_tensor(ctx_.type_v, {gqa_v, in.kv_size, kv_streams_, 1});
+        const tid k_cache = cache_tensor(ctx_.type_k, {gqa_k, in.kv_size, kv_streams_, 1}, a.il);
+        const tid v_cache = k_only ? -1 : cache_tensor(ctx_.type_v, {gqa_v, in.kv_size, kv_streams_, 1}, a.il);
 
         // cpy_k
         {
@@ -497,10 +582,10 @@ private:
         const std::int64_t n_embd_r = (d_conv - 1) * conv_dim;  // llama_hparams::n_embd_r
         const std::int64_t n_embd_s = d_state * d_inner;        // llama_hparams::n_embd_s
         for (std::uint32_t il = 0; il < hp_.n_layer; ++il) {
-            layer_starts.push_back(static_cast<std::uint32_t>(graph.nodes.size()));
+            begin_layer(il);
             tid cur = rms_norm_w(inpL);
-            const tid conv_states = graph.external_tensor(ggml_type::f32, {n_embd_r, rs_.size, 1, 1});
-            const tid ssm_states = graph.external_tensor(ggml_type::f32, {n_embd_s, rs_.size, 1, 1});
+            const tid conv_states = cache_tensor(ggml_type::f32, {n_embd_r, rs_.size, 1, 1}, il);
+            const tid ssm_states = cache_tensor(ggml_type::f32, {n_embd_s, rs_.size, 1, 1}, il);
 
             tid conv = build_rs(conv_states, n_embd_r, [this](tid st, tid ids) { return op_.get_rows(st, ids); });
             conv = op_.reshape(conv, d_conv - 1, conv_dim, n_seqs);
@@ -582,7 +667,7 @@ private:
         const std::int64_t d_conv = static_cast<std::int64_t>(hp_.ssm_d_conv) - 1;  // columns kept
         const std::int64_t n_embd_r = n_embd() * d_conv;                             // llama_hparams::n_embd_r
         for (std::uint32_t il = 0; il < hp_.n_layer; ++il) {
-            layer_starts.push_back(static_cast<std::uint32_t>(graph.nodes.size()));
+            begin_layer(il);
             tid prev = cur;
             cur = rms_norm_w(cur);
             if (hp_.layers[il].recurrent) {
@@ -598,7 +683,7 @@ private:
                 const tid x = op_.view(bcx, {chunk, n_seq_tokens, n_seqs, 1}, nb1, nb2, nb2 * static_cast<std::uint64_t>(n_seqs),
                                        static_cast<std::uint64_t>(2 * chunk) * 4);
                 tid bx = op_.transpose(op_.mul(b, x));
-                const tid conv_state = graph.external_tensor(ggml_type::f32, {n_embd_r, rs_.size, 1, 1});
+                const tid conv_state = cache_tensor(ggml_type::f32, {n_embd_r, rs_.size, 1, 1}, il);
                 const tid conv_rs = build_rs(conv_state, n_embd_r, [this](tid st, tid ids) { return op_.get_rows(st, ids); });
                 const tid conv = op_.reshape(conv_rs, d_conv, n_embd(), n_seqs);
                 bx = op_.concat(conv, bx, 0);
@@ -647,6 +732,7 @@ private:
 
     // result_norm (t_embd) and the lm_head (t_logits) are graph outputs (llm_graph_result::set_outputs)
     constexpr void build_output(tid cur, bool final_softcap) {
+        cur_layer_ = static_cast<std::int32_t>(hp_.n_layer);
         cur = rms_norm_w(cur);
         graph.at(cur).output = true;
         tid logits = mm(cur, hp_.n_vocab);
@@ -673,7 +759,7 @@ private:
         build_attn_inputs();
         build_inp_out_ids();
         for (std::uint32_t il = 0; il < hp_.n_layer; ++il) {
-            layer_starts.push_back(static_cast<std::uint32_t>(graph.nodes.size()));
+            begin_layer(il);
             tid inpSA = inpL;
             tid cur = rms_norm_w(inpL);
             const std::int64_t hd = hp_.n_embd_head_k;
@@ -717,7 +803,7 @@ private:
         build_attn_inputs();
         build_inp_out_ids();
         for (std::uint32_t il = 0; il < hp_.n_layer; ++il) {
-            layer_starts.push_back(static_cast<std::uint32_t>(graph.nodes.size()));
+            begin_layer(il);
             tid cur = rms_norm_w(inpL);
             const std::int64_t hd = hp_.n_embd_head_k;
             tid q = mm(cur, hd * n_head(il));
@@ -754,7 +840,7 @@ private:
         build_attn_inputs();
         build_inp_out_ids();
         for (std::uint32_t il = 0; il < hp_.n_layer; ++il) {
-            layer_starts.push_back(static_cast<std::uint32_t>(graph.nodes.size()));
+            begin_layer(il);
             tid residual = inpL;
             const tid cur0 = rms_norm_w(inpL);
             const std::int64_t hd = hp_.n_embd_head_k;
@@ -794,7 +880,7 @@ private:
         build_attn_inputs();
         build_inp_out_ids();
         for (std::uint32_t il = 0; il < hp_.n_layer; ++il) {
-            layer_starts.push_back(static_cast<std::uint32_t>(graph.nodes.size()));
+            begin_layer(il);
             tid inpSA = inpL;
             tid cur = rms_norm_w(inpL);
             const std::int64_t hd = hp_.n_embd_head_k;
@@ -834,7 +920,7 @@ private:
         const std::int64_t nope = head_k - rope;
         const std::int64_t lora = hp_.n_lora_kv;
         for (std::uint32_t il = 0; il < hp_.n_layer; ++il) {
-            layer_starts.push_back(static_cast<std::uint32_t>(graph.nodes.size()));
+            begin_layer(il);
             tid inpSA = inpL;
             tid cur = rms_norm_w(inpL);
             const std::int64_t nh = n_head(il);
@@ -912,6 +998,7 @@ private:
     // The output tail of the layer-norm architectures: build_output's result_norm (t_embd) and
     // lm_head (t_logits) outputs, with LLM_NORM in place of RMS and command-r's logit scale.
     constexpr void build_output_layer_norm(tid cur, bool with_bias, bool logit_scale) {
+        cur_layer_ = static_cast<std::int32_t>(hp_.n_layer);
         cur = layer_norm_w(cur, with_bias);
         graph.at(cur).output = true;
         tid logits = mm(cur, hp_.n_vocab);
@@ -930,7 +1017,7 @@ private:
         build_inp_out_ids();
         const std::int64_t hd = hp_.n_embd_head_k;
         for (std::uint32_t il = 0; il < hp_.n_layer; ++il) {
-            layer_starts.push_back(static_cast<std::uint32_t>(graph.nodes.size()));
+            begin_layer(il);
             tid cur = layer_norm_w(inpL, true);
             const std::int64_t n_kv = hd * n_head_kv(il);
             const tid qkv = bias(mm(cur, n_embd() + 2 * n_kv));
@@ -977,7 +1064,7 @@ private:
         const bool qk_norm = hp_.n_layer >= 64;  // attn_q_norm / attn_k_norm exist (load_tensors)
         const std::int64_t hd = hp_.n_embd_head_k;
         for (std::uint32_t il = 0; il < hp_.n_layer; ++il) {
-            layer_starts.push_back(static_cast<std::uint32_t>(graph.nodes.size()));
+            begin_layer(il);
             tid cur = layer_norm_w(inpL, false);
             tid ffn_inp = cur;
             tid q = mm(cur, hd * n_head(il));
@@ -1014,7 +1101,7 @@ private:
         build_inp_out_ids();
         const std::int64_t hd = hp_.n_embd_head_k;
         for (std::uint32_t il = 0; il < hp_.n_layer; ++il) {
-            layer_starts.push_back(static_cast<std::uint32_t>(graph.nodes.size()));
+            begin_layer(il);
             tid inpSA = inpL;
             tid cur = rms_norm_w(inpL);
             const bool qkv_bias = hp_.attn_qkv_bias;
@@ -1057,7 +1144,7 @@ private:
         build_inp_out_ids();
         const std::int64_t hd = hp_.n_embd_head_k;
         for (std::uint32_t il = 0; il < hp_.n_layer; ++il) {
-            layer_starts.push_back(static_cast<std::uint32_t>(graph.nodes.size()));
+            begin_layer(il);
             const bool use_rope = hp_.n_no_rope_layer_step > 0 && (il + 1) % hp_.n_no_rope_layer_step != 0;
             tid inpSA = inpL;
             tid cur = rms_norm_w(inpL);

@@ -1,0 +1,135 @@
+// vramfit/engines/llama_cpp/cuda_compute.hpp — llama.cpp's compute buffers on a CUDA build: one
+// per GPU ("CUDA<i> compute buffer size") and the CPU backend's in pinned host memory
+// ("CUDA_Host compute buffer size").
+//
+// llama_context::sched_reserve (src/llama-context.cpp) reserves the prompt-processing and the
+// token-generation graphs (see compute_buffer.hpp) through ggml_backend_sched, which places every
+// node on a backend, copies what crosses backends and plans one buffer per backend
+// (detail/backend_sched.hpp); ggml_gallocr only grows buffers, so each is the larger of the two
+// plans. The graph is the same rebuilt graph as on the CPU, with each weight and cache tensor in
+// the buffer offload.hpp puts it in.
+//
+// Pipeline parallelism (llama_context constructor): with more than one device, every layer and
+// the output offloaded (n_gpu_layers > n_layer), -sm layer, KV offloaded and no tensor overrides,
+// the scheduler keeps GGML_SCHED_MAX_COPIES = 4 copies of every split input.
+//
+// -sm row is approximated: its split matrices are taken as living on their layer's device (the
+// engine computes them on the main device, reading rows from every device).
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "vramfit/engines/llama_cpp/compute_buffer.hpp"
+#include "vramfit/engines/llama_cpp/detail/backend_sched.hpp"
+#include "vramfit/engines/llama_cpp/offload.hpp"
+#include "vramfit/error.hpp"
+#include "vramfit/model_description.hpp"
+#include "vramfit/units.hpp"
+
+namespace vramfit::llama_cpp {
+
+struct cuda_compute_estimate {
+    std::vector<bytes> device;  // per CUDA device: "CUDA<i> compute buffer size"
+    bytes host{};               // "CUDA_Host compute buffer size" (the CPU backend's)
+    std::uint32_t n_copies = 1;  // pipeline copies (4 with pipeline parallelism)
+    std::size_t graph_splits = 0;     // of the prompt-processing graph ("graph splits = N")
+    std::size_t graph_splits_tg = 0;  // of the token-generation graph
+};
+
+namespace detail {
+
+// llama_context's pipeline_parallel condition.
+[[nodiscard]] constexpr bool pipeline_parallel(const model_description& model, const offload_params& params) noexcept {
+    const std::int64_t n_gpu_layers = params.n_gpu_layers < 0 ? std::int64_t{model.hparams.n_layer} + 1 : params.n_gpu_layers;
+    return params.n_devices > 1 && params.mode == split_mode::layer && n_gpu_layers > std::int64_t{model.hparams.n_layer} &&
+           params.offload_kqv && params.overrides.empty();
+}
+
+// The weight_placement of the model's tensors under `placement`; scheduler backends count from
+// 0 over the devices the model uses (-sm none: only the main GPU, as backend 0).
+[[nodiscard]] constexpr weight_placement make_weight_placement(const model_description& model, const offload_params& params,
+                                                               const offload_estimate& placement) {
+    const auto& hp = model.hparams;
+    const bool single = params.mode == split_mode::none;
+    const auto to_backend = [&](int device) -> std::int8_t {
+        if (device < 0) return -1;
+        return static_cast<std::int8_t>(single ? 0 : device);
+    };
+    weight_placement out{};
+    for (std::uint32_t slot = 0; slot < hp.n_layer + 2; ++slot) out.by_layer.push_back({});
+    for (const int d : placement.layer_device) out.layer_backend.push_back(to_backend(d));
+    for (std::uint32_t il = 0; il < hp.n_layer; ++il) {
+        out.cache_backend.push_back(params.offload_kqv && il < placement.layer_device.size() ? to_backend(placement.layer_device[il]) : std::int8_t{-1});
+    }
+    bool has_output = false;
+    const tensor_info* token_embd = nullptr;
+    for (std::size_t i = 0; i < model.tensors.size(); ++i) {
+        const auto& t = model.tensors[i];
+        const auto name = t.name.view();
+        const std::int64_t block = block_of(name);
+        std::size_t slot = hp.n_layer + 1;
+        if (block >= 0 && block < std::int64_t{hp.n_layer}) slot = static_cast<std::size_t>(block) + 1;
+        else if (name.substr(0, 10) == "token_embd") slot = 0;
+        if (name == "output.weight") has_output = true;
+        if (name == "token_embd.weight") token_embd = &t;
+        const int device = i < placement.tensor_device.size() ? placement.tensor_device[i] : -1;
+        out.by_layer[slot].push_back({t.ne, t.type, to_backend(device)});
+    }
+    // A tied output reads token_embd's duplicate in the output layer's buffer.
+    if (!has_output && token_embd != nullptr) {
+        const int output_device = placement.layer_device.empty() ? -1 : placement.layer_device.back();
+        out.by_layer[hp.n_layer + 1].push_back({token_embd->ne, token_embd->type, to_backend(output_device)});
+    }
+    return out;
+}
+
+[[nodiscard]] constexpr sched_result schedule_reserve(const model_description& model, const resolved_context& ctx, reserve_ubatch ub,
+                                                      const weight_placement& placement, const sched_config& config) {
+    if (ub.n_seqs == 0) ub.n_seqs = 1;
+    if (ub.n_tokens % ub.n_seqs != 0) ub.n_tokens = (ub.n_tokens + ub.n_seqs - 1) / ub.n_seqs * ub.n_seqs;
+    llama_graph_builder builder(model.hparams, ctx, ub);
+    builder.use_placement(&placement);
+    builder.build();
+    return schedule_graph(std::move(builder.graph), config);
+}
+
+} // namespace detail
+
+// The compute buffers of the CUDA build for `model`, `ctx` and the offload `params`, given the
+// weight placement offload_buffers computed for them. Errors as try_compute_buffer_bytes.
+[[nodiscard]] constexpr result<cuda_compute_estimate> cuda_compute_buffers(const model_description& model, const resolved_context& ctx,
+                                                                           const offload_params& params, const offload_estimate& placement) {
+    const auto checked = detail::check_compute_inputs(model, ctx);
+    if (!checked) return checked.err();
+    if (params.n_devices == 0 || params.n_devices > max_cuda_devices) {
+        return error{errc::invalid_argument, "CUDA compute buffers: 1 to 16 devices"};
+    }
+    if (placement.layer_device.size() != model.hparams.n_layer + 1 || placement.tensor_device.size() != model.tensors.size()) {
+        return error{errc::invalid_argument, "CUDA compute buffers: the placement is not of this model (call offload_buffers first)"};
+    }
+    const bool single = params.mode == split_mode::none;
+    const std::uint32_t n_backends_gpu = single ? 1 : params.n_devices;
+    detail::sched_config config{};
+    config.n_gpus = n_backends_gpu;
+    config.n_copies = detail::pipeline_parallel(model, params) ? detail::sched_max_copies : 1;
+
+    const auto weights = detail::make_weight_placement(model, params, placement);
+    const auto pp = detail::schedule_reserve(model, ctx, detail::prompt_ubatch(ctx), weights, config);
+    const auto tg = detail::schedule_reserve(model, ctx, detail::generation_ubatch(ctx), weights, config);
+
+    cuda_compute_estimate out{};
+    out.n_copies = config.n_copies;
+    out.graph_splits = pp.n_splits;
+    out.graph_splits_tg = tg.n_splits;
+    for (std::uint32_t d = 0; d < params.n_devices; ++d) out.device.push_back(bytes{});
+    for (std::uint32_t b = 0; b < n_backends_gpu; ++b) {
+        const std::uint64_t size = pp.buffer_size[b] > tg.buffer_size[b] ? pp.buffer_size[b] : tg.buffer_size[b];
+        out.device[single ? params.main_gpu : b] = bytes{size};
+    }
+    const std::uint64_t host = pp.buffer_size[n_backends_gpu] > tg.buffer_size[n_backends_gpu] ? pp.buffer_size[n_backends_gpu] : tg.buffer_size[n_backends_gpu];
+    out.host = bytes{host};
+    return out;
+}
+
+} // namespace vramfit::llama_cpp
