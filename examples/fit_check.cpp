@@ -2,7 +2,7 @@
 //
 // Compile time: a static_assert that stops the build when a shipped configuration outgrows its
 // GPU; the compiler's error then names the CUDA device, its largest buffer and the MiB over.
-// Run time: the per-device report (model, KV, compute, reserve, capacity, margin).
+// Run time: the per-device report (model, KV, compute, CUDA overhead, reserve, capacity, margin).
 #include <cstdio>
 #include <string>
 
@@ -24,7 +24,7 @@ int main() {
     }
     fit_params params{};
     params.context.n_ctx = 4096;
-    params.reserve_per_device = 0_MiB;  // set to your measured CUDA context + cuBLAS overhead
+    params.reserve_per_device = 0_MiB;  // a margin of your own; the CUDA overhead is estimated per GPU
     const std::array<catalog::gpu_spec, 1> die{catalog::gpu::tesla_k80::spec};
     const auto report = check_fit(*model, die, params);
     if (!report) {
@@ -32,9 +32,10 @@ int main() {
         return 1;
     }
     for (const auto& d : report->devices) {
-        std::printf("%s (%s): model %s + KV %s + compute %s (approx.) + reserve %s = %s of %s: %s\n",
+        std::printf("%s (%s): model %s + KV %s + compute %s + overhead %s (%s..%s) + reserve %s = %s of %s: %s\n",
                     std::string{d.name}.c_str(), std::string{d.gpu}.c_str(), format_mib(d.model).c_str(),
-                    format_mib(d.kv).c_str(), format_mib(d.compute).c_str(), format_mib(d.reserve).c_str(),
+                    format_mib(d.kv).c_str(), format_mib(d.compute).c_str(), format_mib(d.overhead).c_str(),
+                    format_mib(d.overhead_low).c_str(), format_mib(d.overhead_high).c_str(), format_mib(d.reserve).c_str(),
                     format_mib(d.total()).c_str(), format_mib(d.capacity).c_str(), d.fits() ? "FITS" : "DOES NOT FIT");
     }
     return report->fits() ? 0 : 1;

@@ -227,3 +227,70 @@ TEST_CASE("pipeline parallelism: four copies with every layer on two GPUs, one w
     CHECK(piped->host > plain->host);
     CHECK(piped->device[0] > plain->device[0]);
 }
+
+TEST_CASE("leaving repeated layers out changes no buffer and no split count") {
+    struct config {
+        const char* key;
+        std::uint32_t n_devices;
+        std::int32_t n_gpu_layers;
+        bool cpu_moe;
+    };
+    const config configs[] = {
+        {"llama-3.1-8b:Q4_K_M", 1, -1, false},     {"gemma-3-12b:Q4_K_M", 1, -1, false},  // SWA: period 6
+        {"qwen3-30b-a3b:Q4_K_M", 1, -1, true},     {"deepseek-v2-lite:Q4_K_M", 1, -1, true},  // dense lead
+        {"gpt-oss-20b:MXFP4_MOE", 1, -1, false},   {"llama-3.1-8b:Q4_K_M", 1, 0, false},   // GPU takes big ops only
+        {"llama-3.1-8b:Q4_K_M", 2, -1, false},     {"qwen3-30b-a3b:Q4_K_M", 1, 20, false},
+    };
+    for (const auto& c : configs) {
+        CAPTURE(c.key);
+        CAPTURE(c.n_devices);
+        CAPTURE(c.n_gpu_layers);
+        const auto model = catalog::describe(c.key);
+        REQUIRE(model.ok());
+        context_params cp{};
+        cp.n_ctx = 8192;
+        const auto ctx = resolve_context(*model, cp);
+        REQUIRE(ctx.ok());
+        offload_params params{};
+        params.n_devices = c.n_devices;
+        params.n_gpu_layers = c.n_gpu_layers;
+        if (c.cpu_moe) add_cpu_moe(params);
+        const auto placement = offload_buffers(*model, *ctx, params);
+        REQUIRE(placement.ok());
+        const auto folded = cuda_compute_buffers(*model, *ctx, params, *placement);
+        const auto full = cuda_compute_buffers(*model, *ctx, params, *placement, false);
+        REQUIRE(folded.ok());
+        REQUIRE(full.ok());
+        CHECK(folded->host == full->host);
+        CHECK(folded->graph_splits == full->graph_splits);
+        CHECK(folded->graph_splits_tg == full->graph_splits_tg);
+        for (std::size_t i = 0; i < full->device.size(); ++i) CHECK(folded->device[i] == full->device[i]);
+    }
+}
+
+// The same function in a constant expression: one RTX 3090 running Llama-3.1-8B at 8192 tokens.
+constexpr std::uint64_t constexpr_cuda0_compute() {
+    const auto model = catalog::describe("llama-3.1-8b:Q4_K_M");
+    context_params cp{};
+    cp.n_ctx = 8192;
+    const auto ctx = resolve_context(*model, cp);
+    offload_params params{};
+    const auto placement = offload_buffers(*model, *ctx, params);
+    return cuda_compute_buffers(*model, *ctx, params, *placement)->device[0].count();
+}
+static_assert(constexpr_cuda0_compute() > 0);
+
+TEST_CASE("the constant-evaluated compute buffer is the run-time one") {
+    const auto model = catalog::describe("llama-3.1-8b:Q4_K_M");
+    REQUIRE(model.ok());
+    context_params cp{};
+    cp.n_ctx = 8192;
+    const auto ctx = resolve_context(*model, cp);
+    REQUIRE(ctx.ok());
+    const auto placement = offload_buffers(*model, *ctx, offload_params{});
+    REQUIRE(placement.ok());
+    const auto compute = cuda_compute_buffers(*model, *ctx, offload_params{}, *placement);
+    REQUIRE(compute.ok());
+    constexpr std::uint64_t at_compile_time = constexpr_cuda0_compute();
+    CHECK(compute->device[0].count() == at_compile_time);
+}

@@ -84,11 +84,77 @@ namespace detail {
     return out;
 }
 
+// Does layer `a` sit where layer `b` does: same device for it and its cache, its tensors of the
+// same shapes in the same buffers in the same order, and those in host memory (which a GPU may
+// copy in) of the same types? (A GPU-resident weight's type never reaches a compute buffer.)
+[[nodiscard]] constexpr bool same_placement(const weight_placement& p, std::uint32_t a, std::uint32_t b) noexcept {
+    if (p.layer_backend[a] != p.layer_backend[b] || p.cache_backend[a] != p.cache_backend[b]) return false;
+    const auto& x = p.by_layer[a + 1];
+    const auto& y = p.by_layer[b + 1];
+    if (x.size() != y.size()) return false;
+    for (std::size_t i = 0; i < x.size(); ++i) {
+        if (x[i].backend != y[i].backend || x[i].ne != y[i].ne) return false;
+        if (x[i].backend < 0 && x[i].type != y[i].type) return false;
+    }
+    return true;
+}
+
+// One graph_reserve through the scheduler. As for the CPU buffer (compute_buffer.hpp's
+// reserve_graph), repeated layers are first left out of the middle: when the layers after the
+// dense lead repeat with period Q in shape AND placement, and two consecutive Q-periods of the
+// kept front start every allocator from the same free blocks and allocate and release alike,
+// every period in between would too, so the reduced graph's buffers are the full graph's; its
+// split count is completed with the splits of one period per period left out. Otherwise the
+// full graph is scheduled.
 [[nodiscard]] constexpr sched_result schedule_reserve(const model_description& model, const resolved_context& ctx, reserve_ubatch ub,
-                                                      const weight_placement& placement, const sched_config& config) {
+                                                      const weight_placement& placement, const sched_config& config,
+                                                      bool allow_folding = true) {
+    const hyperparameters& hp = model.hparams;
     if (ub.n_seqs == 0) ub.n_seqs = 1;
     if (ub.n_tokens % ub.n_seqs != 0) ub.n_tokens = (ub.n_tokens + ub.n_seqs - 1) / ub.n_seqs * ub.n_seqs;
-    llama_graph_builder builder(model.hparams, ctx, ub);
+    const std::uint32_t period = layer_period(hp);
+    const std::uint32_t lead = hp.n_expert > 0 ? hp.n_layer_dense_lead : 0;
+    for (std::uint32_t q = period; allow_folding && q != 0 && q <= 2 * period; q += period) {
+        const std::uint32_t front = lead + 3 + 2 * q;
+        if (front + 2 * q > hp.n_layer) break;
+        bool periodic = true;
+        for (std::uint32_t il = lead; il + q < hp.n_layer && periodic; ++il) periodic = same_placement(placement, il, il + q);
+        if (!periodic) continue;
+        const std::uint32_t tail_start = front + (hp.n_layer - q - front) / q * q;
+        hyperparameters reduced = hp;
+        reduced.layers.clear();
+        weight_placement reduced_placement{};
+        reduced_placement.by_layer.push_back(placement.by_layer.front());
+        const auto keep = [&](std::uint32_t il) {
+            reduced.layers.push_back(hp.layers[il]);
+            reduced_placement.by_layer.push_back(placement.by_layer[il + 1]);
+            reduced_placement.layer_backend.push_back(placement.layer_backend[il]);
+            reduced_placement.cache_backend.push_back(placement.cache_backend[il]);
+        };
+        for (std::uint32_t il = 0; il < front; ++il) keep(il);
+        for (std::uint32_t il = tail_start; il < hp.n_layer; ++il) keep(il);
+        reduced_placement.by_layer.push_back(placement.by_layer.back());
+        reduced_placement.layer_backend.push_back(placement.layer_backend.back());
+        reduced.n_layer = static_cast<std::uint32_t>(reduced.layers.size());
+
+        llama_graph_builder builder(reduced, ctx, ub);
+        builder.use_placement(&reduced_placement);
+        builder.build();
+        const auto starts = builder.layer_starts;
+        backend_scheduler sched(std::move(builder.graph), config);
+        sched_result result = sched.run(&starts);
+        for (std::uint32_t j = lead; j <= lead + 3; ++j) {
+            if (!sched.periods_repeat(j, q)) continue;
+            // splits beginning inside one repeating period, times the periods left out
+            std::size_t per_period = 0;
+            for (const std::size_t start : result.split_starts) {
+                if (start >= starts[j] && start < starts[j + q]) ++per_period;
+            }
+            result.n_splits += per_period * ((tail_start - front) / q);
+            return result;
+        }
+    }
+    llama_graph_builder builder(hp, ctx, ub);
     builder.use_placement(&placement);
     builder.build();
     return schedule_graph(std::move(builder.graph), config);
@@ -98,8 +164,10 @@ namespace detail {
 
 // The compute buffers of the CUDA build for `model`, `ctx` and the offload `params`, given the
 // weight placement offload_buffers computed for them. Errors as try_compute_buffer_bytes.
+// `allow_folding` = false schedules every layer (the tests compare both).
 [[nodiscard]] constexpr result<cuda_compute_estimate> cuda_compute_buffers(const model_description& model, const resolved_context& ctx,
-                                                                           const offload_params& params, const offload_estimate& placement) {
+                                                                           const offload_params& params, const offload_estimate& placement,
+                                                                           bool allow_folding = true) {
     const auto checked = detail::check_compute_inputs(model, ctx);
     if (!checked) return checked.err();
     if (params.n_devices == 0 || params.n_devices > max_cuda_devices) {
@@ -115,8 +183,8 @@ namespace detail {
     config.n_copies = detail::pipeline_parallel(model, params) ? detail::sched_max_copies : 1;
 
     const auto weights = detail::make_weight_placement(model, params, placement);
-    const auto pp = detail::schedule_reserve(model, ctx, detail::prompt_ubatch(ctx), weights, config);
-    const auto tg = detail::schedule_reserve(model, ctx, detail::generation_ubatch(ctx), weights, config);
+    const auto pp = detail::schedule_reserve(model, ctx, detail::prompt_ubatch(ctx), weights, config, allow_folding);
+    const auto tg = detail::schedule_reserve(model, ctx, detail::generation_ubatch(ctx), weights, config, allow_folding);
 
     cuda_compute_estimate out{};
     out.n_copies = config.n_copies;

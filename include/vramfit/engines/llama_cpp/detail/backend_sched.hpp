@@ -62,6 +62,15 @@ struct sched_config {
 struct sched_result {
     std::vector<std::uint64_t> buffer_size;  // per backend: the compute buffer it reserves
     std::size_t n_splits = 0;
+    std::vector<std::size_t> split_starts;   // graph node index where each split begins
+};
+
+// The allocators' state where a layer's nodes begin (for folding repeated layers, as
+// graph_allocator::layer_snapshot does for one buffer): per buffer, its free blocks and how many
+// allocations and releases it had made.
+struct sched_snapshot {
+    std::vector<std::vector<dynamic_allocator::block>> free_blocks;
+    std::vector<std::size_t> first_event;
 };
 
 // GGML_SCHED_MAX_SPLIT_INPUTS
@@ -81,10 +90,40 @@ public:
         }
     }
 
-    constexpr sched_result run() {
+    // With `layer_starts` (graph node indices, ascending), also snapshot the allocators where
+    // each layer begins (`snapshots`, see periods_repeat).
+    constexpr sched_result run(const std::vector<std::uint32_t>* layer_starts = nullptr) {
+        layer_starts_ = layer_starts;
         assign_backends();
         split_graph();
         return allocate();
+    }
+
+    std::vector<sched_snapshot> snapshots;
+
+    // Do layers [first, first + period) and [first + period, first + 2 period) start from the same
+    // free blocks in every buffer and allocate and release at the same offsets? Then every further
+    // such period repeats them (see compute_buffer.hpp's folding).
+    [[nodiscard]] constexpr bool periods_repeat(std::size_t first, std::size_t period) const {
+        if (first + 2 * period >= snapshots.size()) return false;
+        const auto& a = snapshots[first];
+        const auto& b = snapshots[first + period];
+        const auto& c = snapshots[first + 2 * period];
+        for (std::size_t buf = 0; buf < a.free_blocks.size(); ++buf) {
+            const auto& fa = a.free_blocks[buf];
+            const auto& fb = b.free_blocks[buf];
+            if (fa.size() != fb.size()) return false;
+            for (std::size_t i = 0; i < fa.size(); ++i) {
+                if (fa[i].offset != fb[i].offset || fa[i].size != fb[i].size) return false;
+            }
+            const std::size_t n = b.first_event[buf] - a.first_event[buf];
+            if (c.first_event[buf] - b.first_event[buf] != n) return false;
+            const auto& ev = events_[buf];
+            for (std::size_t i = 0; i < n; ++i) {
+                if (!(ev[a.first_event[buf] + i] == ev[b.first_event[buf] + i])) return false;
+            }
+        }
+        return true;
     }
 
 private:
@@ -108,6 +147,8 @@ private:
     std::vector<copy_entry> copies_;       // hv_tensor_copies
     std::vector<split> splits_;
     std::vector<std::int32_t> graph_inputs_;
+    const std::vector<std::uint32_t>* layer_starts_ = nullptr;
+    std::vector<std::vector<dynamic_allocator::event>> events_;  // per buffer, kept after allocate()
 
     [[nodiscard]] constexpr const graph_tensor& at(std::int32_t id) const { return g_.at(id); }
     constexpr int& backend(std::int32_t id) { return bid_[static_cast<std::size_t>(id)]; }
@@ -343,6 +384,7 @@ private:
         std::vector<std::int32_t> leafs;
         std::vector<int> leaf_buffer;
         std::vector<tensor_state> st;
+        std::vector<std::size_t> snapshot_at;  // position in `nodes` where each layer begins
         for (std::size_t k = 0; k < g_.tensors.size(); ++k) st.push_back({});
         for (const split& s : splits_) {
             for (const std::int32_t input : s.inputs) {
@@ -362,6 +404,10 @@ private:
                 node_buffer.push_back(s.backend);
             }
             for (std::size_t k = s.start; k < s.end; ++k) {
+                while (layer_starts_ != nullptr && snapshot_at.size() < layer_starts_->size() &&
+                       (*layer_starts_)[snapshot_at.size()] <= k) {
+                    snapshot_at.push_back(nodes.size());
+                }
                 nodes.push_back(g_.nodes[k]);
                 node_buffer.push_back(bid_[static_cast<std::size_t>(g_.nodes[k])]);
             }
@@ -380,7 +426,10 @@ private:
         for (const std::int32_t leaf : g_.leafs) { leafs.push_back(leaf); leaf_buffer.push_back(bid_[static_cast<std::size_t>(leaf)]); }
 
         std::vector<dynamic_allocator> buffers;
-        for (int b = 0; b <= host_; ++b) buffers.push_back(dynamic_allocator(b == host_ ? compute_buffer_alignment : 128));
+        for (int b = 0; b <= host_; ++b) {
+            buffers.push_back(dynamic_allocator(b == host_ ? compute_buffer_alignment : 128));
+            if (layer_starts_ != nullptr) buffers.back().record_events(true);
+        }
 
         const auto allocate_node = [&](std::int32_t id, int buffer) {
             const graph_tensor& t = at(id);
@@ -444,7 +493,17 @@ private:
                 if (at(s).input) allocate_node(s, node_buffer[k]);
             }
         }
+        std::size_t next_snapshot = 0;
         for (std::size_t k = 0; k < nodes.size(); ++k) {
+            while (next_snapshot < snapshot_at.size() && snapshot_at[next_snapshot] == k) {
+                sched_snapshot snap{};
+                for (const auto& a : buffers) {
+                    snap.free_blocks.push_back(a.free_blocks());
+                    snap.first_event.push_back(a.events().size());
+                }
+                snapshots.push_back(std::move(snap));
+                ++next_snapshot;
+            }
             const std::int32_t node = nodes[k];
             const graph_tensor& t = at(node);
             for (const std::int32_t s : t.src) if (s >= 0) allocate_node(s, node_buffer[k]);
@@ -466,8 +525,12 @@ private:
         }
 
         sched_result out{};
-        for (const auto& a : buffers) out.buffer_size.push_back(a.max_size());
+        for (const auto& a : buffers) {
+            out.buffer_size.push_back(a.max_size());
+            if (layer_starts_ != nullptr) events_.push_back(a.events());
+        }
         out.n_splits = splits_.size();
+        for (const split& sp : splits_) out.split_starts.push_back(sp.start);
         return out;
     }
 };
