@@ -2,7 +2,9 @@
 //
 // Compile time: a static_assert that stops the build when a shipped configuration outgrows its
 // GPU; the compiler's error then names the CUDA device, its largest buffer and the MiB over.
-// Run time: the per-device report (model, KV, compute, CUDA overhead, reserve, capacity, margin).
+// Run time: the per-device report (model, KV, compute, CUDA overhead, reserve, capacity, margin),
+// for the catalog model or, as the twin of the compile-time check, for a GGUF file:
+//   build/examples/fit_check [model.gguf]
 #include <cstdio>
 #include <string>
 
@@ -16,11 +18,11 @@ static_assert(fits<catalog::llama_3_1_8b, quant::Q4_K_M, catalog::gpu::rtx_3090>
 // gemma-3-12b Q4_K_M at 4096 tokens on a single die of a Tesla K80.
 static_assert(fits<catalog::gemma_3_12b, quant::Q4_K_M, catalog::gpu::tesla_k80>(ctx_size{4096}));
 
-int main() {
-    const auto model = catalog::describe("gemma-3-12b:Q4_K_M");
+int main(int argc, char** argv) {
+    const auto model = argc > 1 ? load_model_description(argv[1]) : catalog::describe("gemma-3-12b:Q4_K_M");
     if (!model) {
-        std::fprintf(stderr, "%s\n", model.err().describe().c_str());
-        return 1;
+        std::fprintf(stderr, "%s: %s\n", argc > 1 ? argv[1] : "catalog", model.err().describe().c_str());
+        return 2;
     }
     fit_params params{};
     params.context.n_ctx = 4096;
