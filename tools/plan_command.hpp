@@ -30,7 +30,8 @@ inline constexpr std::string_view plan_usage =
     "  --ram SIZE            host RAM the model may use (64GiB, 120G, 65536MiB)   [not checked]\n"
     "  --no-disk             never page weights from disk (mmap) beyond RAM\n"
     "  --reserve MiB|auto    left free on each GPU (like llama.cpp --fit-target); auto = each GPU's\n"
-    "                        estimated CUDA overhead (driver, context, cuBLAS: cuda_overhead.hpp)  [0]\n"
+    "                        estimated CUDA overhead (driver, context, cuBLAS: cuda_overhead.hpp)\n"
+    "                        [auto for catalog GPUs; 0 with --free or --gpu auto]\n"
     "  -c, --ctx N           context (0 = the training context)                  [4096]\n"
     "  --max-ctx             the largest context that fits (-c is then the least)\n"
     "  -np, --parallel N     parallel sequences                                   [1]\n"
@@ -111,6 +112,8 @@ inline result<plan_options> parse_plan_args(std::span<const std::string_view> ar
     auto& r = o.request;
     std::vector<std::uint32_t> free_mib;
     bool reserve_auto = false;
+    bool reserve_given = false;
+    bool live_memory = false;  // --gpu auto or --free: the figures are free memory, not totals
     constexpr std::uint32_t max_tokens = 1u << 24;
     for (std::size_t i = 0; i < args.size(); ++i) {
         const std::string_view arg = args[i];
@@ -137,6 +140,7 @@ inline result<plan_options> parse_plan_args(std::span<const std::string_view> ar
             if (!t) return t.err();
             o.gpus_given = true;
             if (*t == "auto") {
+                live_memory = true;
                 auto live = detail::live_gpus();
                 if (!live) return live.err();
                 for (const auto* g : *live) r.gpus.push_back(*g);
@@ -168,6 +172,7 @@ inline result<plan_options> parse_plan_args(std::span<const std::string_view> ar
         } else if (arg == "--no-disk") {
             r.allow_disk = false;
         } else if (arg == "--reserve") {
+            reserve_given = true;
             if (i + 1 < args.size() && args[i + 1] == "auto") {
                 ++i;
                 reserve_auto = true;
@@ -256,6 +261,11 @@ inline result<plan_options> parse_plan_args(std::span<const std::string_view> ar
         }
         for (std::size_t i = 0; i < free_mib.size(); ++i) r.gpus[i].memory = bytes{std::uint64_t{free_mib[i]} * 1048576ULL};
     }
+    if (!free_mib.empty()) live_memory = true;
+    // By default a catalog GPU's total keeps the estimated CUDA overhead back (what the engine's
+    // process will lose before its first buffer); figures of free memory already lack the
+    // driver's part, so there the default stays 0 and --reserve auto is the user's choice.
+    if (!reserve_given && !live_memory) reserve_auto = true;
     if (reserve_auto) {
         for (const auto& g : r.gpus) r.reserve_per_gpu.push_back(cuda_overhead_for(g).estimate);
     }

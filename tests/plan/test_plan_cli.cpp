@@ -106,6 +106,23 @@ TEST_CASE("plan --reserve auto: each GPU keeps its estimated CUDA overhead free"
     CHECK(has(o.out, "\"capacity_bytes\":11996758016"));     // shown against the die's full 11441 MiB
 }
 
+TEST_CASE("plan: catalog GPUs keep the CUDA overhead by default; live free memory does not") {
+    const auto reserve_of_cuda0 = [](const std::string& out) {
+        const auto at = out.find("\"reserve_bytes\":", out.find("\"name\":\"CUDA0\""));
+        return at == std::string::npos ? std::string{} : out.substr(at + 16, out.find(',', at) - at - 16);
+    };
+    const auto by_default = run({"gemma-3-12b:Q4_K_M", "--gpu", "tesla-k80x2", "--json"});
+    const auto as_auto = run({"gemma-3-12b:Q4_K_M", "--gpu", "tesla-k80x2", "--reserve", "auto", "--json"});
+    const auto zero = run({"gemma-3-12b:Q4_K_M", "--gpu", "tesla-k80x2", "--reserve", "0", "--json"});
+    const auto live = run({"gemma-3-12b:Q4_K_M", "--gpu", "tesla-k80x2", "--free", "11000,11000", "--json"});
+    REQUIRE(by_default.status == 0);
+    REQUIRE(live.status == 0);
+    CHECK(reserve_of_cuda0(by_default.out) == reserve_of_cuda0(as_auto.out));
+    CHECK(reserve_of_cuda0(by_default.out) != "0");
+    CHECK(reserve_of_cuda0(zero.out) == "0");
+    CHECK(reserve_of_cuda0(live.out) == "0");
+}
+
 TEST_CASE("plan ./FILE.gguf --max-ctx --emit llama.cpp: a GGUF file as input") {
     // The second example, on a shape-only export of the catalog model (sparse: no disk).
     const auto model = vramfit::catalog::describe("qwen3-30b-a3b:Q4_K_M");
