@@ -16,17 +16,29 @@ using namespace vramfit::llama_cpp;
 
 namespace {
 
+// The logs' builds: their graph inputs (see the header).
 resolved_context context_of(const test::csv_row& row, bool use_mmap) {
-    resolved_context ctx{};
-    ctx.n_ctx = ctx.n_ctx_seq = ctx.kv_cells = static_cast<std::uint32_t>(std::stoul(row.at("n_ctx")));
-    ctx.n_ubatch = static_cast<std::uint32_t>(std::stoul(row.at("n_ubatch")));
-    ctx.n_batch = static_cast<std::uint32_t>(std::stoul(row.at("n_batch")));
-    ctx.flash_attn = row.at("flash_attn") == "1";
-    ctx.type_k = *ggml_type_from_name(row.at("type_k"));
-    ctx.type_v = *ggml_type_from_name(row.at("type_v"));
-    ctx.use_mmap = use_mmap;
+    auto ctx = test::context_of(row, use_mmap);
     ctx.legacy_graph_inputs = true;
     return ctx;
+}
+
+// A catalog model at n_ctx tokens (default context otherwise), placed by `params`.
+struct catalog_case {
+    model_description model;
+    resolved_context ctx;
+    offload_estimate placement;
+};
+catalog_case catalog_case_of(const std::string& key, std::uint32_t n_ctx, const offload_params& params) {
+    auto model = catalog::describe(key);
+    REQUIRE(model.ok());
+    context_params cp{};
+    cp.n_ctx = n_ctx;
+    const auto ctx = resolve_context(*model, cp);
+    REQUIRE(ctx.ok());
+    auto placement = offload_buffers(*model, *ctx, params);
+    REQUIRE(placement.ok());
+    return {std::move(*model), *ctx, std::move(*placement)};
 }
 
 double mib(bytes b) { return static_cast<double>(b.count()) / 1048576.0; }
@@ -178,49 +190,35 @@ TEST_CASE("the scheduler on the CPU alone reproduces the CPU compute buffer") {
     // engine runs).
     for (const std::string key : {"llama-3.1-8b:Q4_K_M", "qwen3-30b-a3b:Q4_K_M", "gemma-3-4b:Q4_K_M", "phi-3-mini-4k:Q4_K_M"}) {
         CAPTURE(key);
-        const auto model = catalog::describe(key);
-        REQUIRE(model.ok());
-        context_params cp{};
-        cp.n_ctx = 4096;
-        const auto ctx = resolve_context(*model, cp);
-        REQUIRE(ctx.ok());
         offload_params params{};
         params.n_gpu_layers = 0;
-        const auto placement = offload_buffers(*model, *ctx, params);
-        REQUIRE(placement.ok());
+        const auto c = catalog_case_of(key, 4096, params);
         // one token: no op with a weight has 32 rows (qwen3's per-head q/k norms would: 32 heads)
-        auto small = *ctx;
+        auto small = c.ctx;
         small.n_ubatch = 1;
-        const auto compute = cuda_compute_buffers(*model, small, params, *placement);
+        const auto compute = cuda_compute_buffers(c.model, small, params, c.placement);
         REQUIRE(compute.ok());
         CAPTURE(compute->device[0].count());
         if (key.starts_with("qwen3")) {
             CHECK(compute->device[0] > 0_B);  // the q/k norm multiplies (32 rows) go to CUDA0
         } else {
             CHECK(compute->device[0] == 0_B);
-            CHECK(compute->host == compute_buffer_bytes(*model, small));
+            CHECK(compute->host == compute_buffer_bytes(c.model, small));
         }
     }
 }
 
 TEST_CASE("pipeline parallelism: four copies with every layer on two GPUs, one with overrides") {
-    const auto model = catalog::describe("llama-3.1-8b:Q4_K_M");
-    REQUIRE(model.ok());
-    context_params cp{};
-    cp.n_ctx = 8192;
-    const auto ctx = resolve_context(*model, cp);
-    REQUIRE(ctx.ok());
     offload_params two{};
     two.n_devices = 2;
-    const auto placement = offload_buffers(*model, *ctx, two);
-    REQUIRE(placement.ok());
-    const auto piped = cuda_compute_buffers(*model, *ctx, two, *placement);
+    const auto c = catalog_case_of("llama-3.1-8b:Q4_K_M", 8192, two);
+    const auto piped = cuda_compute_buffers(c.model, c.ctx, two, c.placement);
     REQUIRE(piped.ok());
     CHECK(piped->n_copies == 4);
     CHECK(piped->graph_splits == 3);  // CPU (embeddings), CUDA0, CUDA1
     two.overrides.push_back({"output\\.weight", 1});  // any override turns pipelining off
-    const auto placement2 = offload_buffers(*model, *ctx, two);
-    const auto plain = cuda_compute_buffers(*model, *ctx, two, *placement2);
+    const auto c2 = catalog_case_of("llama-3.1-8b:Q4_K_M", 8192, two);
+    const auto plain = cuda_compute_buffers(c2.model, c2.ctx, two, c2.placement);
     REQUIRE(plain.ok());
     CHECK(plain->n_copies == 1);
     // the copies of the inputs cost memory on every backend
@@ -245,20 +243,13 @@ TEST_CASE("leaving repeated layers out changes no buffer and no split count") {
         CAPTURE(c.key);
         CAPTURE(c.n_devices);
         CAPTURE(c.n_gpu_layers);
-        const auto model = catalog::describe(c.key);
-        REQUIRE(model.ok());
-        context_params cp{};
-        cp.n_ctx = 8192;
-        const auto ctx = resolve_context(*model, cp);
-        REQUIRE(ctx.ok());
         offload_params params{};
         params.n_devices = c.n_devices;
         params.n_gpu_layers = c.n_gpu_layers;
         if (c.cpu_moe) add_cpu_moe(params);
-        const auto placement = offload_buffers(*model, *ctx, params);
-        REQUIRE(placement.ok());
-        const auto folded = cuda_compute_buffers(*model, *ctx, params, *placement);
-        const auto full = cuda_compute_buffers(*model, *ctx, params, *placement, false);
+        const auto k = catalog_case_of(c.key, 8192, params);
+        const auto folded = cuda_compute_buffers(k.model, k.ctx, params, k.placement);
+        const auto full = cuda_compute_buffers(k.model, k.ctx, params, k.placement, false);
         REQUIRE(folded.ok());
         REQUIRE(full.ok());
         CHECK(folded->host == full->host);
@@ -281,15 +272,8 @@ constexpr std::uint64_t constexpr_cuda0_compute() {
 static_assert(constexpr_cuda0_compute() > 0);
 
 TEST_CASE("the constant-evaluated compute buffer is the run-time one") {
-    const auto model = catalog::describe("llama-3.1-8b:Q4_K_M");
-    REQUIRE(model.ok());
-    context_params cp{};
-    cp.n_ctx = 8192;
-    const auto ctx = resolve_context(*model, cp);
-    REQUIRE(ctx.ok());
-    const auto placement = offload_buffers(*model, *ctx, offload_params{});
-    REQUIRE(placement.ok());
-    const auto compute = cuda_compute_buffers(*model, *ctx, offload_params{}, *placement);
+    const auto c = catalog_case_of("llama-3.1-8b:Q4_K_M", 8192, offload_params{});
+    const auto compute = cuda_compute_buffers(c.model, c.ctx, offload_params{}, c.placement);
     REQUIRE(compute.ok());
     constexpr std::uint64_t at_compile_time = constexpr_cuda0_compute();
     CHECK(compute->device[0].count() == at_compile_time);

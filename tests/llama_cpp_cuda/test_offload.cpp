@@ -197,17 +197,6 @@ TEST_CASE("validation rows R26-R29: pythia 2.8B on one V100, model and KV buffer
 
 namespace {
 
-resolved_context context_of(const test::csv_row& row, bool use_mmap) {
-    resolved_context ctx{};
-    ctx.n_ctx = ctx.n_ctx_seq = ctx.kv_cells = static_cast<std::uint32_t>(std::stoul(row.at("n_ctx")));
-    ctx.n_ubatch = static_cast<std::uint32_t>(std::stoul(row.at("n_ubatch")));
-    ctx.n_batch = static_cast<std::uint32_t>(std::stoul(row.at("n_batch")));
-    ctx.flash_attn = row.at("flash_attn") == "1";
-    ctx.type_k = *ggml_type_from_name(row.at("type_k"));
-    ctx.type_v = *ggml_type_from_name(row.at("type_v"));
-    ctx.use_mmap = use_mmap;
-    return ctx;
-}
 
 // Every buffer of `devices` (CUDA<i>) and the named host buffers, against the row's printed sizes.
 void check_row(const char* id, const char* catalog_key, bool use_mmap, const offload_params& params,
@@ -217,7 +206,7 @@ void check_row(const char* id, const char* catalog_key, bool use_mmap, const off
     REQUIRE(row.has_value());
     const auto model = catalog::describe(catalog_key);
     REQUIRE(model.ok());
-    const auto est = offload_buffers(*model, context_of(*row, use_mmap), params);
+    const auto est = offload_buffers(*model, test::context_of(*row, use_mmap), params);
     REQUIRE(est.ok());
     const auto model_buffers = test::buffer_list(row->at("model_buffers_mib"));
     const auto kv_buffers = test::buffer_list(row->at("kv_buffers_mib"));
@@ -312,7 +301,7 @@ TEST_CASE("validation rows R11/R12: KV per device where the weights' exact types
     REQUIRE(r11.has_value());
     offload_params one_gpu{};
     one_gpu.n_gpu_layers = 99;
-    const auto glm_est = offload_buffers(glm, context_of(*r11, true), one_gpu);
+    const auto glm_est = offload_buffers(glm, test::context_of(*r11, true), one_gpu);
     REQUIRE(glm_est.ok());
     CHECK(printed_equal(glm_est->devices[0].kv, test::buffer_list(r11->at("kv_buffers_mib")).at("CUDA0").at(0)));
 
@@ -332,7 +321,7 @@ TEST_CASE("validation rows R11/R12: KV per device where the weights' exact types
     four.n_devices = 4;
     four.n_gpu_layers = 99;
     four.tensor_split = {15, 12, 12, 23};  // 15/12/12 layers and 22 + the output layer
-    const auto ds_est = offload_buffers(ds, context_of(*r12, false), four);
+    const auto ds_est = offload_buffers(ds, test::context_of(*r12, false), four);
     REQUIRE(ds_est.ok());
     bytes k_total{};
     const std::uint32_t expected_layers[] = {15, 12, 12, 22};

@@ -9,6 +9,9 @@
 #include <string>
 #include <vector>
 
+#include "vramfit/engines/llama_cpp/context_params.hpp"
+#include "vramfit/ggml_types.hpp"
+
 namespace vramfit::test {
 
 using csv_row = std::map<std::string, std::string>;
@@ -65,6 +68,20 @@ inline std::map<std::string, std::vector<double>> buffer_list(const std::string&
         while (std::getline(values, value, '+')) out[item.substr(0, eq)].push_back(std::stod(value));
     }
     return out;
+}
+
+// The context a row's engine resolved: its printed n_ctx, batch sizes, flash attention and cache
+// types (every row's context is one stream of n_ctx cells).
+inline llama_cpp::resolved_context context_of(const csv_row& row, bool use_mmap) {
+    llama_cpp::resolved_context ctx{};
+    ctx.n_ctx = ctx.n_ctx_seq = ctx.kv_cells = static_cast<std::uint32_t>(std::stoul(row.at("n_ctx")));
+    ctx.n_ubatch = static_cast<std::uint32_t>(std::stoul(row.at("n_ubatch")));
+    ctx.n_batch = static_cast<std::uint32_t>(std::stoul(row.at("n_batch")));
+    ctx.flash_attn = row.at("flash_attn") == "1";
+    ctx.type_k = *ggml_type_from_name(row.at("type_k"));
+    ctx.type_v = *ggml_type_from_name(row.at("type_v"));
+    ctx.use_mmap = use_mmap;
+    return ctx;
 }
 
 // What the engine prints for a size: MiB with two decimals.

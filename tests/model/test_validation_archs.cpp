@@ -197,16 +197,7 @@ std::map<std::string, int> type_counts(const model_description& model) {
 
 // The context the row's log printed (n_ctx is the value the engine used: its own padding of the
 // time, not the target's GGML_PAD(n_ctx, 256), so the cells are taken as printed).
-resolved_context printed_context(const test::csv_row& row) {
-    resolved_context ctx{};
-    ctx.n_ctx = ctx.n_ctx_seq = ctx.kv_cells = static_cast<std::uint32_t>(std::stoul(row.at("n_ctx")));
-    ctx.n_batch = static_cast<std::uint32_t>(std::stoul(row.at("n_batch")));
-    ctx.n_ubatch = static_cast<std::uint32_t>(std::stoul(row.at("n_ubatch")));
-    ctx.flash_attn = row.at("flash_attn") == "1";
-    ctx.type_k = *ggml_type_from_name(row.at("type_k"));
-    ctx.type_v = *ggml_type_from_name(row.at("type_v"));
-    return ctx;
-}
+resolved_context printed_context(const test::csv_row& row) { return test::context_of(row, true); }
 
 } // namespace
 
