@@ -192,6 +192,7 @@ inline result<estimate_options> parse_estimate_args(std::span<const std::string_
         else if (arg == "-nr" || arg == "--no-repack") p.repack = llama_cpp::repack_mode::off;
         else if (arg == "--json") options.json = true;
         else if (arg == "-nkvo" || arg == "--no-kv-offload") options.offload.offload_kqv = false;
+        else if (arg == "--blas") options.offload.blas = true;
         else if (arg == "--cpu-moe" || arg == "-cmoe") llama_cpp::add_cpu_moe(options.offload);
         else if (arg == "--n-cpu-moe" || arg == "-ncmoe") {
             std::uint32_t blocks = 0;

@@ -55,6 +55,8 @@ inline constexpr std::string_view usage_text =
     "  -ts,  --tensor-split A,B,...    share of layers per GPU                      [even]\n"
     "  -mg,  --main-gpu N        the GPU used with -sm none                          [0]\n"
     "  -nkvo, --no-kv-offload    keep the KV cache in host memory\n"
+    "  --blas                    llama.cpp built with GGML_BLAS: large products of host weights run\n"
+    "                            on the BLAS backend (a \"CPU\" compute buffer) instead of CUDA0\n"
     "  --cpu-moe, --n-cpu-moe N  keep the expert weights of all / the first N layers on the CPU\n"
     "  -ot, --override-tensor PATTERN=BUFT[,...]  tensors whose name the regex PATTERN matches go to\n"
     "                            BUFT (CPU, CUDA0, CUDA1, ...); first match wins; repeatable\n"

@@ -87,10 +87,15 @@ inline std::string render_devices_table(const fit_report& report) {
         out += line;
     }
     const auto& host = report.placement;
-    std::snprintf(line, sizeof line, "host    model %s (CPU_Mapped %s, CPU %s, CUDA_Host %s), KV %s, compute %s (CUDA_Host)\n",
+    std::snprintf(line, sizeof line, "host    model %s (CPU_Mapped %s, CPU %s, CUDA_Host %s), KV %s, compute %s (CUDA_Host)",
                   format_mib(host.host_model()).c_str(), format_mib(host.mapped_total()).c_str(), format_mib(host.cpu).c_str(),
                   format_mib(host.cuda_host).c_str(), format_mib(host.cpu_kv).c_str(), format_mib(report.host_compute).c_str());
     out += line;
+    if (report.blas) {
+        std::snprintf(line, sizeof line, " + %s (CPU, BLAS backend)", format_mib(report.blas_compute).c_str());
+        out += line;
+    }
+    out += "\n";
     out += report.fits() ? "verdict FITS\n" : "verdict DOES NOT FIT\n";
     return out;
 }
@@ -123,6 +128,7 @@ inline void write_devices_json(json_writer& json, const fit_report& report) {
         .field("cuda_host_bytes", report.placement.cuda_host.count())
         .field("kv_bytes", report.placement.cpu_kv.count())
         .field("compute_bytes", report.host_compute.count())
+        .field("blas_compute_bytes", report.blas_compute.count())
         .end_object();
     json.field("fits", report.fits()).field("compute_modelled", report.compute_modelled)
         .field("graph_splits", static_cast<std::uint64_t>(report.graph_splits))

@@ -110,6 +110,8 @@ struct fit_report {
     std::vector<device_fit> devices;
     llama_cpp::offload_estimate placement;  // host buffers and the layer map
     bytes host_compute{};   // the CPU backend's compute buffer ("CUDA_Host compute buffer size")
+    bytes blas_compute{};   // the BLAS backend's ("CPU compute buffer size"; offload_params::blas)
+    bool blas = false;      // a BLAS build was estimated
     std::uint32_t n_copies = 1;        // pipeline-parallel copies of the scheduler
     std::size_t graph_splits = 0;      // of the prompt-processing graph
     bool compute_modelled = false;
@@ -142,6 +144,8 @@ struct fit_report {
     report.compute_modelled = compute.ok();
     if (compute.ok()) {
         report.host_compute = compute->host;
+        report.blas_compute = compute->blas;
+        report.blas = offload.blas;
         report.n_copies = compute->n_copies;
         report.graph_splits = compute->graph_splits;
     }

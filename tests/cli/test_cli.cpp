@@ -169,6 +169,30 @@ TEST_CASE("estimate --gpu: a configuration that does not fit says which device a
     CHECK(contains(moe.out, "300.00 MiB"));
 }
 
+TEST_CASE("estimate --gpu --blas: a BLAS build's products of host weights leave CUDA0") {
+    // -ngl 0: every weight in host memory. A plain CUDA build sends the large products to CUDA0
+    // (the logits alone are 128256 x 512 x 4 bytes there); with GGML_BLAS the BLAS backend
+    // takes them into its own "CPU" compute buffer and CUDA0 keeps the small ones.
+    const auto compute_of = [](const std::string& json, std::string_view key) {
+        const auto at = json.find(key);
+        REQUIRE(at != std::string::npos);
+        return std::stoull(json.substr(at + key.size()));
+    };
+    auto plain = run({"estimate", "llama-3.2-1b:Q4_K_M", "--gpu", "rtx-3090", "-ngl", "0", "--json"});
+    auto blas = run({"estimate", "llama-3.2-1b:Q4_K_M", "--gpu", "rtx-3090", "-ngl", "0", "--blas", "--json"});
+    REQUIRE(plain.status == 0);
+    REQUIRE(blas.status == 0);
+    CHECK(compute_of(plain.out, "\"blas_compute_bytes\":") == 0);
+    const auto blas_buffer = compute_of(blas.out, "\"blas_compute_bytes\":");
+    CHECK(blas_buffer >= 128256ull * 512 * 4);
+    const auto cuda0_plain = compute_of(plain.out, "\"compute_bytes\":");
+    const auto cuda0_blas = compute_of(blas.out, "\"compute_bytes\":");
+    CHECK(cuda0_blas * 10 < cuda0_plain);
+    auto text = run({"estimate", "llama-3.2-1b:Q4_K_M", "--gpu", "rtx-3090", "-ngl", "0", "--blas"});
+    CHECK(contains(text.out, "(CPU, BLAS backend)"));
+    CHECK_FALSE(contains(run({"estimate", "llama-3.2-1b:Q4_K_M", "--gpu", "rtx-3090", "-ngl", "0"}).out, "BLAS backend"));
+}
+
 TEST_CASE("estimate --gpu: bad placement flags are errors") {
     CHECK(run({"estimate", "llama-3.1-8b", "--gpu", "no-such-gpu"}).status == 2);
     CHECK(run({"estimate", "llama-3.1-8b", "--gpu", "rtx-3090", "-ts", "1,x"}).status == 2);

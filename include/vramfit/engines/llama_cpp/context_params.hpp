@@ -49,12 +49,14 @@ struct resolved_context {
     std::uint32_t kv_swa_cells = 0; // SWA cache cells per stream (0 without SWA layers)
     bool use_mmap = true;
     repack_mode repack = repack_mode::host;
-    // The graph inputs of the mid-2025 builds the validation logs come from (b4905..b5781), not
-    // of 1425386f: the KQ mask is an F32 input cast to F16 for flash attention (now an F16
-    // input), the KV cache is written through ggml_cpy into views (no k_idxs / v_idxs inputs
-    // for ggml_set_rows), build_inp_embd has no second (embeddings) input, and a quantized cache
-    // gets no Hadamard rotation inputs (attn_rot_k / attn_rot_v). Only the compute buffers change.
-    bool legacy_graph_inputs = false;
+    // The graphs of the builds the validation logs come from (b4343..b5781), not of 1425386f:
+    // the KQ mask is an F32 input cast to F16 for flash attention (now an F16 input), the KV
+    // cache is written through ggml_cpy into views (no k_idxs / v_idxs inputs for
+    // ggml_set_rows), build_inp_embd has no second (embeddings) input, a quantized cache gets no
+    // Hadamard rotation inputs (attn_rot_k / attn_rot_v), attention expands q, k, v in that
+    // order (llm_build_kv / build_attn), and GPT-NeoX copies Q, K and V out of the fused QKV
+    // product (ggml_cont of each view, b4343's build_gptneox). Only the compute buffers change.
+    bool legacy_graph = false;
 };
 
 } // namespace vramfit::llama_cpp

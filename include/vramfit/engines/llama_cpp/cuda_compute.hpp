@@ -32,6 +32,7 @@ namespace vramfit::llama_cpp {
 struct cuda_compute_estimate {
     std::vector<bytes> device;  // per CUDA device: "CUDA<i> compute buffer size"
     bytes host{};               // "CUDA_Host compute buffer size" (the CPU backend's)
+    bytes blas{};               // "CPU compute buffer size": the BLAS backend's (offload_params::blas)
     std::uint32_t n_copies = 1;  // pipeline copies (4 with pipeline parallelism)
     std::size_t graph_splits = 0;     // of the prompt-processing graph ("graph splits = N")
     std::size_t graph_splits_tg = 0;  // of the token-generation graph
@@ -180,6 +181,7 @@ namespace detail {
     const std::uint32_t n_backends_gpu = single ? 1 : params.n_devices;
     detail::sched_config config{};
     config.n_gpus = n_backends_gpu;
+    config.blas = params.blas;
     config.n_copies = detail::pipeline_parallel(model, params) ? detail::sched_max_copies : 1;
 
     const auto weights = detail::make_weight_placement(model, params, placement);
@@ -195,8 +197,9 @@ namespace detail {
         const std::uint64_t size = pp.buffer_size[b] > tg.buffer_size[b] ? pp.buffer_size[b] : tg.buffer_size[b];
         out.device[single ? params.main_gpu : b] = bytes{size};
     }
-    const std::uint64_t host = pp.buffer_size[n_backends_gpu] > tg.buffer_size[n_backends_gpu] ? pp.buffer_size[n_backends_gpu] : tg.buffer_size[n_backends_gpu];
-    out.host = bytes{host};
+    const auto larger = [&](std::size_t b) { return bytes{pp.buffer_size[b] > tg.buffer_size[b] ? pp.buffer_size[b] : tg.buffer_size[b]}; };
+    out.host = larger(pp.buffer_size.size() - 1);  // the CPU backend is the last
+    if (params.blas) out.blas = larger(n_backends_gpu);
     return out;
 }
 

@@ -107,6 +107,10 @@ struct offload_params {
     std::array<float, max_cuda_devices> tensor_split{};  // -ts; all zero: equal split (see above)
     std::uint32_t main_gpu = 0;         // -mg
     bool offload_kqv = true;            // -nkvo turns it off
+    // A GGML_BLAS=ON build: its BLAS backend, between the GPUs and the CPU, takes the large
+    // matrix products whose weight is in host memory, which the first GPU would otherwise take
+    // (cuda_compute.hpp); its compute buffer prints as "CPU". Weights and caches are unaffected.
+    bool blas = false;
     std::vector<tensor_override> overrides;  // first match wins, like the engine's -ot list
     // -sm row only (see the header): each device's compute capability as ggml writes it
     // (100 * major + 10 * minor; 0 = unknown, taken as Volta or newer), for the row rounding,

@@ -53,7 +53,8 @@
 namespace vramfit::llama_cpp::detail {
 
 struct sched_config {
-    std::uint32_t n_gpus = 1;          // backends 0 .. n_gpus-1 are GPUs, backend n_gpus the CPU
+    std::uint32_t n_gpus = 1;          // backends 0 .. n_gpus-1 are GPUs, then BLAS if any, then the CPU
+    bool blas = false;                 // a GGML_BLAS build: the BLAS backend sits before the CPU
     std::uint32_t n_copies = 1;        // pipeline parallelism: GGML_SCHED_MAX_COPIES = 4 when on
     bool op_offload = true;            // llama_context_params::op_offload (--no-op-offload)
     std::int64_t offload_min_batch = 32;  // ggml-cuda's op_offload_min_batch_size default
@@ -81,7 +82,9 @@ inline constexpr std::uint32_t sched_max_copies = 4;
 class backend_scheduler {
 public:
     constexpr backend_scheduler(compute_graph graph, sched_config config)
-        : g_(std::move(graph)), cfg_(config), host_(static_cast<int>(config.n_gpus)) {
+        : g_(std::move(graph)), cfg_(config), gpus_(static_cast<int>(config.n_gpus)),
+          blas_(config.blas ? static_cast<int>(config.n_gpus) : -1),
+          host_(static_cast<int>(config.n_gpus) + (config.blas ? 1 : 0)) {
         if (cfg_.n_copies == 0) cfg_.n_copies = 1;
         if (cfg_.n_copies > sched_max_copies) cfg_.n_copies = sched_max_copies;
         for (std::size_t i = 0; i < g_.tensors.size(); ++i) {
@@ -126,6 +129,10 @@ public:
         return true;
     }
 
+    // After run(): the backend each tensor of the graph was given (-1: none).
+    [[nodiscard]] constexpr int backend_of(std::int32_t id) const { return bid_[static_cast<std::size_t>(id)]; }
+    [[nodiscard]] constexpr const compute_graph& graph() const noexcept { return g_; }
+
 private:
     struct copy_entry {
         int backend = -1;
@@ -141,7 +148,9 @@ private:
 
     compute_graph g_;
     sched_config cfg_;
-    int host_;
+    int gpus_;  // backends 0 .. gpus_-1
+    int blas_;  // the BLAS backend, -1 without
+    int host_;  // the CPU backend, always last
     std::vector<int> bid_;                 // hv_tensor_backend_ids
     std::vector<int> copy_head_;           // per source tensor: first copy_entry, -1 none
     std::vector<copy_entry> copies_;       // hv_tensor_copies
@@ -153,8 +162,56 @@ private:
     [[nodiscard]] constexpr const graph_tensor& at(std::int32_t id) const { return g_.at(id); }
     constexpr int& backend(std::int32_t id) { return bid_[static_cast<std::size_t>(id)]; }
 
-    // The backend of the buffer an external tensor lives in (-1 in the graph: a host buffer).
-    [[nodiscard]] constexpr int buffer_backend(const graph_tensor& t) const { return t.backend < 0 ? host_ : t.backend; }
+    // Buffer types: a GPU's is its index; the host types are negative. Every host type is usable
+    // by the BLAS and the CPU backends (ggml_backend_buft_is_host), a GPU's only by that GPU.
+    static constexpr int buft_cuda_host = -2;  // CUDA_Host: the CPU backend's with a GPU present
+    static constexpr int buft_cpu = -3;        // CPU: the BLAS backend's; the CPU backend's without a GPU
+    static constexpr int buft_weights_host = -4;  // where host weights and caches live (CPU, CPU_Mapped, CUDA_Host)
+    [[nodiscard]] static constexpr bool buft_is_host(int buft) noexcept { return buft <= buft_cuda_host; }
+    [[nodiscard]] constexpr int backend_buft(int b) const noexcept {
+        if (b < gpus_) return b;
+        if (b == blas_) return buft_cpu;
+        return gpus_ > 0 ? buft_cuda_host : buft_cpu;
+    }
+    // ggml_backend_supports_buft: ggml_backend_cuda_device_supports_buft (its own device only),
+    // ggml_backend_blas_device_supports_buft and the CPU's (any host type).
+    [[nodiscard]] constexpr bool supports_buft(int b, int buft) const noexcept {
+        return b < gpus_ ? buft == b : buft_is_host(buft);
+    }
+    // ggml_backend_supports_op: every modelled op runs on a GPU and on the CPU; the BLAS backend
+    // (ggml_backend_blas_device_supports_op) takes the view ops and a MUL_MAT whose operands are
+    // contiguous, src1 F32 and ne0, ne1 and src1's ne0 all at least 32 ("BLAS usually is only
+    // faster for large matrices"; every modelled weight type has a to_float).
+    [[nodiscard]] constexpr bool supports_op(int b, const graph_tensor& t) const {
+        if (b != blas_) return true;
+        if (t.op == graph_op::none || op_is_view(t.op)) return true;
+        if (t.op != graph_op::mul_mat) return false;
+        const graph_tensor& a = at(t.src[0]);
+        const graph_tensor& x = at(t.src[1]);
+        return contiguous(a) && contiguous(x) && x.type == ggml_type::f32 && t.ne[0] >= 32 && t.ne[1] >= 32 && x.ne[0] >= 32;
+    }
+    // ggml_is_contiguous (ggml_is_contiguous_n(t, 0)): dimensions of extent 1 may have any stride.
+    [[nodiscard]] static constexpr bool contiguous(const graph_tensor& t) {
+        const auto& tt = traits(t.type);
+        std::uint64_t next = tt.bytes_per_block;
+        if (t.ne[0] != std::int64_t{tt.block_size} && t.nb[0] != next) return false;
+        next *= static_cast<std::uint64_t>(t.ne[0]) / tt.block_size;
+        for (std::size_t i = 1; i < 4; ++i) {
+            if (t.ne[i] == 1) continue;
+            if (t.nb[i] != next) return false;
+            next *= static_cast<std::uint64_t>(t.ne[i]);
+        }
+        return true;
+    }
+    // The buffer type of an external tensor (-1 in the graph: a host buffer).
+    [[nodiscard]] constexpr int external_buft(const graph_tensor& t) const noexcept { return t.backend < 0 ? buft_weights_host : t.backend; }
+    // ggml_backend_sched_backend_from_buffer: the first backend that can use the buffer and run `op`.
+    [[nodiscard]] constexpr int backend_from_buffer(int buft, const graph_tensor& op) const {
+        for (int b = 0; b <= host_; ++b) {
+            if (supports_buft(b, buft) && supports_op(b, op)) return b;
+        }
+        return -1;
+    }
     // The tensor whose buffer `id` lives in, if it has one (ggml: view_src ? view_src->buffer : buffer).
     [[nodiscard]] constexpr std::int32_t buffer_owner(std::int32_t id) const {
         const graph_tensor& t = at(id);
@@ -178,15 +235,15 @@ private:
     [[nodiscard]] constexpr int backend_from_cur(std::int32_t id) const {
         const graph_tensor& t = at(id);
         const std::int32_t owner = buffer_owner(id);
-        if (owner >= 0) return buffer_backend(at(owner));
+        if (owner >= 0) return backend_from_buffer(external_buft(at(owner)), t);
         if (t.input) return host_;
         if (t.op == graph_op::rope || t.op == graph_op::flash_attn_ext) return -1;
         for (const std::int32_t s : t.src) {
             if (s < 0) continue;
             const graph_tensor& src = at(s);
             if (!src.weight || src.view_src >= 0) continue;
-            const int src_backend = buffer_backend(src);
-            if (cfg_.op_offload && src_backend == host_ && host_ > 0 && offload_op(t)) return 0;
+            const int src_backend = backend_from_buffer(external_buft(src), t);
+            if (cfg_.op_offload && src_backend == host_ && gpus_ > 0 && offload_op(t)) return 0;
             return src_backend;
         }
         return -1;
@@ -195,14 +252,10 @@ private:
     // ggml_backend_sched_buffer_supported: is `id`'s buffer type usable by backend `b`?
     [[nodiscard]] constexpr bool buffer_supported(std::int32_t id, int b) const {
         const std::int32_t owner = buffer_owner(id);
-        int buft = -1;
-        if (owner >= 0) {
-            buft = buffer_backend(at(owner));
-        } else {
-            buft = bid_[static_cast<std::size_t>(id)];
-            if (buft == -1 && at(id).view_src >= 0) buft = bid_[static_cast<std::size_t>(at(id).view_src)];
-        }
-        return buft != -1 && buft == b;
+        if (owner >= 0) return supports_buft(b, external_buft(at(owner)));
+        int backend_id = bid_[static_cast<std::size_t>(id)];
+        if (backend_id == -1 && at(id).view_src >= 0) backend_id = bid_[static_cast<std::size_t>(at(id).view_src)];
+        return backend_id != -1 && supports_buft(b, backend_buft(backend_id));
     }
 
     constexpr void expand(bool gpu_only, bool down) {
@@ -213,7 +266,7 @@ private:
             if (op_is_view(at(node).op)) continue;
             int& b = backend(node);
             if (b != -1) cur = gpu_only && b == host_ ? -1 : b;
-            else if (cur != -1) b = cur;  // every modelled op is supported by both backends
+            else if (cur != -1 && supports_op(cur, at(node))) b = cur;  // ggml_backend_sched_set_if_supported
         }
     }
 
@@ -224,11 +277,27 @@ private:
         expand(true, false);
         expand(false, true);
         expand(false, false);
-        // pass 3: an unassigned node goes where most of its sources are usable
+        // pass 3: an unassigned node goes where most of its sources are usable; an assigned one
+        // moves up to a higher-priority backend of the same buffer type that can run it on its
+        // sources (with a GPU present no two backends share a buffer type: BLAS's is CPU, the
+        // CPU backend's CUDA_Host)
         for (const std::int32_t node : g_.nodes) {
-            if (op_is_view(at(node).op) || backend(node) != -1) continue;
+            if (op_is_view(at(node).op)) continue;
+            if (backend(node) != -1) {
+                const int own = backend(node);
+                for (int b = 0; b < own; ++b) {
+                    if (backend_buft(b) != backend_buft(own) || !supports_op(b, at(node))) continue;
+                    bool usable = true;
+                    for (const std::int32_t s : at(node).src) {
+                        if (s >= 0 && !buffer_supported(s, b)) { usable = false; break; }
+                    }
+                    if (usable) { backend(node) = b; break; }
+                }
+                continue;
+            }
             int best = -1;
             for (int b = 0; b <= host_; ++b) {
+                if (!supports_op(b, at(node))) continue;
                 int supported = 0;
                 for (const std::int32_t s : at(node).src) {
                     if (s < 0) continue;
@@ -371,7 +440,7 @@ private:
 
     [[nodiscard]] constexpr std::uint64_t alloc_size(const graph_tensor& t, int buffer) const {
         std::uint64_t size = tensor_nbytes(t);
-        if (buffer != host_ && is_quantized(t.type) && t.ne[0] % 512 != 0) {
+        if (buffer < gpus_ && is_quantized(t.type) && t.ne[0] % 512 != 0) {
             size += row_size(t.type, 512 - t.ne[0] % 512).count();  // ggml_backend_cuda_buffer_type_get_alloc_size
         }
         return size;
@@ -427,7 +496,7 @@ private:
 
         std::vector<dynamic_allocator> buffers;
         for (int b = 0; b <= host_; ++b) {
-            buffers.push_back(dynamic_allocator(b == host_ ? compute_buffer_alignment : 128));
+            buffers.push_back(dynamic_allocator(b >= gpus_ ? compute_buffer_alignment : 128));
             if (layer_starts_ != nullptr) buffers.back().record_events(true);
         }
 

@@ -65,8 +65,8 @@ public:
         // llama_kv_cache constructor: attn_rot_k / attn_rot_v
         // (the K-only cache of MLA models takes no rotation: build_attn_inp_k builds no k_rot)
         // (not in the legacy builds: the rotation came with quantized-cache accuracy work later)
-        rot_k_ = !ctx.legacy_graph_inputs && head_k_all > 0 && is_quantized(ctx.type_k) && cache_head_k() % 64 == 0 && !graph_is_mla(hp);
-        rot_v_ = !ctx.legacy_graph_inputs && head_v_all > 0 && is_quantized(ctx.type_v) && hp.n_embd_head_v % 64 == 0 && !graph_is_mla(hp);
+        rot_k_ = !ctx.legacy_graph && head_k_all > 0 && is_quantized(ctx.type_k) && cache_head_k() % 64 == 0 && !graph_is_mla(hp);
+        rot_v_ = !ctx.legacy_graph && head_v_all > 0 && is_quantized(ctx.type_v) && hp.n_embd_head_v % 64 == 0 && !graph_is_mla(hp);
         if (rot_k_) {
             // build_input_k_rot: the largest power of two (from 128) dividing the head size
             std::int64_t n = 64;
@@ -233,7 +233,7 @@ private:
     constexpr tid build_inp_embd() {
         const tid tokens = graph.input_tensor(ggml_type::i32, {n_tokens_, 1, 1, 1});
         const tid rows = op_.get_rows(weight(n_embd(), hp_.n_vocab), tokens);
-        if (ctx_.legacy_graph_inputs) {
+        if (ctx_.legacy_graph) {
             graph.expand(rows);
             return rows;
         }
@@ -254,14 +254,14 @@ private:
         attn_inputs in{};
         in.kv_size = cells;
         in.n_kv = cells;  // init_full: the whole cache
-        if (!ctx_.legacy_graph_inputs) in.k_idxs = graph.input_tensor(ggml_type::i64, {n_tokens_, 1, 1, 1});
-        if (with_v && !ctx_.legacy_graph_inputs) {
+        if (!ctx_.legacy_graph) in.k_idxs = graph.input_tensor(ggml_type::i64, {n_tokens_, 1, 1, 1});
+        if (with_v && !ctx_.legacy_graph) {
             std::int64_t v_rows = n_tokens_;
             if (v_trans_) v_rows = n_tokens_ * max_n_embd_v_gqa();
             in.v_idxs = graph.input_tensor(ggml_type::i64, {v_rows, 1, 1, 1});
         }
         const ggml_type mask_type = ctx_.flash_attn ? ggml_type::f16 : ggml_type::f32;
-        if (ctx_.legacy_graph_inputs) {
+        if (ctx_.legacy_graph) {
             // llm_graph_input_attn_kv: an F32 mask, ggml_cast to F16 when flash attention is on
             in.kq_mask = graph.input_tensor(ggml_type::f32, {cells, n_tokens_ / n_stream_, 1, n_stream_});
             if (mask_type == ggml_type::f16) {
@@ -320,9 +320,10 @@ private:
         tid q = a.q, k = a.k, v = a.v;
         if (in.k_rot >= 0) { q = hadamard(q, in.k_rot); k = hadamard(k, in.k_rot); }
         if (in.v_rot >= 0 && !k_only) v = hadamard(v, in.v_rot);
-        // expansion order: q, v, k (llm_graph_input_attn_kv / _k), q, k, v (iSWA)
+        // expansion order: q, v, k (llm_graph_input_attn_kv / _k), q, k, v (iSWA, and every
+        // attention of the legacy builds)
         graph.expand(q);
-        if (iswa) { graph.expand(k); graph.expand(v); }
+        if (iswa || ctx_.legacy_graph) { graph.expand(k); graph.expand(v); }
         else { graph.expand(v); graph.expand(k); }
 
         const std::int64_t head_k = k_only ? cache_head_k() : hp_.n_embd_head_k;
@@ -1026,7 +1027,12 @@ private:
             const std::uint64_t nb2 = nb1 * static_cast<std::uint64_t>(n_tokens_);
             tid q = op_.view(qkv, {hd, n_head(il), n_tokens_, 1}, rh, nb1, nb2, 0);
             tid k = op_.view(qkv, {hd, n_head_kv(il), n_tokens_, 1}, rh, nb1, nb2, op_.row_bytes(qkv, n_embd()));
-            const tid v = op_.view(qkv, {hd, n_head_kv(il), n_tokens_, 1}, rh, nb1, nb2, op_.row_bytes(qkv, n_embd() + n_kv));
+            tid v = op_.view(qkv, {hd, n_head_kv(il), n_tokens_, 1}, rh, nb1, nb2, op_.row_bytes(qkv, n_embd() + n_kv));
+            if (ctx_.legacy_graph) {  // b4343: Qcur/Kcur/Vcur = ggml_cont(ggml_view_2d(...))
+                q = op_.reshape(op_.cont(q), hd, n_head(il), n_tokens_);
+                k = op_.reshape(op_.cont(k), hd, n_head_kv(il), n_tokens_);
+                v = op_.reshape(op_.cont(v), hd, n_head_kv(il), n_tokens_);
+            }
             q = op_.rope(q, inp_pos_);
             k = op_.rope(k, inp_pos_);
             cur = build_attn({il, q, k, v, -1, -1, false, true, n_embd()});
