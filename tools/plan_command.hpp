@@ -39,6 +39,7 @@ inline constexpr std::string_view plan_usage =
     "  -fa on|off            flash attention                                      [on]\n"
     "  -b N, -ub N           batch and micro-batch                                [2048, 512]\n"
     "  --no-mmap             load weights into buffers (no disk paging)\n"
+    "  --blas                llama.cpp built with GGML_BLAS (its BLAS backend's compute buffer)\n"
     "  --quant any|Q,Q,...   choose among quantizations of a catalog model (any = the whole ladder)\n"
     "  --objective fit|speed fit: fewest GPUs; speed: the fastest GPUs / placement  [fit]\n"
     "  --nodes N             machines like this one reachable by llama.cpp RPC    [1]\n"
@@ -211,6 +212,8 @@ inline result<plan_options> parse_plan_args(std::span<const std::string_view> ar
             if (*t == "on") r.flash_attn = true;
             else if (*t == "off") r.flash_attn = false;
             else if (*t != "auto") return detail::flag_error(arg, "expects on, off or auto", *t);
+        } else if (arg == "--blas") {
+            r.blas = true;
         } else if (arg == "--no-mmap") {
             r.use_mmap = false;
         } else if (arg == "--quant") {

@@ -97,6 +97,7 @@ struct plan_request {
     std::optional<ggml_type> type_v;
     std::optional<bool> flash_attn;       // unset: on
     bool use_mmap = true;
+    bool blas = false;                    // a GGML_BLAS build (offload_params::blas)
     plan_objective objective = plan_objective::fit;
     std::uint32_t nodes = 1;              // identical machines reachable by llama.cpp RPC
     speed_inputs speed{};
@@ -523,8 +524,9 @@ struct kv_choice {
 [[nodiscard]] constexpr std::uint64_t gib_of(std::uint64_t b) noexcept { return (b + 1073741823) / 1073741824; }
 
 
-// The host compute buffers check_fit reports, when its report has them (fit_report::host_compute
-// and cpu_compute, from the CUDA compute model); otherwise the planner's own figure.
+// The host compute buffers check_fit reports, when its report has them (fit_report::host_compute,
+// cpu_compute and a BLAS build's blas_compute, from the CUDA compute model); otherwise the
+// planner's own figure.
 template <class Report>
 [[nodiscard]] constexpr bytes reported_host_compute(const Report& report, bytes fallback) {
     if (!report) return fallback;
@@ -532,6 +534,7 @@ template <class Report>
     bool any = false;
     if constexpr (requires { report->host_compute; }) { sum += bytes{report->host_compute}; any = true; }
     if constexpr (requires { report->cpu_compute; }) { sum += bytes{report->cpu_compute}; any = true; }
+    if constexpr (requires { report->blas_compute; }) { sum += bytes{report->blas_compute}; any = true; }
     return any ? sum : fallback;
 }
 
@@ -758,6 +761,7 @@ constexpr void append_tps(plan_note& n, double tps) {
             used.back().memory = used.back().memory - bytes{reserve_of(e, id) - request.reserve_per_device.count()};
         }
         fp.offload = llama_cpp::offload_params{};
+        fp.offload.blas = request.blas;
         fp.offload.n_gpu_layers = static_cast<std::int32_t>(o.n_gpu_layers);
         for (std::size_t j = 0; j < o.counts.size(); ++j) fp.offload.tensor_split[j] = static_cast<float>(o.counts[j]);
         if (o.n_cpu_moe != 0) llama_cpp::add_n_cpu_moe(fp.offload, o.n_cpu_moe);

@@ -123,6 +123,21 @@ TEST_CASE("plan: catalog GPUs keep the CUDA overhead by default; live free memor
     CHECK(reserve_of_cuda0(live.out) == "0");
 }
 
+TEST_CASE("plan --blas: a BLAS build's own compute buffer is counted in host memory") {
+    // Llama-3.3-70B Q4_K_M does not fit one RTX 3090: the CPU keeps layers, whose large products
+    // a GGML_BLAS build runs on its BLAS backend, with activations in a "CPU" compute buffer.
+    const auto cpu_compute = [](const std::string& out) {
+        const auto at = out.find("\"compute_bytes\":", out.find("\"name\":\"CPU\""));
+        REQUIRE(at != std::string::npos);
+        return std::stoull(out.substr(at + 16));
+    };
+    const auto plain = run({"llama-3.3-70b:Q4_K_M", "--gpu", "rtx-3090", "--ram", "64GiB", "--json"});
+    const auto blas = run({"llama-3.3-70b:Q4_K_M", "--gpu", "rtx-3090", "--ram", "64GiB", "--blas", "--json"});
+    REQUIRE(plain.status == 0);
+    REQUIRE(blas.status == 0);
+    CHECK(cpu_compute(blas.out) > cpu_compute(plain.out));
+}
+
 TEST_CASE("plan ./FILE.gguf --max-ctx --emit llama.cpp: a GGUF file as input") {
     // The issue's second example, on a shape-only export of the catalog model (sparse: no disk).
     const auto model = vramfit::catalog::describe("qwen3-30b-a3b:Q4_K_M");
