@@ -132,8 +132,10 @@ TEST_CASE("R03/R04: Qwen3-235B Q6_K on one and two RTX 3090 with expert override
 TEST_CASE("R05: Qwen3-235B Q6_K with no layer on a GPU, BLAS build: the GPU still computes the large batches") {
     // Same build as R03. With -ngl 0 every weight is in host memory: the BLAS backend takes the
     // dense products (attention, router, output) and CUDA0 the expert products and the per-head
-    // q norms. The prompt graph's buffers and split count are exact; the generation graph's
-    // split count is not (283 against 189: one split per layer more, BENCHMARKS.md).
+    // q norms. In the generation graph llama_context pins each layer's RMS norm ("norm") to the
+    // layer's device, the CPU here, so only the q norm's weighting runs on CUDA0: two splits a
+    // layer (without the pin the norm would join it there and the norm weight would start a
+    // third).
     offload_params r05{};
     r05.n_devices = 2;
     r05.n_gpu_layers = 0;
@@ -146,8 +148,7 @@ TEST_CASE("R05: Qwen3-235B Q6_K with no layer on a GPU, BLAS build: the GPU stil
     CHECK(std::abs(mib(r.compute.blas) - r.printed.at("CPU").at(0)) <= 0.00501);
     const auto splits = printed_splits(r.row.at("graph_splits"));
     CHECK(r.compute.graph_splits == splits.first);
-    CHECK(r.compute.graph_splits_tg == 283);
-    CHECK(splits.second == 189);
+    CHECK(r.compute.graph_splits_tg == splits.second);
 }
 
 TEST_CASE("R07: Qwen3-30B-A3B, experts on the CPU, two GPUs, no flash attention") {

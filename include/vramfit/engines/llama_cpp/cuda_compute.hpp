@@ -58,6 +58,7 @@ namespace detail {
         return static_cast<std::int8_t>(single ? 0 : device);
     };
     weight_placement out{};
+    out.full_offload = params.n_gpu_layers < 0 || params.n_gpu_layers > static_cast<std::int32_t>(hp.n_layer);
     for (std::uint32_t slot = 0; slot < hp.n_layer + 2; ++slot) out.by_layer.push_back({});
     for (const int d : placement.layer_device) out.layer_backend.push_back(to_backend(d));
     for (std::uint32_t il = 0; il < hp.n_layer; ++il) {
@@ -125,6 +126,7 @@ namespace detail {
         hyperparameters reduced = hp;
         reduced.layers.clear();
         weight_placement reduced_placement{};
+        reduced_placement.full_offload = placement.full_offload;
         reduced_placement.by_layer.push_back(placement.by_layer.front());
         const auto keep = [&](std::uint32_t il) {
             reduced.layers.push_back(hp.layers[il]);

@@ -9,10 +9,14 @@
 // ggml_backend_sched_backend_id_from_cur) and ggml/src/ggml-alloc.c (ggml_gallocr_reserve_n,
 // ggml_gallocr_alloc_graph_impl) as of the llama.cpp snapshots read for this project:
 //
-//  * Backends, in priority order: CUDA0 .. CUDA<n-1>, then the CPU. The CPU backend's buffer type
-//    is the first GPU's host type, CUDA_Host (llama_context's backend_buft loop), so every host
-//    buffer (CPU, CPU_Mapped, CUDA_Host) is compatible with it and with nothing else; a CUDA
-//    device supports only its own buffer type (ggml_backend_cuda_device_supports_buft).
+//  * Backends, in priority order: CUDA0 .. CUDA<n-1>, then in a GGML_BLAS build the BLAS backend
+//    (llama_context adds ACCEL devices before the CPU), then the CPU. The CPU backend's buffer
+//    type is the first GPU's host type, CUDA_Host (llama_context's backend_buft loop); BLAS's is
+//    the plain CPU type. Every host buffer (CPU, CPU_Mapped, CUDA_Host) is usable by BLAS and the
+//    CPU; a CUDA device supports only its own buffer type (ggml_backend_cuda_device_supports_buft).
+//    GPUs and the CPU run every modelled op; BLAS only large contiguous MUL_MATs (supports_op).
+//  * Before pass 1, nodes the engine assigned itself keep their backend (llama_context's graph
+//    callback pins build_norm's "norm" to its layer's device, model_graph.hpp pin_norm).
 //  * Pass 1 (backend_id_from_cur): a tensor in a buffer runs where the buffer is; a view where its
 //    source's buffer is; a graph input on the CPU; an op with a weight source (not ROPE, not
 //    FLASH_ATTN_EXT) where the weight is — except that a weight in a host buffer lets the first
@@ -22,8 +26,8 @@
 //  * Pass 2: GPU backends expand down then up over unassigned nodes (a CPU node stops them), then
 //    any backend down then up. Pass 3 gives a still unassigned node the backend that holds most of
 //    its sources; pass 4 gives remaining sources their consumer's (views: their source's) backend.
-//    (Pass 3's upgrade to a higher-priority backend with the same buffer type never applies here:
-//    no two backends share a buffer type.)
+//    Pass 3 also moves an assigned node up to a higher-priority backend of the same buffer type
+//    that can run it on its sources (with a GPU present no two backends share a buffer type).
 //  * Pass 5: a new split starts where the backend changes, or where a node of the current split
 //    reads a weight from an incompatible buffer after the split already has inputs ("the memory
 //    of the previously offloaded weights can be reused"), or when a split holds 30 inputs
@@ -271,6 +275,11 @@ private:
     }
 
     constexpr void assign_backends() {
+        // user assignments first (pass 1 does not overwrite them)
+        for (const std::int32_t node : g_.nodes) {
+            const std::int8_t user = at(node).user_backend;
+            if (user != -2) backend(node) = user < 0 ? host_ : (user < gpus_ ? user : -1);
+        }
         for (const std::int32_t leaf : g_.leafs) if (backend(leaf) == -1) backend(leaf) = backend_from_cur(leaf);
         for (const std::int32_t node : g_.nodes) if (backend(node) == -1) backend(node) = backend_from_cur(node);
         expand(true, true);

@@ -72,6 +72,9 @@ struct graph_tensor {
     bool external = false;             // has data outside the compute buffer (weights, KV cache)
     bool weight = false;               // in a weights buffer (GGML_BACKEND_BUFFER_USAGE_WEIGHTS)
     std::int8_t backend = -1;          // external tensors under a scheduler: the backend of their buffer
+    // A node the engine assigns a backend before scheduling (ggml_backend_sched_set_tensor_backend):
+    // -2 none, -1 the CPU, else that GPU backend.
+    std::int8_t user_backend = -2;
 };
 
 // ggml_nbytes: the extent of a tensor with arbitrary strides (0 for an empty tensor).

@@ -43,6 +43,7 @@ struct weight_placement {
     std::vector<std::vector<weight_source>> by_layer;
     std::vector<std::int8_t> layer_backend;  // n_layer + 1 entries (the last: the output layer)
     std::vector<std::int8_t> cache_backend;  // n_layer entries
+    bool full_offload = false;  // every layer and the output on GPUs (n_gpu_layers > n_layer)
 };
 
 // llama_hparams::is_mla()
@@ -222,8 +223,19 @@ private:
     }
     // build_lora_mm(w, cur) with w: [cur.ne0, rows]
     constexpr tid mm(tid cur, std::int64_t rows) { return op_.mul_mat(weight(op_.ne(cur)[0], rows), cur); }
+    // build_norm names the normalised tensor "norm" (before its weight), and llama_context's graph
+    // callback (graph_get_cb) pins a layer's "norm" to the layer's device when the batch has
+    // fewer than 32 tokens or every layer is offloaded, so that the scheduler does not run it
+    // where the previous layer ran ("FIXME: fix in ggml_backend_sched").
+    constexpr tid pin_norm(tid norm) {
+        if (placement_ != nullptr && cur_layer_ >= 0 && static_cast<std::uint32_t>(cur_layer_) < hp_.n_layer &&
+            static_cast<std::size_t>(cur_layer_) < placement_->layer_backend.size() && (n_tokens_ < 32 || placement_->full_offload)) {
+            graph.at(norm).user_backend = placement_->layer_backend[static_cast<std::size_t>(cur_layer_)];
+        }
+        return norm;
+    }
     // build_norm(cur, w, nullptr, LLM_NORM_RMS)
-    constexpr tid rms_norm_w(tid cur) { return op_.mul(op_.rms_norm(cur), weight(op_.ne(cur)[0])); }
+    constexpr tid rms_norm_w(tid cur) { return op_.mul(pin_norm(op_.rms_norm(cur)), weight(op_.ne(cur)[0])); }
     constexpr tid bias(tid cur) { return op_.add(cur, weight(op_.ne(cur)[0])); }
 
     // ---- inputs ---------------------------------------------------------------------------
@@ -992,7 +1004,7 @@ private:
 
     // build_norm(cur, w, b, LLM_NORM): ggml_norm, then ggml_mul by the weight, ggml_add of the bias
     constexpr tid layer_norm_w(tid cur, bool with_bias) {
-        cur = op_.mul(op_.norm(cur), weight(op_.ne(cur)[0]));
+        cur = op_.mul(pin_norm(op_.norm(cur)), weight(op_.ne(cur)[0]));
         return with_bias ? bias(cur) : cur;
     }
 
@@ -1079,9 +1091,9 @@ private:
             q = op_.reshape(q, hd, n_head(il), n_tokens_);
             k = op_.reshape(k, hd, n_head_kv(il), n_tokens_);
             v = op_.reshape(v, hp_.n_embd_head_v, n_head_kv(il), n_tokens_);
-            if (qk_norm) q = op_.mul(op_.norm(q), weight(hd, n_head(il)));
+            if (qk_norm) q = op_.mul(pin_norm(op_.norm(q)), weight(hd, n_head(il)));
             q = op_.rope(q, inp_pos_);
-            if (qk_norm) k = op_.mul(op_.norm(k), weight(hd, n_head_kv(il)));
+            if (qk_norm) k = op_.mul(pin_norm(op_.norm(k)), weight(hd, n_head_kv(il)));
             k = op_.rope(k, inp_pos_);
             cur = build_attn({il, q, k, v, -1, -1, false, false, n_embd()});
             if (il == hp_.n_layer - 1) {
