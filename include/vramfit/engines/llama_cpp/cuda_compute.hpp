@@ -194,12 +194,10 @@ namespace detail {
     out.n_copies = config.n_copies;
     out.graph_splits = pp.n_splits;
     out.graph_splits_tg = tg.n_splits;
-    for (std::uint32_t d = 0; d < params.n_devices; ++d) out.device.push_back(bytes{});
-    for (std::uint32_t b = 0; b < n_backends_gpu; ++b) {
-        const std::uint64_t size = pp.buffer_size[b] > tg.buffer_size[b] ? pp.buffer_size[b] : tg.buffer_size[b];
-        out.device[single ? params.main_gpu : b] = bytes{size};
-    }
+    // ggml_gallocr only grows a buffer: each is the larger of the two plans
     const auto larger = [&](std::size_t b) { return bytes{pp.buffer_size[b] > tg.buffer_size[b] ? pp.buffer_size[b] : tg.buffer_size[b]}; };
+    for (std::uint32_t d = 0; d < params.n_devices; ++d) out.device.push_back(bytes{});
+    for (std::uint32_t b = 0; b < n_backends_gpu; ++b) out.device[single ? params.main_gpu : b] = larger(b);
     out.host = larger(pp.buffer_size.size() - 1);  // the CPU backend is the last
     if (params.blas) out.blas = larger(n_backends_gpu);
     return out;

@@ -133,10 +133,6 @@ public:
         return true;
     }
 
-    // After run(): the backend each tensor of the graph was given (-1: none).
-    [[nodiscard]] constexpr int backend_of(std::int32_t id) const { return bid_[static_cast<std::size_t>(id)]; }
-    [[nodiscard]] constexpr const compute_graph& graph() const noexcept { return g_; }
-
 private:
     struct copy_entry {
         int backend = -1;
@@ -192,20 +188,7 @@ private:
         if (t.op != graph_op::mul_mat) return false;
         const graph_tensor& a = at(t.src[0]);
         const graph_tensor& x = at(t.src[1]);
-        return contiguous(a) && contiguous(x) && x.type == ggml_type::f32 && t.ne[0] >= 32 && t.ne[1] >= 32 && x.ne[0] >= 32;
-    }
-    // ggml_is_contiguous (ggml_is_contiguous_n(t, 0)): dimensions of extent 1 may have any stride.
-    [[nodiscard]] static constexpr bool contiguous(const graph_tensor& t) {
-        const auto& tt = traits(t.type);
-        std::uint64_t next = tt.bytes_per_block;
-        if (t.ne[0] != std::int64_t{tt.block_size} && t.nb[0] != next) return false;
-        next *= static_cast<std::uint64_t>(t.ne[0]) / tt.block_size;
-        for (std::size_t i = 1; i < 4; ++i) {
-            if (t.ne[i] == 1) continue;
-            if (t.nb[i] != next) return false;
-            next *= static_cast<std::uint64_t>(t.ne[i]);
-        }
-        return true;
+        return ggml_contiguous(a) && ggml_contiguous(x) && x.type == ggml_type::f32 && t.ne[0] >= 32 && t.ne[1] >= 32 && x.ne[0] >= 32;
     }
     // The buffer type of an external tensor (-1 in the graph: a host buffer).
     [[nodiscard]] constexpr int external_buft(const graph_tensor& t) const noexcept { return t.backend < 0 ? buft_weights_host : t.backend; }

@@ -92,6 +92,22 @@ struct graph_tensor {
     return size;
 }
 
+// ggml_is_contiguous (ggml_is_contiguous_n(t, 0)): rows packed one after another, where a
+// dimension of extent 1 may have any stride (compute_graph::is_contiguous is the stricter test
+// that every stride is a fresh tensor's).
+[[nodiscard]] constexpr bool ggml_contiguous(const graph_tensor& t) noexcept {
+    const std::uint64_t blck = block_size(t.type);
+    std::uint64_t next = bytes_per_block(t.type);
+    if (static_cast<std::uint64_t>(t.ne[0]) != blck && t.nb[0] != next) return false;
+    next *= static_cast<std::uint64_t>(t.ne[0]) / blck;
+    for (std::size_t i = 1; i < 4; ++i) {
+        if (t.ne[i] == 1) continue;
+        if (t.nb[i] != next) return false;
+        next *= static_cast<std::uint64_t>(t.ne[i]);
+    }
+    return true;
+}
+
 // A graph under construction: the tensor arena (ggml context) plus the node/leaf lists (cgraph).
 class compute_graph {
 public:
