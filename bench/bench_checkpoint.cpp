@@ -17,8 +17,9 @@
 #include <string>
 #include <vector>
 
-#include "vramfit/runtime/checkpoint_pool.hpp"
-#include "vramfit/runtime/cuda_backend.hpp"
+#include "vramfit/core/format.hpp"
+#include "vramfit/runtime/checkpoint/pool.hpp"
+#include "vramfit/runtime/checkpoint/cuda_backend.hpp"
 
 using namespace vramfit;
 using namespace vramfit::runtime;

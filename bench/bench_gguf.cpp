@@ -19,10 +19,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "vramfit/gguf.hpp"
-#include "vramfit/gguf_file.hpp"
-#include "vramfit/gguf_writer.hpp"
-#include "vramfit/gguf_model.hpp"
+#include "vramfit/formats/gguf/reader.hpp"
+#include "vramfit/formats/gguf/file.hpp"
+#include "vramfit/formats/gguf/writer.hpp"
+#include "vramfit/engines/llama_cpp/from_gguf.hpp"
 #include "vramfit/engines/llama_cpp/memory.hpp"
 
 using namespace vramfit;

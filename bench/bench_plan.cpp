@@ -1,13 +1,13 @@
 // bench_plan — the planner's full joint search, timed.
 //
-// For one catalog model: every quantization of the planner's ladder (plan.hpp, 17 + the native
+// For one catalog model: every quantization of the planner's ladder (plan/plan.hpp, 17 + the native
 // format where there is one) × 32 context sizes × every non-empty subset of an 8-GPU
 // heterogeneous fleet (255) × 1..8 parallel sequences. For each (GPU subset, sequences) the
 // search finds the best configuration that runs entirely on that subset: the largest
 // quantization that fits at the smallest context, then the largest of the 32 contexts that
 // still fits with it — i.e. it decides all quant × ctx × subset × n_seq combinations.
 //
-// How it stays cheap (plan_tables.hpp):
+// How it stays cheap (plan/search.hpp):
 //  * per quantization, one weight table (per-layer CUDA bytes); per (context, sequences) one
 //    context table (per-layer KV) and one compute buffer — the graph replay runs once per
 //    (context, sequences), never in the inner loop, and not per quantization (the graph depends
@@ -29,7 +29,7 @@
 
 #include <time.h>
 
-#include "vramfit/plan.hpp"
+#include "vramfit/plan/plan.hpp"
 
 using namespace vramfit;
 namespace planner = vramfit::detail::planner;

@@ -12,11 +12,12 @@
 #include <string>
 #include <vector>
 
+#include "vramfit/core/format.hpp"
 #include "vramfit/checkpoint/executor.hpp"
 #include "vramfit/checkpoint/heterogeneous.hpp"
 #include "vramfit/checkpoint/revolve.hpp"
 #include "vramfit/checkpoint/segments.hpp"
-#include "vramfit/runtime/checkpoint_pool.hpp"
+#include "vramfit/runtime/checkpoint/pool.hpp"
 
 using namespace vramfit;
 using namespace vramfit::checkpoint;

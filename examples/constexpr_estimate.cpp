@@ -6,6 +6,7 @@
 //   build/examples/constexpr_estimate [model.gguf]
 #include <cstdio>
 
+#include "vramfit/core/format.hpp"
 #include "vramfit/vramfit.hpp"
 
 using namespace vramfit;

@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <string>
 
+#include "vramfit/core/format.hpp"
 #include "vramfit/vramfit.hpp"
 
 using namespace vramfit;

@@ -6,9 +6,9 @@
 #include <cstdio>
 #include <string>
 
-#include "vramfit/plan.hpp"
+#include "vramfit/plan/plan.hpp"
 #include "vramfit/engines/llama_cpp/emit.hpp"
-#include "vramfit/engines/ollama/emit.hpp"
+#include "vramfit/engines/llama_cpp/ollama.hpp"
 
 using namespace vramfit;
 using namespace vramfit::literals;

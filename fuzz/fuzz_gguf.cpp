@@ -4,7 +4,7 @@
 #include <cstdint>
 #include <span>
 
-#include "vramfit/gguf.hpp"
+#include "vramfit/formats/gguf/reader.hpp"
 
 namespace {
 

@@ -7,8 +7,8 @@
 #include <span>
 
 #include "vramfit/engines/llama_cpp/memory.hpp"
-#include "vramfit/gguf.hpp"
-#include "vramfit/gguf_model.hpp"
+#include "vramfit/formats/gguf/reader.hpp"
+#include "vramfit/engines/llama_cpp/from_gguf.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     const std::span<const unsigned char> input{data, size};

@@ -5,7 +5,7 @@
 #include <fstream>
 #include <string>
 
-#include "vramfit/gguf_export.hpp"
+#include "vramfit/engines/llama_cpp/export.hpp"
 
 int main(int argc, char** argv) {
     if (argc != 2) {

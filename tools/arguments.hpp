@@ -16,9 +16,9 @@
 #include "vramfit/runtime/devices.hpp"
 #endif
 #include "vramfit/engines/llama_cpp/context_params.hpp"
-#include "vramfit/engines/llama_cpp/offload.hpp"
-#include "vramfit/error.hpp"
-#include "vramfit/ggml_types.hpp"
+#include "vramfit/engines/llama_cpp/cuda/offload.hpp"
+#include "vramfit/core/error.hpp"
+#include "vramfit/model/dtype.hpp"
 
 namespace vramfit::cli {
 
@@ -278,7 +278,7 @@ inline result<estimate_options> parse_estimate_args(std::span<const std::string_
     }
     if (options.model.empty()) return error{errc::invalid_argument, "missing MODEL: a .gguf file or a catalog name such as llama-3.1-8b:Q4_K_M"};
     // -sm row rounds rows by compute capability and, without -ts, splits by device memory
-    // (offload.hpp); the catalog total stands in for cudaGetDeviceProperties' totalGlobalMem.
+    // (cuda/offload.hpp); the catalog total stands in for cudaGetDeviceProperties' totalGlobalMem.
     for (std::size_t i = 0; i < options.gpus.size() && i < llama_cpp::max_cuda_devices; ++i) {
         options.offload.compute_capability[i] = options.gpus[i]->cc_major * 100 + options.gpus[i]->cc_minor * 10;
         options.offload.device_memory[i] = options.gpus[i]->memory.count();

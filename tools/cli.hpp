@@ -7,6 +7,7 @@
 
 #include "estimate_command.hpp"
 #if defined(VRAMFIT_WITH_RUNTIME)
+#include "vramfit/core/format.hpp"
 #include "vramfit/runtime/devices.hpp"
 #endif
 #include "gpus_command.hpp"

@@ -8,6 +8,7 @@
 
 #include "arguments.hpp"
 #include "json_writer.hpp"
+#include "vramfit/core/format.hpp"
 #include "vramfit/vramfit.hpp"
 
 namespace vramfit::cli {
@@ -81,7 +82,7 @@ inline std::string render_devices_table(const fit_report& report) {
     }
     for (const auto& d : report.devices) {
         if (d.overhead_high == bytes{}) continue;
-        std::snprintf(line, sizeof line, "overhead %-6s %s, range %s .. %s (cuda_overhead.hpp: measured figures per GPU generation)\n",
+        std::snprintf(line, sizeof line, "overhead %-6s %s, range %s .. %s (cuda/runtime_overhead.hpp: measured figures per GPU generation)\n",
                       std::string{d.name}.c_str(), format_mib(d.overhead).c_str(), format_mib(d.overhead_low).c_str(),
                       format_mib(d.overhead_high).c_str());
         out += line;

@@ -6,7 +6,7 @@
 
 #include "json_writer.hpp"
 #include "vramfit/catalog/models.hpp"
-#include "vramfit/architecture.hpp"
+#include "vramfit/engines/llama_cpp/architecture.hpp"
 
 namespace vramfit::cli {
 

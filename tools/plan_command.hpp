@@ -14,10 +14,11 @@
 #include "arguments.hpp"
 #include "estimate_command.hpp"
 #include "json_writer.hpp"
+#include "vramfit/core/format.hpp"
 #include "vramfit/engines/llama_cpp/emit.hpp"
-#include "vramfit/engines/ollama/emit.hpp"
-#include "vramfit/cuda_overhead.hpp"
-#include "vramfit/plan.hpp"
+#include "vramfit/engines/llama_cpp/ollama.hpp"
+#include "vramfit/engines/llama_cpp/cuda/runtime_overhead.hpp"
+#include "vramfit/plan/plan.hpp"
 
 namespace vramfit::cli {
 
@@ -30,7 +31,7 @@ inline constexpr std::string_view plan_usage =
     "  --ram SIZE            host RAM the model may use (64GiB, 120G, 65536MiB)   [not checked]\n"
     "  --no-disk             never page weights from disk (mmap) beyond RAM\n"
     "  --reserve MiB|auto    left free on each GPU (like llama.cpp --fit-target); auto = each GPU's\n"
-    "                        estimated CUDA overhead (driver, context, cuBLAS: cuda_overhead.hpp)\n"
+    "                        estimated CUDA overhead (driver, context, cuBLAS: cuda/runtime_overhead.hpp)\n"
     "                        [auto for catalog GPUs; 0 with --free or --gpu auto]\n"
     "  -c, --ctx N           context (0 = the training context)                  [4096]\n"
     "  --max-ctx             the largest context that fits (-c is then the least)\n"
@@ -305,7 +306,7 @@ inline std::string render_plan_text(const plan_result& p, const plan_options& o,
     }
     if (p.disk_bytes.count() != 0) out += "disk        " + format_mib(p.disk_bytes) + " of weights paged from the file (mmap) every token: SLOW\n";
     out += "(MiB; the CPU row counts tensor bytes the host must hold: input layer, CPU layers and experts, their KV, a CPU compute buffer)\n\n";
-    out += "alternatives (speed model: bandwidth- and FLOP-bound estimate, speed.hpp)\n";
+    out += "alternatives (speed model: bandwidth- and FLOP-bound estimate, plan/speed.hpp)\n";
     std::snprintf(line, sizeof line, "  %-1s %-9s %7s %-9s %4s %-13s %8s %8s %8s %10s %10s\n", "", "quant", "n_ctx", "KV", "GPUs", "placement",
                   "GPU GiB", "host GiB", "disk GiB", "decode t/s", "prompt t/s");
     out += line;

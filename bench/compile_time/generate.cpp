@@ -13,7 +13,7 @@
 #include <string_view>
 #include <vector>
 
-#include "vramfit/fit.hpp"
+#include "vramfit/engines/llama_cpp/cuda/fit.hpp"
 
 using namespace vramfit;
 

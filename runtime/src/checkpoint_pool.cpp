@@ -1,5 +1,6 @@
 // checkpoint_pool.cpp — see vramfit/runtime/checkpoint_pool.hpp for the contract.
-#include "vramfit/runtime/checkpoint_pool.hpp"
+#include "vramfit/core/format.hpp"
+#include "vramfit/runtime/checkpoint/pool.hpp"
 
 #include <algorithm>
 #include <string>

@@ -1,5 +1,5 @@
 // cuda_backend.cpp — the CUDA runtime behind the pool, or clear refusals without it.
-#include "vramfit/runtime/cuda_backend.hpp"
+#include "vramfit/runtime/checkpoint/cuda_backend.hpp"
 
 #include <string>
 

@@ -1,11 +1,12 @@
 // devices.cpp — live device queries through the CUDA runtime (never NVML).
+#include "vramfit/core/format.hpp"
 #include "vramfit/runtime/devices.hpp"
 
 #include <cstdio>
 #include <cstdlib>
 #include <string>
 
-#include "vramfit/runtime/cuda_backend.hpp"
+#include "vramfit/runtime/checkpoint/cuda_backend.hpp"
 
 #if VRAMFIT_RUNTIME_HAS_CUDA
 #include <cuda_runtime_api.h>

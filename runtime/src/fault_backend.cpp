@@ -1,5 +1,5 @@
 // fault_backend.cpp — see vramfit/runtime/fault_backend.hpp.
-#include "vramfit/runtime/fault_backend.hpp"
+#include "vramfit/runtime/checkpoint/fault_backend.hpp"
 
 #include <algorithm>
 #include <cstring>

@@ -2,7 +2,7 @@
 #include <cstring>
 #include <new>
 
-#include "vramfit/runtime/backend.hpp"
+#include "vramfit/runtime/checkpoint/backend.hpp"
 
 namespace vramfit::runtime {
 

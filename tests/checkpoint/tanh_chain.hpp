@@ -8,7 +8,7 @@
 #include <cstring>
 #include <vector>
 
-#include "vramfit/units.hpp"
+#include "vramfit/core/bytes.hpp"
 
 struct tanh_chain {
     std::size_t layers = 0, width = 0;

@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "cli.hpp"
-#include "vramfit/gguf_export.hpp"
+#include "vramfit/engines/llama_cpp/export.hpp"
 
 namespace {
 

@@ -1,6 +1,6 @@
 #include <doctest/doctest.h>
 
-#include "vramfit/ggml_types.hpp"
+#include "vramfit/model/dtype.hpp"
 
 using namespace vramfit;
 

@@ -1,6 +1,6 @@
 #include <doctest/doctest.h>
 
-#include "vramfit/units.hpp"
+#include "vramfit/core/format.hpp"
 
 using namespace vramfit;
 

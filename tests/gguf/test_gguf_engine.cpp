@@ -16,8 +16,9 @@
 #include <string>
 #include <vector>
 
-#include "vramfit/gguf.hpp"
-#include "vramfit/gguf_writer.hpp"
+#include "vramfit/core/format.hpp"
+#include "vramfit/formats/gguf/reader.hpp"
+#include "vramfit/formats/gguf/writer.hpp"
 
 using namespace vramfit;
 

@@ -13,8 +13,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "vramfit/gguf_file.hpp"
-#include "vramfit/gguf_writer.hpp"
+#include "vramfit/formats/gguf/file.hpp"
+#include "vramfit/formats/gguf/writer.hpp"
 
 using namespace vramfit;
 namespace fs = std::filesystem;

@@ -9,8 +9,8 @@
 #include <string_view>
 #include <vector>
 
-#include "vramfit/gguf.hpp"
-#include "vramfit/gguf_writer.hpp"
+#include "vramfit/formats/gguf/reader.hpp"
+#include "vramfit/formats/gguf/writer.hpp"
 
 using namespace vramfit;
 

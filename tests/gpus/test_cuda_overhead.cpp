@@ -1,11 +1,11 @@
-// cuda_overhead.hpp: the per-device memory no buffer line shows, against the measurements it
+// cuda/runtime_overhead.hpp: the per-device memory no buffer line shows, against the measurements it
 // cites, with bounds that hold the estimate for every catalog GPU.
 #include <doctest/doctest.h>
 
 #include <cmath>
 
 #include "vramfit/catalog/gpus.hpp"
-#include "vramfit/cuda_overhead.hpp"
+#include "vramfit/engines/llama_cpp/cuda/runtime_overhead.hpp"
 
 using namespace vramfit;
 

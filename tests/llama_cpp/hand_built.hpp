@@ -5,7 +5,7 @@
 
 #include <cstdint>
 
-#include "vramfit/model_description.hpp"
+#include "vramfit/engines/llama_cpp/model.hpp"
 
 namespace vramfit::test {
 

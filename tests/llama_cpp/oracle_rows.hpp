@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "vramfit/engines/llama_cpp/context_params.hpp"
-#include "vramfit/ggml_types.hpp"
+#include "vramfit/model/dtype.hpp"
 
 namespace vramfit::test {
 

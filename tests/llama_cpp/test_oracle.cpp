@@ -27,10 +27,10 @@
 #include "vramfit/catalog/models.hpp"
 #include "vramfit/engines/llama_cpp/memory.hpp"
 
-#if __has_include("vramfit/gguf_model.hpp") && __has_include("vramfit/gguf_writer.hpp")
-#include "vramfit/gguf_export.hpp"
-#include "vramfit/gguf_model.hpp"
-#include "vramfit/gguf_writer.hpp"
+#if __has_include("vramfit/engines/llama_cpp/from_gguf.hpp") && __has_include("vramfit/formats/gguf/writer.hpp")
+#include "vramfit/engines/llama_cpp/export.hpp"
+#include "vramfit/engines/llama_cpp/from_gguf.hpp"
+#include "vramfit/formats/gguf/writer.hpp"
 #include <unistd.h>
 #define VRAMFIT_ORACLE_GGUF_PATH 1
 #else

@@ -1,4 +1,4 @@
-// CUDA compute buffers (cuda_compute.hpp: ggml_backend_sched + ggml_gallocr replayed) against the
+// CUDA compute buffers (cuda/compute.hpp: ggml_backend_sched + ggml_gallocr replayed) against the
 // complete mainline CUDA rows of tests/data/validation_logs.csv: per-device compute buffers, the
 // CUDA_Host compute buffer and the printed graph split counts. The logs come from builds
 // b4905..b5781, whose graph inputs differ from 1425386f's; `legacy_graph` rebuilds those.
@@ -9,7 +9,7 @@
 
 #include "validation_rows.hpp"
 #include "vramfit/catalog/models.hpp"
-#include "vramfit/engines/llama_cpp/cuda_compute.hpp"
+#include "vramfit/engines/llama_cpp/cuda/compute.hpp"
 
 using namespace vramfit;
 using namespace vramfit::llama_cpp;

@@ -1,7 +1,7 @@
-// Fit checks (fit.hpp): the compile-time form, the run-time report, and the seed case.
+// Fit checks (cuda/fit.hpp): the compile-time form, the run-time report, and the seed case.
 #include <doctest/doctest.h>
 
-#include "vramfit/fit.hpp"
+#include "vramfit/engines/llama_cpp/cuda/fit.hpp"
 
 using namespace vramfit;
 using namespace vramfit::literals;

@@ -1,4 +1,4 @@
-// CUDA placement: per-device model and KV buffers (offload.hpp) against hand-worked layer splits
+// CUDA placement: per-device model and KV buffers (cuda/offload.hpp) against hand-worked layer splits
 // and against the complete mainline CUDA rows of tests/data/validation_logs.csv.
 #include <doctest/doctest.h>
 
@@ -8,7 +8,7 @@
 #include "../llama_cpp/hand_built.hpp"
 #include "validation_rows.hpp"
 #include "vramfit/catalog/models.hpp"
-#include "vramfit/engines/llama_cpp/offload.hpp"
+#include "vramfit/engines/llama_cpp/cuda/offload.hpp"
 
 using namespace vramfit;
 using namespace vramfit::llama_cpp;
@@ -50,7 +50,7 @@ constexpr model_description pythia_2_8b(pythia_file file) {
                                    "blk.24.", "blk.25.", "blk.26.", "blk.27.", "blk.28.", "blk.29.", "blk.30.", "blk.31."};
     for (int il = 0; il < 32; ++il) {
         const auto name = [&](std::string_view suffix) {
-            vramfit::detail::fixed_string<64> n{names[il]};
+            vramfit::fixed_string<64> n{names[il]};
             n.append(suffix);
             return n;
         };

@@ -1,4 +1,4 @@
-// -sm row (offload.hpp): which weights the CUDA split buffer type takes, how get_row_split
+// -sm row (cuda/offload.hpp): which weights the CUDA split buffer type takes, how get_row_split
 // spreads their rows over the devices, the "CUDA<i>_Split" buffer sizes, and validation row R19.
 #include <doctest/doctest.h>
 
@@ -8,7 +8,7 @@
 #include "../llama_cpp/hand_built.hpp"
 #include "validation_rows.hpp"
 #include "vramfit/catalog/models.hpp"
-#include "vramfit/engines/llama_cpp/offload.hpp"
+#include "vramfit/engines/llama_cpp/cuda/offload.hpp"
 
 using namespace vramfit;
 using namespace vramfit::llama_cpp;
@@ -22,7 +22,7 @@ constexpr model_description three_layers() {
     test::add_tensor(m, "token_embd.weight", {4096, 1000, 1, 1}, ggml_type::q8_0);
     for (const char* blk : {"blk.0.", "blk.1.", "blk.2."}) {
         const auto name = [&](std::string_view suffix) {
-            vramfit::detail::fixed_string<64> n{blk};
+            vramfit::fixed_string<64> n{blk};
             n.append(suffix);
             return n;
         };

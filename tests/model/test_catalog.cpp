@@ -11,6 +11,7 @@
 #include <string>
 #include <string_view>
 
+#include "vramfit/core/format.hpp"
 #include "vramfit/catalog/models.hpp"
 
 using namespace vramfit;

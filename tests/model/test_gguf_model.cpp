@@ -10,11 +10,11 @@
 #include <vector>
 
 #include "vramfit/catalog/models.hpp"
-#include "vramfit/gguf.hpp"
-#include "vramfit/gguf_model.hpp"
-#include "vramfit/gguf_export.hpp"
-#include "vramfit/gguf_writer.hpp"
-#include "vramfit/tensor_layout.hpp"
+#include "vramfit/formats/gguf/reader.hpp"
+#include "vramfit/engines/llama_cpp/from_gguf.hpp"
+#include "vramfit/engines/llama_cpp/export.hpp"
+#include "vramfit/formats/gguf/writer.hpp"
+#include "vramfit/engines/llama_cpp/convert.hpp"
 
 using namespace vramfit;
 
@@ -26,7 +26,7 @@ constexpr gguf::writer converter_file(const catalog::model_entry& e, bool with_t
     gguf::writer w;
     const std::string_view a = architecture_name(e.arch);
     auto key = [a](std::string_view suffix) {
-        detail::fixed_string<96> k{a};
+        fixed_string<96> k{a};
         k.append(".");
         k.append(suffix);
         return k;

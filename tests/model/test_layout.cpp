@@ -14,8 +14,8 @@
 #include <vector>
 
 #include "vramfit/catalog/models.hpp"
-#include "vramfit/quantization.hpp"
-#include "vramfit/tensor_layout.hpp"
+#include "vramfit/engines/llama_cpp/quantize.hpp"
+#include "vramfit/engines/llama_cpp/convert.hpp"
 
 using namespace vramfit;
 

@@ -17,7 +17,7 @@
 #include "vramfit/engines/llama_cpp/compute_buffer.hpp"
 #include "vramfit/engines/llama_cpp/context.hpp"
 #include "vramfit/engines/llama_cpp/kv_cache.hpp"
-#include "vramfit/engines/llama_cpp/offload.hpp"
+#include "vramfit/engines/llama_cpp/cuda/offload.hpp"
 #include "vramfit/engines/llama_cpp/weights.hpp"
 
 using namespace vramfit;

@@ -1,10 +1,10 @@
-// The planner (plan.hpp) on real cases. Each expected decision follows from the memory model
-// (offload.hpp / fit.hpp), and the comment next to it gives the numbers that decide it.
+// The planner (plan/plan.hpp) on real cases. Each expected decision follows from the memory model
+// (cuda/offload.hpp / cuda/fit.hpp), and the comment next to it gives the numbers that decide it.
 #include <doctest/doctest.h>
 
 #include <string>
 
-#include "vramfit/plan.hpp"
+#include "vramfit/plan/plan.hpp"
 
 using namespace vramfit;
 using namespace vramfit::literals;

@@ -7,7 +7,7 @@
 #include <filesystem>
 
 #include "plan_command.hpp"
-#include "vramfit/gguf_export.hpp"
+#include "vramfit/engines/llama_cpp/export.hpp"
 
 namespace {
 

@@ -4,7 +4,7 @@
 // placements", has the table).
 #include <doctest/doctest.h>
 
-#include "vramfit/plan.hpp"
+#include "vramfit/plan/plan.hpp"
 
 using namespace vramfit;
 using namespace vramfit::literals;

@@ -10,7 +10,7 @@
 #include <string_view>
 #include <vector>
 
-#include "vramfit/quantization.hpp"
+#include "vramfit/engines/llama_cpp/quantize.hpp"
 
 using namespace vramfit;
 
@@ -66,7 +66,7 @@ constexpr model_description make_toy(const toy_spec& s) {
     for (std::uint32_t il = 0; il < s.n_layer; ++il) {
         const auto layer = static_cast<std::int32_t>(il);
         auto named = [il](std::string_view suffix) {
-            detail::fixed_string<64> n{"blk."};
+            fixed_string<64> n{"blk."};
             n.append_number(il);
             n.append(".");
             n.append(suffix);

@@ -9,7 +9,7 @@
 #include <string>
 #include <string_view>
 
-#include "vramfit/detail/regex.hpp"
+#include "vramfit/core/detail/regex.hpp"
 
 using vramfit::detail::regex;
 using vramfit::detail::regex_search;

@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-#include "vramfit/runtime/checkpoint_pool.hpp"
+#include "vramfit/runtime/checkpoint/pool.hpp"
 
 namespace pool_suite {
 

@@ -3,8 +3,8 @@
 
 #include <string>
 
-#include "vramfit/device.hpp"
-#include "vramfit/runtime/cuda_backend.hpp"
+#include "vramfit/core/device.hpp"
+#include "vramfit/runtime/checkpoint/cuda_backend.hpp"
 #include "vramfit/runtime/devices.hpp"
 
 using namespace vramfit;

@@ -11,7 +11,7 @@
 #include "vramfit/checkpoint/heterogeneous.hpp"
 #include "vramfit/checkpoint/revolve.hpp"
 #include "vramfit/checkpoint/segments.hpp"
-#include "vramfit/runtime/checkpoint_pool.hpp"
+#include "vramfit/runtime/checkpoint/pool.hpp"
 
 using namespace vramfit;
 using namespace vramfit::checkpoint;

@@ -5,7 +5,7 @@
 
 #include <cstdio>
 
-#include "vramfit/runtime/cuda_backend.hpp"
+#include "vramfit/runtime/checkpoint/cuda_backend.hpp"
 
 using namespace vramfit;
 using namespace vramfit::runtime;

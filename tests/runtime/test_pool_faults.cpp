@@ -5,8 +5,8 @@
 #include <string>
 #include <vector>
 
-#include "vramfit/runtime/checkpoint_pool.hpp"
-#include "vramfit/runtime/fault_backend.hpp"
+#include "vramfit/runtime/checkpoint/pool.hpp"
+#include "vramfit/runtime/checkpoint/fault_backend.hpp"
 
 using namespace vramfit;
 using namespace vramfit::runtime;

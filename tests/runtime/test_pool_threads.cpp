@@ -9,7 +9,7 @@
 #include <thread>
 #include <vector>
 
-#include "vramfit/runtime/checkpoint_pool.hpp"
+#include "vramfit/runtime/checkpoint/pool.hpp"
 
 using namespace vramfit;
 using namespace vramfit::runtime;

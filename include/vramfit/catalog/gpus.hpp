@@ -36,10 +36,10 @@
 #include <span>
 #include <string_view>
 
-#include "vramfit/device.hpp"
-#include "vramfit/detail/ascii.hpp"
-#include "vramfit/error.hpp"
-#include "vramfit/units.hpp"
+#include "vramfit/core/device.hpp"
+#include "vramfit/core/detail/ascii.hpp"
+#include "vramfit/core/error.hpp"
+#include "vramfit/core/bytes.hpp"
 
 namespace vramfit::catalog {
 
@@ -484,7 +484,7 @@ struct gpu_selection {
     }
 };
 
-// The planner's view of a catalog GPU (device.hpp): nothing measured, so free = total.
+// The planner's view of a catalog GPU (core/device.hpp): nothing measured, so free = total.
 [[nodiscard]] constexpr device_info to_device_info(const gpu_spec& gpu, int ordinal = -1) {
     device_info device{};
     device.name = gpu.name;

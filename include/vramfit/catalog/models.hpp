@@ -3,7 +3,7 @@
 // Each entry copies the numbers of one Hugging Face config.json (URL in `source`). Everything
 // else — the GGUF keys the converter would write, the engine's hyper-parameter rules, the tensor
 // list, quantization and layout — is computed by the same code that reads real GGUF files
-// (model_metadata.hpp, tensor_layout.hpp, quantization.hpp), so no formula hides in an entry.
+// (engines/llama_cpp/hparams.hpp, engines/llama_cpp/convert.hpp, engines/llama_cpp/quantize.hpp), so no formula hides in an entry.
 //
 //   auto model = vramfit::catalog::describe("llama-3.1-8b:Q4_K_M");   // or a bare key: default ftype
 #pragma once
@@ -14,13 +14,13 @@
 #include <string_view>
 #include <vector>
 
-#include "vramfit/architecture.hpp"
-#include "vramfit/detail/ascii.hpp"
-#include "vramfit/error.hpp"
-#include "vramfit/model_description.hpp"
-#include "vramfit/model_metadata.hpp"
-#include "vramfit/quantization.hpp"
-#include "vramfit/tensor_layout.hpp"
+#include "vramfit/engines/llama_cpp/architecture.hpp"
+#include "vramfit/core/detail/ascii.hpp"
+#include "vramfit/core/error.hpp"
+#include "vramfit/engines/llama_cpp/model.hpp"
+#include "vramfit/engines/llama_cpp/hparams.hpp"
+#include "vramfit/engines/llama_cpp/quantize.hpp"
+#include "vramfit/engines/llama_cpp/convert.hpp"
 
 namespace vramfit::catalog {
 

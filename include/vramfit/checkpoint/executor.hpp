@@ -27,8 +27,8 @@
 #include <vector>
 
 #include "vramfit/checkpoint/schedule.hpp"
-#include "vramfit/error.hpp"
-#include "vramfit/units.hpp"
+#include "vramfit/core/error.hpp"
+#include "vramfit/core/bytes.hpp"
 
 namespace vramfit::checkpoint {
 

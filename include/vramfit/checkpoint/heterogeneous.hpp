@@ -25,8 +25,8 @@
 
 #include "vramfit/checkpoint/detail/reversal.hpp"
 #include "vramfit/checkpoint/schedule.hpp"
-#include "vramfit/error.hpp"
-#include "vramfit/units.hpp"
+#include "vramfit/core/error.hpp"
+#include "vramfit/core/bytes.hpp"
 
 namespace vramfit::checkpoint {
 

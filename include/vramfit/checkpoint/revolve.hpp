@@ -12,7 +12,7 @@
 
 #include "vramfit/checkpoint/detail/reversal.hpp"
 #include "vramfit/checkpoint/schedule.hpp"
-#include "vramfit/error.hpp"
+#include "vramfit/core/error.hpp"
 
 namespace vramfit::checkpoint {
 

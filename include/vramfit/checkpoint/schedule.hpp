@@ -16,8 +16,8 @@
 #include <string_view>
 #include <vector>
 
-#include "vramfit/error.hpp"
-#include "vramfit/units.hpp"
+#include "vramfit/core/error.hpp"
+#include "vramfit/core/bytes.hpp"
 
 namespace vramfit::checkpoint {
 
@@ -90,7 +90,7 @@ inline constexpr std::uint64_t no_number = ~std::uint64_t{0};
 
 // An error message built in its own buffer and turned into vramfit::error at the end: GCC 12
 // at -O3 reports a false -Wstringop-overflow when fixed_string append chains are inlined
-// (the same workaround as gguf.hpp's detail::failure).
+// (the same workaround as formats/gguf/reader.hpp's detail::failure).
 class message_builder {
 public:
     constexpr message_builder& add(std::string_view text) noexcept {

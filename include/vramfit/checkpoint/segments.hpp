@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "vramfit/checkpoint/schedule.hpp"
-#include "vramfit/error.hpp"
+#include "vramfit/core/error.hpp"
 
 namespace vramfit::checkpoint {
 

@@ -24,9 +24,9 @@
 #include "vramfit/engines/llama_cpp/context_params.hpp"
 #include "vramfit/engines/llama_cpp/detail/graph_allocator.hpp"
 #include "vramfit/engines/llama_cpp/detail/model_graph.hpp"
-#include "vramfit/error.hpp"
-#include "vramfit/model_description.hpp"
-#include "vramfit/units.hpp"
+#include "vramfit/core/error.hpp"
+#include "vramfit/engines/llama_cpp/model.hpp"
+#include "vramfit/core/bytes.hpp"
 
 namespace vramfit::llama_cpp {
 

@@ -19,8 +19,8 @@
 #include <limits>
 
 #include "vramfit/engines/llama_cpp/context_params.hpp"
-#include "vramfit/error.hpp"
-#include "vramfit/model_description.hpp"
+#include "vramfit/core/error.hpp"
+#include "vramfit/engines/llama_cpp/model.hpp"
 
 namespace vramfit::llama_cpp {
 

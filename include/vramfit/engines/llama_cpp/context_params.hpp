@@ -8,7 +8,7 @@
 
 #include <cstdint>
 
-#include "vramfit/ggml_types.hpp"
+#include "vramfit/model/dtype.hpp"
 
 namespace vramfit::llama_cpp {
 

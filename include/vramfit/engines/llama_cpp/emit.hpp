@@ -1,4 +1,4 @@
-// vramfit/engines/llama_cpp/emit.hpp — a plan (plan.hpp) as llama.cpp / llama-server flags,
+// vramfit/engines/llama_cpp/emit.hpp — a plan (plan/plan.hpp) as llama.cpp / llama-server flags,
 // ready to paste. The flags are llama.cpp's own (common/arg.cpp at 1425386f):
 //   -m FILE -c N -np N -fa on|off -ctk T -ctv T -ngl N -sm none|layer -ts A,B,... --n-cpu-moe N
 //   --no-mmap --rpc HOST:PORT,...
@@ -13,7 +13,7 @@
 #include <string>
 #include <string_view>
 
-#include "vramfit/plan.hpp"
+#include "vramfit/plan/plan.hpp"
 
 namespace vramfit::llama_cpp {
 

@@ -19,8 +19,8 @@
 #include <cstdint>
 
 #include "vramfit/engines/llama_cpp/context.hpp"
-#include "vramfit/model_description.hpp"
-#include "vramfit/units.hpp"
+#include "vramfit/engines/llama_cpp/model.hpp"
+#include "vramfit/core/bytes.hpp"
 
 namespace vramfit::llama_cpp {
 

@@ -20,9 +20,9 @@
 #include "vramfit/engines/llama_cpp/output_buffer.hpp"
 #include "vramfit/engines/llama_cpp/recurrent_state.hpp"
 #include "vramfit/engines/llama_cpp/weights.hpp"
-#include "vramfit/error.hpp"
-#include "vramfit/model_description.hpp"
-#include "vramfit/units.hpp"
+#include "vramfit/core/error.hpp"
+#include "vramfit/engines/llama_cpp/model.hpp"
+#include "vramfit/core/bytes.hpp"
 
 #if __has_include("vramfit/engines/llama_cpp/compute_buffer.hpp")
 #include "vramfit/engines/llama_cpp/compute_buffer.hpp"

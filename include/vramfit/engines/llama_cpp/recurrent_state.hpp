@@ -11,7 +11,7 @@
 //   n_embd_r = (ssm_d_conv - 1) * (ssm_d_inner + 2 * ssm_n_group * ssm_d_state)   (conv state)
 //            = n_embd * (shortconv_l_cache - 1)                                    (lfm2)
 //   n_embd_s = ssm_d_state * ssm_d_inner                                           (ssm state)
-// For lfm2 the description carries shortconv.l_cache in ssm_d_conv (model_description.hpp keeps
+// For lfm2 the description carries shortconv.l_cache in ssm_d_conv (engines/llama_cpp/model.hpp keeps
 // the conv kernel width of every family in that one field).
 #pragma once
 
@@ -19,8 +19,8 @@
 
 #include "vramfit/engines/llama_cpp/context.hpp"
 #include "vramfit/engines/llama_cpp/kv_cache.hpp"
-#include "vramfit/model_description.hpp"
-#include "vramfit/units.hpp"
+#include "vramfit/engines/llama_cpp/model.hpp"
+#include "vramfit/core/bytes.hpp"
 
 namespace vramfit::llama_cpp {
 

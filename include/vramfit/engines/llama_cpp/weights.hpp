@@ -31,9 +31,9 @@
 #include <vector>
 
 #include "vramfit/engines/llama_cpp/context.hpp"
-#include "vramfit/error.hpp"
-#include "vramfit/model_description.hpp"
-#include "vramfit/units.hpp"
+#include "vramfit/core/error.hpp"
+#include "vramfit/engines/llama_cpp/model.hpp"
+#include "vramfit/core/bytes.hpp"
 
 namespace vramfit::llama_cpp {
 

@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "vramfit/device.hpp"
+#include "vramfit/core/device.hpp"
 
 namespace vramfit::runtime {
 

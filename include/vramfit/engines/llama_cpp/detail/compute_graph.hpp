@@ -21,8 +21,8 @@
 #include <cstdint>
 #include <vector>
 
-#include "vramfit/ggml_types.hpp"
-#include "vramfit/units.hpp"
+#include "vramfit/model/dtype.hpp"
+#include "vramfit/core/bytes.hpp"
 
 namespace vramfit::llama_cpp::detail {
 

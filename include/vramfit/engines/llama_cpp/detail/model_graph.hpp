@@ -19,7 +19,7 @@
 
 #include "vramfit/engines/llama_cpp/context_params.hpp"
 #include "vramfit/engines/llama_cpp/detail/graph_ops.hpp"
-#include "vramfit/model_description.hpp"
+#include "vramfit/engines/llama_cpp/model.hpp"
 
 namespace vramfit::llama_cpp::detail {
 

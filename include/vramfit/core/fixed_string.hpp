@@ -1,0 +1,54 @@
+// vramfit/core/fixed_string.hpp — a bounded, constexpr-friendly string.
+//
+// libstdc++ 12's std::string is not usable in constant expressions under Clang 14, so names
+// that must survive constexpr evaluation (tensor names, keys in error messages) live in a
+// fixed buffer. GGML_MAX_NAME (ggml.h) is 64, so tensor names always fit in 64 bytes.
+#pragma once
+
+#include <cstddef>
+#include <string_view>
+
+namespace vramfit {
+
+template <std::size_t Capacity>
+class fixed_string {
+public:
+    constexpr fixed_string() noexcept = default;
+    // Truncates silently past Capacity; callers that must reject long input check first.
+    constexpr fixed_string(std::string_view text) noexcept { assign(text); }  // NOLINT: implicit by design
+    constexpr fixed_string(const char* text) noexcept : fixed_string(std::string_view{text}) {}  // NOLINT
+
+    constexpr void assign(std::string_view text) noexcept {
+        size_ = text.size() < Capacity ? text.size() : Capacity;
+        for (std::size_t i = 0; i < size_; ++i) data_[i] = text[i];
+        for (std::size_t i = size_; i < Capacity; ++i) data_[i] = '\0';
+    }
+    constexpr void append(std::string_view text) noexcept {
+        // `>=` rather than `==`: GCC's -Wstringop-overflow cannot prove size_ <= Capacity.
+        for (char c : text) {
+            if (size_ >= Capacity) return;
+            data_[size_++] = c;
+        }
+    }
+    constexpr void append_number(unsigned long long value) noexcept {
+        char digits[24];
+        std::size_t n = 0;
+        do { digits[n++] = static_cast<char>('0' + value % 10); value /= 10; } while (value != 0);
+        while (n != 0 && size_ < Capacity) data_[size_++] = digits[--n];
+    }
+
+    [[nodiscard]] constexpr std::string_view view() const noexcept { return {data_, size_}; }
+    [[nodiscard]] constexpr std::size_t size() const noexcept { return size_; }
+    [[nodiscard]] constexpr bool empty() const noexcept { return size_ == 0; }
+    [[nodiscard]] static constexpr std::size_t capacity() noexcept { return Capacity; }
+
+    friend constexpr bool operator==(const fixed_string& a, const fixed_string& b) noexcept { return a.view() == b.view(); }
+    friend constexpr bool operator==(const fixed_string& a, std::string_view b) noexcept { return a.view() == b; }
+    friend constexpr bool operator<(const fixed_string& a, const fixed_string& b) noexcept { return a.view() < b.view(); }
+
+private:
+    char data_[Capacity] = {};
+    std::size_t size_ = 0;
+};
+
+} // namespace vramfit
