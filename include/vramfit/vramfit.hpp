@@ -8,6 +8,7 @@
 #include "vramfit/core/error.hpp"
 #include "vramfit/core/fixed_string.hpp"
 #include "vramfit/core/format.hpp"
+#include "vramfit/core/text.hpp"
 
 #include "vramfit/model/dtype.hpp"
 #include "vramfit/model/tensor.hpp"
