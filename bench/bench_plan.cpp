@@ -138,9 +138,9 @@ outcome joint_search(const std::vector<plan_candidate>& candidates, const std::v
 int main(int argc, char** argv) {
     const int repetitions = argc > 1 ? std::atoi(argv[1]) : 15;
     const char* names[] = {"llama-3.3-70b", "qwen3-30b-a3b", "gemma-3-27b"};
-    std::vector<catalog::gpu_spec> fleet{catalog::gpu::rtx_3090::spec,  catalog::gpu::rtx_3090::spec, catalog::gpu::rtx_4090::spec,
-                                         catalog::gpu::rtx_4090::spec,  catalog::gpu::rtx_a6000::spec, catalog::gpu::rtx_a6000::spec,
-                                         catalog::gpu::a100_40gb::spec, catalog::gpu::a100_80gb::spec};
+    std::vector<catalog::gpu_spec> fleet{catalog::gpu<"rtx-3090">::spec,  catalog::gpu<"rtx-3090">::spec, catalog::gpu<"rtx-4090">::spec,
+                                         catalog::gpu<"rtx-4090">::spec,  catalog::gpu<"rtx-a6000">::spec, catalog::gpu<"rtx-a6000">::spec,
+                                         catalog::gpu<"a100-40gb">::spec, catalog::gpu<"a100-80gb">::spec};
     std::printf("fleet: 2x rtx-3090, 2x rtx-4090, 2x rtx-a6000, a100-40gb, a100-80gb (255 subsets); n_seq 1..8; 32 contexts\n");
     for (const char* name : names) {
         const auto* entry = catalog::find(name);

@@ -30,7 +30,7 @@ constexpr sizes sizes_of(const llama_cpp::memory_estimate& e) {
 }
 
 constexpr sizes shipped_sizes() {
-    auto model = catalog::describe("llama-3.1-8b:Q4_K_M");
+    auto model = llama_cpp::describe("llama-3.1-8b:Q4_K_M");
     return sizes_of(*llama_cpp::estimate(*model, shipped));
 }
 

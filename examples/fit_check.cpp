@@ -15,12 +15,12 @@ using namespace vramfit;
 using namespace vramfit::literals;
 
 // Llama-3.1-8B Q4_K_M with a 32k context on one RTX 3090.
-static_assert(fits<catalog::llama_3_1_8b, quant::Q4_K_M, catalog::gpu::rtx_3090>(ctx_size{32768}));
+static_assert(fits<catalog::llama_3_1_8b, quant::Q4_K_M, catalog::gpu<"rtx-3090">>(ctx_size{32768}));
 // gemma-3-12b Q4_K_M at 4096 tokens on a single die of a Tesla K80.
-static_assert(fits<catalog::gemma_3_12b, quant::Q4_K_M, catalog::gpu::tesla_k80>(ctx_size{4096}));
+static_assert(fits<catalog::gemma_3_12b, quant::Q4_K_M, catalog::gpu<"tesla-k80">>(ctx_size{4096}));
 
 int main(int argc, char** argv) {
-    const auto model = argc > 1 ? load_model_description(argv[1]) : catalog::describe("gemma-3-12b:Q4_K_M");
+    const auto model = argc > 1 ? load_model_description(argv[1]) : llama_cpp::describe("gemma-3-12b:Q4_K_M");
     if (!model) {
         std::fprintf(stderr, "%s: %s\n", argc > 1 ? argv[1] : "catalog", model.err().describe().c_str());
         return 2;
@@ -28,7 +28,7 @@ int main(int argc, char** argv) {
     fit_params params{};
     params.context.n_ctx = 4096;
     params.reserve_per_device = 0_MiB;  // a margin of your own; the CUDA overhead is estimated per GPU
-    const std::array<catalog::gpu_spec, 1> die{catalog::gpu::tesla_k80::spec};
+    const std::array<catalog::gpu_spec, 1> die{catalog::gpu<"tesla-k80">::spec};
     const auto report = check_fit(*model, die, params);
     if (!report) {
         std::fprintf(stderr, "%s\n", report.err().describe().c_str());
@@ -36,7 +36,7 @@ int main(int argc, char** argv) {
     }
     for (const auto& d : report->devices) {
         std::printf("%s (%s): model %s + KV %s + compute %s + overhead %s (%s..%s) + reserve %s = %s of %s: %s\n",
-                    std::string{d.name}.c_str(), std::string{d.gpu}.c_str(), format_mib(d.model).c_str(),
+                    std::string{d.name}.c_str(), std::string{d.device_id.view()}.c_str(), format_mib(d.model).c_str(),
                     format_mib(d.kv).c_str(), format_mib(d.compute).c_str(), format_mib(d.overhead).c_str(),
                     format_mib(d.overhead_low).c_str(), format_mib(d.overhead_high).c_str(), format_mib(d.reserve).c_str(),
                     format_mib(d.total()).c_str(), format_mib(d.capacity).c_str(), d.fits() ? "FITS" : "DOES NOT FIT");

@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <string>
 
+#include "vramfit/engines/llama_cpp/from_catalog.hpp"
 #include "vramfit/plan/plan.hpp"
 #include "vramfit/engines/llama_cpp/emit.hpp"
 #include "vramfit/engines/llama_cpp/ollama.hpp"
@@ -15,16 +16,16 @@ using namespace vramfit::literals;
 namespace gpu = vramfit::catalog::gpu;
 
 // gemma3:12b Q4_K_M on a Tesla K80 board (two dies): one die holds it, no split.
-static_assert(plan<catalog::gemma_3_12b, quant::Q4_K_M, gpu::tesla_k80, gpu::tesla_k80>().gpus_used == 1);
+static_assert(plan<catalog::gemma_3_12b, quant::Q4_K_M, gpu<"tesla-k80">, gpu<"tesla-k80">>().gpus_used == 1);
 // gpt-oss-20b (MXFP4 experts) on two H200s: one GPU, not spread.
-static_assert(plan<catalog::gpt_oss_20b, quant::MXFP4_MOE, gpu::h200, gpu::h200>().gpus_used == 1);
+static_assert(plan<catalog::gpt_oss_20b, quant::MXFP4_MOE, gpu<"h200">, gpu<"h200">>().gpus_used == 1);
 
 int main() {
     plan_request request{};
-    request.gpus = {gpu::rtx_3090::spec, gpu::rtx_3090::spec};
+    request.gpus = {gpu<"rtx-3090">::spec, gpu<"rtx-3090">::spec};
     request.host_ram = 64_GiB;
     request.n_ctx = 32768;
-    const auto model = catalog::describe("llama-3.3-70b:Q4_K_M");
+    const auto model = llama_cpp::describe("llama-3.3-70b:Q4_K_M");
     if (!model) {
         std::fprintf(stderr, "%s\n", model.err().describe().c_str());
         return 1;

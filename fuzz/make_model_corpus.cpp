@@ -5,6 +5,7 @@
 #include <fstream>
 #include <string>
 
+#include "vramfit/engines/llama_cpp/from_catalog.hpp"
 #include "vramfit/engines/llama_cpp/export.hpp"
 
 int main(int argc, char** argv) {
@@ -19,12 +20,12 @@ int main(int argc, char** argv) {
     for (const char* name : names) {
         const std::string text = name;
         const auto* entry = vramfit::catalog::find(text.substr(0, text.find(':')));
-        auto model = vramfit::catalog::describe(text);
+        auto model = vramfit::llama_cpp::describe(text);
         if (entry == nullptr || !model) {
             std::fprintf(stderr, "%s: not in the catalog\n", name);
             return 1;
         }
-        const auto header = vramfit::make_gguf_writer(vramfit::catalog::detail::converter_metadata(*entry), *model,
+        const auto header = vramfit::make_gguf_writer(vramfit::llama_cpp::detail::converter_metadata(*entry), *model,
                                                       {.with_vocabulary = false})
                                 .header_bytes();
         std::string file = std::string{argv[1]} + "/" + text.substr(0, text.find(':')) + ".gguf";

@@ -139,11 +139,11 @@ inline result<std::vector<const catalog::gpu_spec*>> live_gpus() {
             catalog::gpu_spec spec{};
             spec.id = id;
             spec.name = names.back();
-            spec.memory = d.free_memory;
-            spec.cc_major = d.compute_major;
-            spec.cc_minor = d.compute_minor;
-            spec.sm_count = d.multiprocessors;
-            spec.bandwidth_gb_s = static_cast<double>(d.bandwidth_bytes_per_second) / 1e9;
+            spec.memory = d.capacity();
+            spec.cc_major = d.cc_major;
+            spec.cc_minor = d.cc_minor;
+            spec.sm_count = d.sm_count;
+            spec.bandwidth_gb_s = d.bandwidth_gb_s;
             spec.source = "cudaMemGetInfo (live free memory)";
             out.push_back(spec);
         }

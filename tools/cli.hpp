@@ -6,8 +6,9 @@
 #include <string_view>
 
 #include "estimate_command.hpp"
-#if defined(VRAMFIT_WITH_RUNTIME)
 #include "vramfit/core/format.hpp"
+#include "vramfit/engines/llama_cpp/from_catalog.hpp"
+#if defined(VRAMFIT_WITH_RUNTIME)
 #include "vramfit/runtime/devices.hpp"
 #endif
 #include "gpus_command.hpp"
@@ -78,7 +79,7 @@ inline int run_export(std::span<const std::string_view> args, std::string& out, 
     }
     const std::string_view name = positional[0];
     const auto* entry = catalog::find(name.substr(0, name.find(':')));
-    auto model = catalog::describe(name);
+    auto model = llama_cpp::describe(name);
     if (!model || entry == nullptr) {
         err += "vramfit export: " + (model ? std::string{"unknown catalog model"} : model.err().describe()) + "\n";
         return 2;

@@ -24,7 +24,7 @@ inline result<model_description> load_model(const std::string& name) {
     std::error_code ec;
     const bool looks_like_file = name.find('/') != std::string::npos || name.ends_with(".gguf");
     if (looks_like_file || std::filesystem::exists(name, ec)) return load_model_description(name);
-    return catalog::describe(name);
+    return llama_cpp::describe(name);
 }
 
 inline std::string describe_params(std::uint64_t parameters) {
@@ -51,7 +51,7 @@ inline std::string buffer_detail(const llama_cpp::buffer& b, const llama_cpp::me
         return text;
     }
     if (b.kind == llama_cpp::buffer_kind::model && b.buffer_type == "CPU_Mapped" && estimate.weights.mapped.size() > 1) {
-        std::snprintf(text, sizeof text, "  split file %u", static_cast<unsigned>(b.file_index) + 1);
+        std::snprintf(text, sizeof text, "  split file %u", static_cast<unsigned>(b.part) + 1);
         return text;
     }
     return {};
@@ -75,7 +75,7 @@ inline std::string render_devices_table(const fit_report& report) {
                                                       std::string{to_string(d.largest())} + ")";
         if (d.fits() && !d.fits_at_high_overhead()) verdict += " (not at the overhead's high bound)";
         std::snprintf(line, sizeof line, "%-7s %-14s %6s %12s %12s %12s %10s %10s %12s %12s %12s  %s\n", std::string{d.name}.c_str(),
-                      std::string{d.gpu}.c_str(), layers, format_mib(d.model).c_str(), format_mib(d.kv).c_str(),
+                      std::string{d.device_id.view()}.c_str(), layers, format_mib(d.model).c_str(), format_mib(d.kv).c_str(),
                       format_mib(d.compute).c_str(), format_mib(d.overhead).c_str(), format_mib(d.reserve).c_str(),
                       format_mib(d.total()).c_str(), format_mib(d.capacity).c_str(), margin.c_str(), verdict.c_str());
         out += line;
@@ -106,7 +106,7 @@ inline void write_devices_json(json_writer& json, const fit_report& report) {
     for (const auto& d : report.devices) {
         json.begin_object()
             .field("name", d.name)
-            .field("gpu", d.gpu)
+            .field("gpu", d.device_id.view())
             .field("layers", d.layers)
             .field("output_layer", d.output_layer)
             .field("model_bytes", d.model.count())
@@ -216,7 +216,7 @@ inline std::string render_json(const model_description& model, const llama_cpp::
                 .field("streams", cache->streams)
                 .field("layers", cache->layers);
         }
-        if (b.kind == llama_cpp::buffer_kind::model && b.buffer_type == "CPU_Mapped") json.field("file", static_cast<std::uint32_t>(b.file_index));
+        if (b.kind == llama_cpp::buffer_kind::model && b.buffer_type == "CPU_Mapped") json.field("file", static_cast<std::uint32_t>(b.part));
         json.end_object();
     }
     json.end_array();

@@ -14,6 +14,7 @@
 #include "arguments.hpp"
 #include "estimate_command.hpp"
 #include "json_writer.hpp"
+#include "vramfit/engines/llama_cpp/from_catalog.hpp"
 #include "vramfit/core/format.hpp"
 #include "vramfit/engines/llama_cpp/emit.hpp"
 #include "vramfit/engines/llama_cpp/ollama.hpp"
@@ -426,7 +427,7 @@ inline int run_plan(std::span<const std::string_view> args, std::string& out, st
             candidates = std::move(*all);
         } else {
             for (const auto& q : options->quants) {
-                auto model = catalog::describe(std::string{entry->key} + ":" + q);
+                auto model = llama_cpp::describe(std::string{entry->key} + ":" + q);
                 if (!model) { err += "vramfit plan: " + model.err().describe() + "\n"; return 2; }
                 // the quant name must outlive the plan: take it from the ladder or the entry
                 std::string_view stable = q == entry->native_ftype ? entry->native_ftype : std::string_view{};

@@ -13,6 +13,7 @@
 #include <string_view>
 #include <vector>
 
+#include "vramfit/engines/llama_cpp/from_catalog.hpp"
 #include "vramfit/engines/llama_cpp/cuda/fit.hpp"
 
 using namespace vramfit;
@@ -65,7 +66,7 @@ int main(int argc, char** argv) {
                          int(g.id.size()), g.id.data());
             return 1;
         }
-        auto model = catalog::describe(*entry, q.ftype);
+        auto model = llama_cpp::describe(*entry, q.ftype);
         if (!model) continue;
         std::vector<catalog::gpu_spec> gpus(static_cast<std::size_t>(g.count), *gpu);
         fit_params params{};
@@ -73,7 +74,7 @@ int main(int argc, char** argv) {
         auto report = check_fit(*model, gpus, params);
         if (!report || !report->fits()) continue;
         std::string gpu_list;
-        for (int k = 0; k < g.count; ++k) gpu_list += ", catalog::gpu::" + identifier(g.id);
+        for (int k = 0; k < g.count; ++k) gpu_list += ", catalog::gpu<"">" + identifier(g.id);
         asserts += "static_assert(fits<catalog::" + identifier(model_id) + ", quant::" + std::string{q.name} + gpu_list +
                    ">(ctx_size{" + std::to_string(ctx) + "}));\n";
         ++kept;

@@ -3,6 +3,7 @@
 
 #include "vramfit/version.hpp"
 
+#include "vramfit/core/buffer.hpp"
 #include "vramfit/core/bytes.hpp"
 #include "vramfit/core/device.hpp"
 #include "vramfit/core/error.hpp"
@@ -31,6 +32,7 @@
 #include "vramfit/engines/llama_cpp/cuda/runtime_overhead.hpp"
 #include "vramfit/engines/llama_cpp/emit.hpp"
 #include "vramfit/engines/llama_cpp/export.hpp"
+#include "vramfit/engines/llama_cpp/from_catalog.hpp"
 #include "vramfit/engines/llama_cpp/from_gguf.hpp"
 #include "vramfit/engines/llama_cpp/hparams.hpp"
 #include "vramfit/engines/llama_cpp/kv_cache.hpp"
@@ -40,6 +42,7 @@
 #include "vramfit/engines/llama_cpp/output_buffer.hpp"
 #include "vramfit/engines/llama_cpp/quantize.hpp"
 #include "vramfit/engines/llama_cpp/recurrent_state.hpp"
+#include "vramfit/engines/llama_cpp/version.hpp"
 #include "vramfit/engines/llama_cpp/weights.hpp"
 
 #include "vramfit/plan/plan.hpp"

@@ -69,30 +69,28 @@ device_query query_devices() {
             query.unavailable_reason = cuda_reason("cudaGetDeviceProperties", status);
             continue;
         }
-        device_info info;
+        device info;
         info.ordinal = ordinal;
         info.name = std::string_view(properties.name);
         info.uuid = std::string_view(format_uuid(properties.uuid));
-        info.compute_major = properties.major;
-        info.compute_minor = properties.minor;
-        info.multiprocessors = properties.multiProcessorCount;
+        info.cc_major = properties.major;
+        info.cc_minor = properties.minor;
+        info.sm_count = properties.multiProcessorCount;
         info.total_memory = bytes{properties.totalGlobalMem};
         int clock_khz = 0, bus_width = 0;
         (void)cudaDeviceGetAttribute(&clock_khz, cudaDevAttrMemoryClockRate, ordinal);
         (void)cudaDeviceGetAttribute(&bus_width, cudaDevAttrGlobalMemoryBusWidth, ordinal);
         info.memory_clock_khz = clock_khz > 0 ? static_cast<std::uint64_t>(clock_khz) : 0;
         info.memory_bus_width_bits = bus_width;
-        info.bandwidth_bytes_per_second = peak_bandwidth_bytes_per_second(info.memory_clock_khz, bus_width);
+        info.bandwidth_gb_s = static_cast<double>(peak_bandwidth_bytes_per_second(info.memory_clock_khz, bus_width)) / 1e9;
         char bus_id[32] = {};
         if (cudaDeviceGetPCIBusId(bus_id, static_cast<int>(sizeof bus_id), ordinal) == cudaSuccess) info.pci_bus_id = std::string_view(bus_id);
         std::size_t free_bytes = 0, total_bytes = 0;
         if (cudaSetDevice(ordinal) == cudaSuccess && cudaMemGetInfo(&free_bytes, &total_bytes) == cudaSuccess) {
             info.free_memory = bytes{free_bytes};
             info.total_memory = bytes{total_bytes};
-            info.live = true;
         } else {
-            (void)cudaGetLastError();
-            info.free_memory = info.total_memory;
+            (void)cudaGetLastError();  // no measurement: free_memory stays empty
         }
         query.devices.push_back(info);
     }
@@ -116,13 +114,13 @@ std::string format_device_table(const device_query& query) {
     std::snprintf(line, sizeof line, "%-3s %-28s %-4s %5s %12s %12s %10s  %-13s %s\n", "#", "name", "cc", "SMs",
                   "total", "free", "GB/s", "pci bus id", "uuid");
     text += line;
-    for (const device_info& device : query.devices) {
+    for (const device& device : query.devices) {
         const std::string name(device.name.view());
         std::snprintf(line, sizeof line, "%-3d %-28.28s %d.%-2d %5d %12s %12s %10.1f  %-13s %s\n", device.ordinal, name.c_str(),
-                      device.compute_major, device.compute_minor, device.multiprocessors,
+                      device.cc_major, device.cc_minor, device.sm_count,
                       format_mib(device.total_memory).c_str(),
-                      device.live ? format_mib(device.free_memory).c_str() : "?",
-                      static_cast<double>(device.bandwidth_bytes_per_second) / 1e9,
+                      device.measured() ? format_mib(*device.free_memory).c_str() : "?",
+                      device.bandwidth_gb_s,
                       std::string(device.pci_bus_id.view()).c_str(), std::string(device.uuid.view()).c_str());
         text += line;
     }

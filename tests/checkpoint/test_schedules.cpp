@@ -1,6 +1,6 @@
 // Checkpoint schedules: closed forms, DP oracles and the simulator agree, at compile time and at
-// run time. Vectors: shared/notes/checkpointing-and-pools.md §1.2, §1.5, §1.6 (computed there by
-// an independent script; the Revolve column also equals pyrevolve's numforw).
+// run time. The expected vectors were computed by an independent script (a brute-force search
+// over schedules); the Revolve column also equals pyrevolve's numforw.
 #include <doctest/doctest.h>
 
 #include <array>

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "cli.hpp"
+#include "vramfit/engines/llama_cpp/from_catalog.hpp"
 #include "vramfit/engines/llama_cpp/export.hpp"
 
 namespace {
@@ -53,7 +54,7 @@ TEST_CASE("estimate --json has the documented shape") {
 }
 
 TEST_CASE("estimate reads a GGUF file") {
-    auto model = vramfit::catalog::describe("llama-3.2-1b:Q4_0");
+    auto model = vramfit::llama_cpp::describe("llama-3.2-1b:Q4_0");
     REQUIRE(model.ok());
     auto path = std::filesystem::temp_directory_path() / "vramfit-cli-test.gguf";
     auto written = vramfit::write_shape_only_gguf(*vramfit::catalog::find("llama-3.2-1b"), *model, path);

@@ -49,7 +49,7 @@ TEST_CASE("cuda overhead: the measured devices come out as measured") {
     CHECK(every_catalog_gpu_is_bounded());
     // RTX 4090 (PR #15860): 24564 MiB in nvidia-smi, 24080 MiB for CUDA -> 484 MiB reserve; and
     // 451-456 MiB "unaccounted" while llama.cpp ran = context + llama.cpp's own use.
-    const auto ada = cuda_overhead_for(catalog::gpu::rtx_4090::spec);
+    const auto ada = cuda_overhead_for(catalog::gpu<"rtx-4090">::spec);
     CHECK(in_mib(ada.driver_reserve) == doctest::Approx(484.0));
     const double unaccounted = in_mib(ada.context + ada.runtime);
     CHECK(unaccounted >= 451.0);
@@ -57,13 +57,13 @@ TEST_CASE("cuda overhead: the measured devices come out as measured") {
     CHECK(ada.context_measured);
     CHECK(ada.source.find("pull/15860") != std::string_view::npos);
     // RTX 3090: 24576 vs 24268 / 24238 MiB
-    const auto ampere = cuda_overhead_for(catalog::gpu::rtx_3090::spec);
+    const auto ampere = cuda_overhead_for(catalog::gpu<"rtx-3090">::spec);
     CHECK(in_mib(ampere.driver_reserve) >= 308.0);
     CHECK(in_mib(ampere.driver_reserve) <= 338.0);
     CHECK_FALSE(ampere.context_measured);  // Ampere: the Ada/Blackwell line with +-50 %
     CHECK(ampere.high - ampere.low > ada.high - ada.low);
     // RTX 5090: 32607 vs 32106 MiB
-    CHECK(in_mib(cuda_overhead_for(catalog::gpu::rtx_5090::spec).driver_reserve) == doctest::Approx(501.0));
+    CHECK(in_mib(cuda_overhead_for(catalog::gpu<"rtx-5090">::spec).driver_reserve) == doctest::Approx(501.0));
 }
 
 TEST_CASE("cuda overhead: the modelled parts hold the measurements they stand for") {
@@ -78,11 +78,11 @@ TEST_CASE("cuda overhead: the modelled parts hold the measurements they stand fo
     const auto pro6000 = cuda_overhead_for(custom(12, 0, 188, 97887));
     CHECK(in_mib(pro6000.driver_reserve) == doctest::Approx(487.0));
     // Hopper: the cuBLAS workspace is 32 MiB instead of 4 (cuBLAS docs via pytorch PR #120925)
-    const auto hopper = cuda_overhead_for(catalog::gpu::h100_sxm::spec);
-    const auto ada = cuda_overhead_for(catalog::gpu::rtx_4090::spec);
+    const auto hopper = cuda_overhead_for(catalog::gpu<"h100-sxm">::spec);
+    const auto ada = cuda_overhead_for(catalog::gpu<"rtx-4090">::spec);
     CHECK(in_mib(hopper.runtime) - in_mib(ada.runtime) == doctest::Approx(28.0));
     // Kepler/Maxwell/Pascal: the 200-700 MB pytorch #28113 saw on a K40c
-    const auto kepler = cuda_overhead_for(catalog::gpu::tesla_k80::spec);
+    const auto kepler = cuda_overhead_for(catalog::gpu<"tesla-k80">::spec);
     CHECK_FALSE(kepler.context_measured);
     CHECK(kepler.context.count() == 450000000ULL);
     CHECK(kepler.high - kepler.driver_reserve - kepler.runtime >= bytes{700000000ULL});

@@ -61,33 +61,35 @@ static_assert(ids_are_lowercase_and_unique());
 static_assert(every_entry_is_complete());
 
 // Issue 4: tesla-k80 is one GK210 die, compute capability 3.7, 12 GB; two on a board.
-static_assert(gpu::tesla_k80::spec.id == "tesla-k80");
-static_assert(gpu::tesla_k80::spec.cc_major == 3 && gpu::tesla_k80::spec.cc_minor == 7);
-static_assert(gpu::tesla_k80::spec.datasheet_gb == 12 && gpu::tesla_k80::spec.dies_per_board == 2);
-static_assert(gpu::tesla_k80::spec.memory == bytes{11441ULL * 1048576});
+static_assert(gpu<"tesla-k80">::spec.id == "tesla-k80");
+static_assert(gpu<"tesla-k80">::spec.cc_major == 3 && gpu<"tesla-k80">::spec.cc_minor == 7);
+static_assert(gpu<"tesla-k80">::spec.datasheet_gb == 12 && gpu<"tesla-k80">::spec.dies_per_board == 2);
+static_assert(gpu<"tesla-k80">::spec.memory == bytes{11441ULL * 1048576});
 // The nvidia-smi totals the catalog is built on.
-static_assert(gpu::rtx_3090::spec.memory == bytes{24576ULL * 1048576});
-static_assert(gpu::rtx_4090::spec.memory == bytes{24564ULL * 1048576});
-static_assert(gpu::a100_80gb::spec.memory == bytes{81920ULL * 1048576});
-static_assert(gpu::h100_sxm::spec.memory == bytes{81559ULL * 1048576});
-static_assert(gpu::h200::spec.memory == bytes{143771ULL * 1048576});
+static_assert(gpu<"rtx-3090">::spec.memory == bytes{24576ULL * 1048576});
+static_assert(gpu<"rtx-4090">::spec.memory == bytes{24564ULL * 1048576});
+static_assert(gpu<"a100-80gb">::spec.memory == bytes{81920ULL * 1048576});
+static_assert(gpu<"h100-sxm">::spec.memory == bytes{81559ULL * 1048576});
+static_assert(gpu<"h200">::spec.memory == bytes{143771ULL * 1048576});
 // GDDR ECC costs exactly 1/16: an A40 (ECC on) holds 15/16 of an RTX A6000 (ECC off), same board.
-static_assert(gpu::a40::spec.memory.count() / 1048576 == gpu::rtx_a6000::spec.memory.count() / 1048576 * 15 / 16);
-static_assert(gpu::a40::spec.ecc == ecc_memory::inline_on && gpu::rtx_a6000::spec.ecc == ecc_memory::inline_off);
-static_assert(gpu::h100_sxm::spec.sm_count == 132 && gpu::h100_sxm::spec.nvlink_gb_s == 900);
-static_assert(gpu::rtx_4060_ti_16gb::spec.pcie_lanes == 8);
-static_assert(gpu::b200::spec.cc_major == 10 && gpu::rtx_5090::spec.cc_major == 12);
-static_assert(find_gpu("rtx-3090") == &gpu::rtx_3090::spec);
-static_assert(find_gpu("RTX-3090") == &gpu::rtx_3090::spec, "ids match case-insensitively");
+static_assert(gpu<"a40">::spec.memory.count() / 1048576 == gpu<"rtx-a6000">::spec.memory.count() / 1048576 * 15 / 16);
+static_assert(gpu<"a40">::spec.ecc == ecc_memory::inline_on && gpu<"rtx-a6000">::spec.ecc == ecc_memory::inline_off);
+static_assert(gpu<"h100-sxm">::spec.sm_count == 132 && gpu<"h100-sxm">::spec.nvlink_gb_s == 900);
+static_assert(gpu<"rtx-4060-ti-16gb">::spec.pcie_lanes == 8);
+static_assert(gpu<"b200">::spec.cc_major == 10 && gpu<"rtx-5090">::spec.cc_major == 12);
+static_assert(find_gpu("rtx-3090") == &gpu<"rtx-3090">::spec);
+static_assert(find_gpu("RTX-3090") == &gpu<"rtx-3090">::spec, "ids match case-insensitively");
 static_assert(find_gpu("rtx-3090x2") == nullptr);
-static_assert(to_device_info(gpu::rtx_4080::spec).bandwidth_bytes_per_second == 716'800'000'000ULL);
-static_assert(to_device_info(gpu::rtx_4080::spec).free_memory == gpu::rtx_4080::spec.memory);
-static_assert(to_device_info(gpu::rtx_4080::spec).name == std::string_view{"GeForce RTX 4080"});
+static_assert(to_device(gpu<"rtx-4080">::spec).bandwidth_gb_s == 716.8);
+static_assert(!to_device(gpu<"rtx-4080">::spec).measured());
+static_assert(to_device(gpu<"rtx-4080">::spec).capacity() == gpu<"rtx-4080">::spec.memory);
+static_assert(to_device(gpu<"rtx-4080">::spec).catalog_id == std::string_view{"rtx-4080"});
+static_assert(to_device(gpu<"rtx-4080">::spec).name == std::string_view{"GeForce RTX 4080"});
 
-static_assert(parse_gpu_argument("rtx-3090")->gpu == &gpu::rtx_3090::spec);
+static_assert(parse_gpu_argument("rtx-3090")->gpu == &gpu<"rtx-3090">::spec);
 static_assert(parse_gpu_argument("rtx-3090")->count == 1);
 static_assert(parse_gpu_argument("rtx-3090x2")->count == 2);
-static_assert(parse_gpu_argument("a100-80gbx8")->gpu == &gpu::a100_80gb::spec);
+static_assert(parse_gpu_argument("a100-80gbx8")->gpu == &gpu<"a100-80gb">::spec);
 static_assert(parse_gpu_argument("a100-80gbx8")->count == 8);
 static_assert(parse_gpu_argument("H100-SXMX16")->count == 16);
 static_assert(parse_gpu_argument("rtx-3090x2")->total_memory() == bytes{2 * 24576ULL * 1048576});
@@ -109,8 +111,8 @@ static_assert(parse_gpu_argument("h100x8").err().message() ==
 
 constexpr std::string_view mixed_rig[] = {"rtx-4090", "rtx-3090x2"};
 static_assert(parse_gpu_arguments(mixed_rig)->count == 3);
-static_assert(parse_gpu_arguments(mixed_rig)->devices[0] == &gpu::rtx_4090::spec);
-static_assert(parse_gpu_arguments(mixed_rig)->devices[2] == &gpu::rtx_3090::spec);
+static_assert(parse_gpu_arguments(mixed_rig)->devices[0] == &gpu<"rtx-4090">::spec);
+static_assert(parse_gpu_arguments(mixed_rig)->devices[2] == &gpu<"rtx-3090">::spec);
 static_assert(parse_gpu_arguments(mixed_rig)->total_memory() == bytes{(24564ULL + 2 * 24576ULL) * 1048576});
 constexpr std::string_view too_many[] = {"h100-sxmx8", "h100-sxmx8", "t4"};
 static_assert(parse_gpu_arguments(too_many).err().code() == errc::limit_exceeded);
@@ -138,27 +140,28 @@ TEST_CASE("catalog invariants hold at run time") {
 
 TEST_CASE("tag types point at their entries") {
     volatile std::size_t index = 0;  // defeat constant folding
-    CHECK(&gpus[index] == &gpu::tesla_k80::spec);
-    CHECK(gpu::tesla_k80::spec.memory.mib() == doctest::Approx(11441));
-    CHECK(gpu::rtx_3090::spec.memory.mib() == doctest::Approx(24576));
-    CHECK(gpu::h100_sxm::spec.memory.mib() == doctest::Approx(81559));
-    CHECK(gpu::a40::spec.memory.mib() == doctest::Approx(gpu::rtx_a6000::spec.memory.mib() * 15 / 16).epsilon(1e-4));
-    CHECK(gpu::rtx_4060_ti_16gb::spec.pcie_lanes == 8);
-    const device_info device = to_device_info(gpus[index], 3);
+    CHECK(&gpus[index] == &gpu<"tesla-k80">::spec);
+    CHECK(gpu<"tesla-k80">::spec.memory.mib() == doctest::Approx(11441));
+    CHECK(gpu<"rtx-3090">::spec.memory.mib() == doctest::Approx(24576));
+    CHECK(gpu<"h100-sxm">::spec.memory.mib() == doctest::Approx(81559));
+    CHECK(gpu<"a40">::spec.memory.mib() == doctest::Approx(gpu<"rtx-a6000">::spec.memory.mib() * 15 / 16).epsilon(1e-4));
+    CHECK(gpu<"rtx-4060-ti-16gb">::spec.pcie_lanes == 8);
+    const device device = to_device(gpus[index], 3);
     CHECK(device.ordinal == 3);
     CHECK(device.name.view() == "Tesla K80 (one GK210 die)");
-    CHECK(device.total_memory == gpu::tesla_k80::spec.memory);
-    CHECK(device.bandwidth_bytes_per_second == 240'000'000'000ULL);
-    CHECK_FALSE(device.live);
+    CHECK(device.total_memory == gpu<"tesla-k80">::spec.memory);
+    CHECK(device.bandwidth_gb_s == 240);
+    CHECK_FALSE(device.measured());
+    CHECK(device.capacity() == gpu<"tesla-k80">::spec.memory);
 }
 
 TEST_CASE("parse_gpu_argument: names and counts") {
     std::string text = "rtx-3090x2";  // a run-time string
     auto two = parse_gpu_argument(text);
     REQUIRE(two.ok());
-    CHECK(two->gpu == &gpu::rtx_3090::spec);
+    CHECK(two->gpu == &gpu<"rtx-3090">::spec);
     CHECK(two->count == 2);
-    CHECK(two->total_memory() == gpu::rtx_3090::spec.memory * 2);
+    CHECK(two->total_memory() == gpu<"rtx-3090">::spec.memory * 2);
 
     text = "a100-80gbx8";
     auto eight = parse_gpu_argument(text);
@@ -185,7 +188,7 @@ TEST_CASE("parse_gpu_arguments: repeated --gpu flags become one ordered device l
     CHECK(fleet->devices[0]->id == "rtx-4090");
     CHECK(fleet->devices[1]->id == "rtx-3090");
     CHECK(fleet->devices[2]->id == "rtx-3090");
-    CHECK(fleet->total_memory() == gpu::rtx_4090::spec.memory + gpu::rtx_3090::spec.memory * 2);
+    CHECK(fleet->total_memory() == gpu<"rtx-4090">::spec.memory + gpu<"rtx-3090">::spec.memory * 2);
 
     words = {"h100-sxmx8", "h100-sxmx8", "t4"};
     arguments.assign(words.begin(), words.end());

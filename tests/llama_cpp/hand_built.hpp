@@ -1,5 +1,5 @@
 // Hand-built model descriptions for the engine tests: the published hyper-parameters of the
-// oracle's models (/work/shared/oracle/README.md, "Models"), without tensors unless a test adds
+// oracle's models (tests/data/README.md, cpu_oracle.csv), without tensors unless a test adds
 // them. Constexpr so the same models feed static_asserts and run-time CHECKs.
 #pragma once
 

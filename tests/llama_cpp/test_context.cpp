@@ -1,5 +1,5 @@
 // Context resolution, KV caches, recurrent state and output buffer against the CPU oracle's
-// figures (/work/shared/oracle, copied to tests/data/cpu_oracle.csv): each vector below is a
+// figures (tests/data/cpu_oracle.csv): each vector below is a
 // measured row, stated once as a static_assert and once as a run-time CHECK.
 #include <doctest/doctest.h>
 

@@ -3,14 +3,14 @@
 // equal what llama.cpp printed to its 0.01 MiB resolution; the compute buffer (another part of the
 // engine model) must be within 2 % or 1 MiB, checked in its own test case so a compute miss does
 // not hide the rest. Each row goes through two paths:
-//   (a) catalog: catalog::describe("<model_key>:<ftype>");
+//   (a) catalog: llama_cpp::describe("<model_key>:<ftype>");
 //   (b) GGUF: the catalog description written as a shape-only sparse GGUF with the project's
 //       writer and read back with load_model_description.
 // The accuracy summary is printed with MESSAGE (run with -s to see it) and kept in BENCHMARKS.md.
 //
 // File order. The oracle's files for the big MoE models (qwen3-30b-a3b, mixtral-8x7b,
 // gpt-oss-20b, deepseek-v2-lite) were written by its generator in convert_hf_to_gguf.py's tensor
-// order, not re-written by llama-quantize (/work/shared/oracle/README.md, point 4), and with
+// order, not re-written by llama-quantize (tests/data/README.md), and with
 // mmap + repack the CPU_Mapped range depends on the order. For those models both paths lay the
 // catalog's tensors out in the converter's order first (converter_order below), as the real files
 // are; the catalog's default (the quantizer's order) is what a published GGUF has.
@@ -24,7 +24,7 @@
 #include <string_view>
 
 #include "oracle_rows.hpp"
-#include "vramfit/catalog/models.hpp"
+#include "vramfit/engines/llama_cpp/from_catalog.hpp"
 #include "vramfit/engines/llama_cpp/memory.hpp"
 
 #if __has_include("vramfit/engines/llama_cpp/from_gguf.hpp") && __has_include("vramfit/formats/gguf/writer.hpp")
@@ -82,7 +82,7 @@ void converter_order(model_description& model) {
 }
 
 result<model_description> catalog_model(const test::oracle_row& row) {
-    auto model = catalog::describe(row["model_key"] + ":" + row["ftype"]);
+    auto model = llama_cpp::describe(row["model_key"] + ":" + row["ftype"]);
     if (model && written_in_converter_order(row["model_key"])) converter_order(*model);
     return model;
 }
@@ -92,7 +92,7 @@ result<model_description> catalog_model(const test::oracle_row& row) {
 // convert_hf_to_gguf.py writes for it, every tensor's name, shape and type in the description's
 // order — via the library's exporter (what `vramfit export` writes), without the vocabulary.
 gguf::writer gguf_writer_for(const model_description& model, const catalog::model_entry& entry) {
-    return make_gguf_writer(catalog::detail::converter_metadata(entry), model, {.with_vocabulary = false});
+    return make_gguf_writer(llama_cpp::detail::converter_metadata(entry), model, {.with_vocabulary = false});
 }
 
 // One directory per process: two builds' tests may run at the same time.
@@ -188,12 +188,12 @@ constexpr bool prints_as(bytes size, std::uint64_t hundredths_of_mib) {
            size.count() * 200 <= (2 * hundredths_of_mib + 1) * 1048576ULL;
 }
 constexpr bool llama_3_1_8b_q4_k_m_matches_oracle() {
-    const auto e = estimate(*catalog::describe("llama-3.1-8b:Q4_K_M"), {.n_ctx = 4096, .repack = repack_mode::avx512});
+    const auto e = estimate(*llama_cpp::describe("llama-3.1-8b:Q4_K_M"), {.n_ctx = 4096, .repack = repack_mode::avx512});
     return prints_as(e->model_buffer("CPU_Mapped"), 465380) && e->model_buffer("CPU_REPACK") == bytes{3204ULL << 20} &&
            e->kv.full.k == bytes{256ULL << 20} && e->kv.full.v == bytes{256ULL << 20} && prints_as(e->output_bytes(), 49);
 }
 constexpr bool gemma_3_12b_matches_oracle() {
-    const auto e = estimate(*catalog::describe("gemma-3-12b:Q4_K_M"), {.n_ctx = 4096, .use_mmap = false,
+    const auto e = estimate(*llama_cpp::describe("gemma-3-12b:Q4_K_M"), {.n_ctx = 4096, .use_mmap = false,
                                                                         .repack = repack_mode::avx512});
     return prints_as(e->model_buffer("CPU"), 204569) && prints_as(e->model_buffer("CPU_REPACK"), 491062) &&
            e->kv.full.total() == bytes{256ULL << 20} && e->kv.swa.total() == bytes{480ULL << 20} && e->kv.swa.cells == 1536;
@@ -249,7 +249,7 @@ TEST_CASE("a split GGUF gets one CPU_Mapped range per file") {
     // written as three parts the way gguf-split does and read back from its first part.
     const auto* entry = catalog::find("llama-3.2-1b");
     REQUIRE(entry != nullptr);
-    const auto model = catalog::describe("llama-3.2-1b:Q4_K_M");
+    const auto model = llama_cpp::describe("llama-3.2-1b:Q4_K_M");
     REQUIRE(model.ok());
     const auto paths = gguf_writer_for(*model, *entry).write_sparse_split(scratch_dir() / "llama-3.2-1b-split", 3);
     REQUIRE_MESSAGE(paths.ok(), paths.err().describe());
@@ -309,31 +309,31 @@ TEST_CASE("every CPU oracle run: compute buffer within 2 % or 1 MiB") {
 // the oracle README states them (phi3 ignores its sliding window, MLA caches no V, gemma2
 // alternates SWA and full layers) to the catalog's descriptions of them.
 TEST_CASE("held-back architectures follow the engine's cache rules") {
-    const auto phi3 = estimate(*catalog::describe("phi-3-mini-4k:Q4_K_M"), {.n_ctx = 4096});
+    const auto phi3 = estimate(*llama_cpp::describe("phi-3-mini-4k:Q4_K_M"), {.n_ctx = 4096});
     REQUIRE(phi3.ok());
     CHECK(phi3->kv.swa.layers == 0);
     CHECK(phi3->kv.full.layers == 32);
     CHECK(phi3->kv.full.k == bytes{32ULL * 4096 * 3072 * 2});  // MHA: 32 KV heads of 96
 
-    const auto ds = estimate(*catalog::describe("deepseek-v2-lite:Q4_K_M"), {.n_ctx = 4096});
+    const auto ds = estimate(*llama_cpp::describe("deepseek-v2-lite:Q4_K_M"), {.n_ctx = 4096});
     REQUIRE(ds.ok());
     CHECK(ds->kv.full.k == bytes{27ULL * 4096 * 576 * 2});
     CHECK(ds->kv.full.v == 0_B);
 
-    const auto gemma2 = estimate(*catalog::describe("gemma-2-9b:Q4_K_M"), {.n_ctx = 8192});
+    const auto gemma2 = estimate(*llama_cpp::describe("gemma-2-9b:Q4_K_M"), {.n_ctx = 8192});
     REQUIRE(gemma2.ok());
     CHECK(gemma2->kv.full.layers == 21);
     CHECK(gemma2->kv.swa.layers == 21);
     CHECK(gemma2->kv.swa.cells == 4608);  // pad256(min(8192, 4096 + 512))
     CHECK(gemma2->kv.full.k == bytes{21ULL * 8192 * 2048 * 2});
 
-    const auto mistral = estimate(*catalog::describe("mistral-7b-v0.3:Q4_K_M"), {.n_ctx = 4096});
+    const auto mistral = estimate(*llama_cpp::describe("mistral-7b-v0.3:Q4_K_M"), {.n_ctx = 4096});
     REQUIRE(mistral.ok());
     CHECK(mistral->kv.full.total() == bytes{512ULL << 20});
     CHECK(mistral->output_bytes() == bytes{32768ULL * 4});
 
     // Mamba-2: one conv and one SSM state per sequence and layer, no KV cache
-    const auto mamba = estimate(*catalog::describe("mamba2-2.7b"), {.n_ctx = 4096, .n_seq = 2});
+    const auto mamba = estimate(*llama_cpp::describe("mamba2-2.7b"), {.n_ctx = 4096, .n_seq = 2});
     REQUIRE(mamba.ok());
     CHECK(mamba->kv.full.layers == 0);
     CHECK(mamba->recurrent.cells == 2);

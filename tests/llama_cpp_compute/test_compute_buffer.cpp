@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "vramfit/catalog/models.hpp"
+#include "vramfit/engines/llama_cpp/from_catalog.hpp"
 #include "vramfit/engines/llama_cpp/compute_buffer.hpp"
 
 using namespace vramfit;
@@ -72,7 +72,7 @@ std::vector<oracle_row> load_rows() {
 constexpr bool catalog_model(std::string_view key, model_description& out) {
     const auto* entry = catalog::find(key);
     if (entry == nullptr) return false;
-    auto hp = catalog::hyperparameters_of(*entry);
+    auto hp = llama_cpp::hyperparameters_of(*entry);
     if (!hp.ok()) return false;
     out = model_description{};
     out.name = key;

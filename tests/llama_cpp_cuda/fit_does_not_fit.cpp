@@ -5,6 +5,6 @@
 
 using namespace vramfit;
 
-static_assert(fits<catalog::llama_3_1_8b, quant::F16, catalog::gpu::rtx_3090>(ctx_size{131072}));
+static_assert(fits<catalog::llama_3_1_8b, quant::F16, catalog::gpu<"rtx-3090">>(ctx_size{131072}));
 
 int main() { return 0; }

@@ -8,7 +8,7 @@
 #include <string>
 
 #include "validation_rows.hpp"
-#include "vramfit/catalog/models.hpp"
+#include "vramfit/engines/llama_cpp/from_catalog.hpp"
 #include "vramfit/engines/llama_cpp/cuda/compute.hpp"
 
 using namespace vramfit;
@@ -30,7 +30,7 @@ struct catalog_case {
     offload_estimate placement;
 };
 catalog_case catalog_case_of(const std::string& key, std::uint32_t n_ctx, const offload_params& params) {
-    auto model = catalog::describe(key);
+    auto model = llama_cpp::describe(key);
     REQUIRE(model.ok());
     context_params cp{};
     cp.n_ctx = n_ctx;
@@ -59,7 +59,7 @@ struct row_estimate {
 row_estimate estimate_row(const char* id, const char* catalog_key, bool use_mmap, const offload_params& params) {
     const auto row = test::validation_row(id);
     REQUIRE(row.has_value());
-    const auto model = catalog::describe(catalog_key);
+    const auto model = llama_cpp::describe(catalog_key);
     REQUIRE(model.ok());
     const auto ctx = context_of(*row, use_mmap);
     const auto placement = offload_buffers(*model, ctx, params);
@@ -290,7 +290,7 @@ TEST_CASE("leaving repeated layers out changes no buffer and no split count") {
 
 // The same function in a constant expression: one RTX 3090 running Llama-3.1-8B at 8192 tokens.
 constexpr std::uint64_t constexpr_cuda0_compute() {
-    const auto model = catalog::describe("llama-3.1-8b:Q4_K_M");
+    const auto model = llama_cpp::describe("llama-3.1-8b:Q4_K_M");
     context_params cp{};
     cp.n_ctx = 8192;
     const auto ctx = resolve_context(*model, cp);

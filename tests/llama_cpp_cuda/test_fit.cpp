@@ -1,6 +1,7 @@
 // Fit checks (cuda/fit.hpp): the issue's compile-time form, the run-time report, and the seed case.
 #include <doctest/doctest.h>
 
+#include "vramfit/engines/llama_cpp/from_catalog.hpp"
 #include "vramfit/engines/llama_cpp/cuda/fit.hpp"
 
 using namespace vramfit;
@@ -8,18 +9,18 @@ using namespace vramfit::literals;
 
 // The issue's target syntax: Llama-3.1-8B Q4_K_M at 32k tokens on one RTX 3090 (model ~4.6 GiB,
 // KV 4 GiB, compute well under 1 GiB: about 15 GiB free of 24).
-static_assert(fits<catalog::llama_3_1_8b, quant::Q4_K_M, catalog::gpu::rtx_3090>(ctx_size{32768}));
+static_assert(fits<catalog::llama_3_1_8b, quant::Q4_K_M, catalog::gpu<"rtx-3090">>(ctx_size{32768}));
 
 // The seed case: gemma-3-12b Q4_K_M at 4096 tokens fits on ONE die of a Tesla K80 (11441 MiB).
-static_assert(fits<catalog::gemma_3_12b, quant::Q4_K_M, catalog::gpu::tesla_k80>(ctx_size{4096}));
+static_assert(fits<catalog::gemma_3_12b, quant::Q4_K_M, catalog::gpu<"tesla-k80">>(ctx_size{4096}));
 
 TEST_CASE("seed case: gemma-3-12b Q4_K_M, 4096 tokens, fits on one K80 die; a second die is not needed") {
-    const auto model = catalog::describe("gemma-3-12b:Q4_K_M");
+    const auto model = llama_cpp::describe("gemma-3-12b:Q4_K_M");
     REQUIRE(model.ok());
     fit_params params{};
     params.context.n_ctx = 4096;
     params.offload.n_gpu_layers = 99;
-    const std::array<catalog::gpu_spec, 1> one_die{catalog::gpu::tesla_k80::spec};
+    const std::array<catalog::gpu_spec, 1> one_die{catalog::gpu<"tesla-k80">::spec};
     const auto report = check_fit(*model, one_die, params);
     REQUIRE(report.ok());
     REQUIRE(report->devices.size() == 1);
@@ -37,7 +38,7 @@ TEST_CASE("seed case: gemma-3-12b Q4_K_M, 4096 tokens, fits on one K80 die; a se
     CHECK(die.margin() > 1024_MiB);
 
     // -sm none: with two dies visible, everything stays on the main die and the other holds nothing.
-    const std::array<catalog::gpu_spec, 2> board{catalog::gpu::tesla_k80::spec, catalog::gpu::tesla_k80::spec};
+    const std::array<catalog::gpu_spec, 2> board{catalog::gpu<"tesla-k80">::spec, catalog::gpu<"tesla-k80">::spec};
     params.offload.mode = llama_cpp::split_mode::none;
     const auto pinned = check_fit(*model, board, params);
     REQUIRE(pinned.ok());
@@ -48,22 +49,22 @@ TEST_CASE("seed case: gemma-3-12b Q4_K_M, 4096 tokens, fits on one K80 die; a se
 }
 
 TEST_CASE("run-time fits() and the report when it does not fit") {
-    CHECK(fits<catalog::llama_3_1_8b, quant::Q4_K_M, catalog::gpu::rtx_3090>(ctx_size{32768}));
+    CHECK(fits<catalog::llama_3_1_8b, quant::Q4_K_M, catalog::gpu<"rtx-3090">>(ctx_size{32768}));
     // 131072 tokens of f16 KV are 16 GiB on top of 15 GiB of F16 weights: too much for one 3090 ...
-    CHECK_FALSE(fits<catalog::llama_3_1_8b, quant::F16, catalog::gpu::rtx_3090>(ctx_size{131072}));
+    CHECK_FALSE(fits<catalog::llama_3_1_8b, quant::F16, catalog::gpu<"rtx-3090">>(ctx_size{131072}));
     // ... but two share it (layer split: each keeps half of the layers' KV).
-    CHECK(fits<catalog::llama_3_1_8b, quant::F16, catalog::gpu::rtx_3090, catalog::gpu::rtx_3090>(ctx_size{131072}));
+    CHECK(fits<catalog::llama_3_1_8b, quant::F16, catalog::gpu<"rtx-3090">, catalog::gpu<"rtx-3090">>(ctx_size{131072}));
 
-    const auto model = catalog::describe("llama-3.1-8b:F16");
+    const auto model = llama_cpp::describe("llama-3.1-8b:F16");
     REQUIRE(model.ok());
     fit_params params{};
     params.context.n_ctx = 131072;
-    const std::array<catalog::gpu_spec, 1> one{catalog::gpu::rtx_3090::spec};
+    const std::array<catalog::gpu_spec, 1> one{catalog::gpu<"rtx-3090">::spec};
     const auto report = check_fit(*model, one, params);
     REQUIRE(report.ok());
     CHECK_FALSE(report->fits());
     CHECK(report->first_over() == 0);
-    CHECK(report->devices[0].largest() == fit_buffer::kv_cache);
+    CHECK(report->devices[0].largest() == buffer_kind::kv);
     CHECK(report->devices[0].kv == 16384_MiB);
     CHECK(report->devices[0].over() > 0_B);
     CHECK(report->devices[0].margin() == 0_B);
@@ -78,7 +79,7 @@ TEST_CASE("run-time fits() and the report when it does not fit") {
           reserved->devices[0].model + reserved->devices[0].kv + reserved->devices[0].compute +
               reserved->devices[0].overhead + 512_MiB);
     // the overhead is its own line: the estimate, inside its bounds, and can be left out
-    CHECK(reserved->devices[0].overhead == cuda_overhead_for(catalog::gpu::rtx_3090::spec).estimate);
+    CHECK(reserved->devices[0].overhead == cuda_overhead_for(catalog::gpu<"rtx-3090">::spec).estimate);
     CHECK(reserved->devices[0].overhead_low < reserved->devices[0].overhead);
     CHECK(reserved->devices[0].overhead < reserved->devices[0].overhead_high);
     params.count_overhead = false;
@@ -89,7 +90,7 @@ TEST_CASE("run-time fits() and the report when it does not fit") {
 }
 
 TEST_CASE("fit errors") {
-    const auto model = catalog::describe("llama-3.1-8b:Q4_K_M");
+    const auto model = llama_cpp::describe("llama-3.1-8b:Q4_K_M");
     REQUIRE(model.ok());
     CHECK_FALSE(check_fit(*model, std::span<const catalog::gpu_spec>{}, fit_params{}).ok());
 }

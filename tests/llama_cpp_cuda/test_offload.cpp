@@ -7,7 +7,7 @@
 
 #include "../llama_cpp/hand_built.hpp"
 #include "validation_rows.hpp"
-#include "vramfit/catalog/models.hpp"
+#include "vramfit/engines/llama_cpp/from_catalog.hpp"
 #include "vramfit/engines/llama_cpp/cuda/offload.hpp"
 
 using namespace vramfit;
@@ -204,7 +204,7 @@ void check_row(const char* id, const char* catalog_key, bool use_mmap, const off
     CAPTURE(id);
     const auto row = test::validation_row(id);
     REQUIRE(row.has_value());
-    const auto model = catalog::describe(catalog_key);
+    const auto model = llama_cpp::describe(catalog_key);
     REQUIRE(model.ok());
     const auto est = offload_buffers(*model, test::context_of(*row, use_mmap), params);
     REQUIRE(est.ok());

@@ -7,7 +7,7 @@
 
 #include "../llama_cpp/hand_built.hpp"
 #include "validation_rows.hpp"
-#include "vramfit/catalog/models.hpp"
+#include "vramfit/engines/llama_cpp/from_catalog.hpp"
 #include "vramfit/engines/llama_cpp/cuda/offload.hpp"
 
 using namespace vramfit;
@@ -174,7 +174,7 @@ TEST_CASE("validation row R19: Qwen3-32B Q5_K_M, -sm row on two Tesla T4") {
     // total (ik put all of it on CUDA0, mainline divides it by layer) to 0.01 MiB.
     const auto row = test::validation_row("R19");
     REQUIRE(row.has_value());
-    const auto model = catalog::describe("qwen3-32b:Q5_K_M");
+    const auto model = llama_cpp::describe("qwen3-32b:Q5_K_M");
     REQUIRE(model.ok());
     resolved_context ctx{};
     ctx.n_ctx = ctx.n_ctx_seq = ctx.kv_cells = static_cast<std::uint32_t>(std::stoul(row->at("n_ctx")));

@@ -12,24 +12,24 @@
 #include <string_view>
 
 #include "vramfit/core/format.hpp"
-#include "vramfit/catalog/models.hpp"
+#include "vramfit/engines/llama_cpp/from_catalog.hpp"
 
 using namespace vramfit;
 
 namespace {
 
 constexpr std::uint64_t params_of(const catalog::model_entry& entry) {
-    const auto model = catalog::describe_f16(entry);
+    const auto model = llama_cpp::describe_f16(entry);
     return model ? model->parameter_count() : 0;
 }
 
 constexpr std::uint64_t quantized_bytes(std::string_view name) {
-    const auto model = catalog::describe(name);
+    const auto model = llama_cpp::describe(name);
     return model ? model->weight_bytes().count() : 0;
 }
 
 constexpr std::uint32_t swa_layers(const catalog::model_entry& entry) {
-    const auto hp = catalog::hyperparameters_of(entry);
+    const auto hp = llama_cpp::hyperparameters_of(entry);
     if (!hp) return 9999;
     std::uint32_t n = 0;
     for (const auto& layer : hp->layers) n += layer.swa ? 1 : 0;
@@ -37,12 +37,12 @@ constexpr std::uint32_t swa_layers(const catalog::model_entry& entry) {
 }
 
 constexpr errc error_of(std::string_view name) {
-    const auto model = catalog::describe(name);
+    const auto model = llama_cpp::describe(name);
     return model ? errc::none : model.err().code();
 }
 
 constexpr bool error_mentions(std::string_view name, std::string_view text) {
-    const auto model = catalog::describe(name);
+    const auto model = llama_cpp::describe(name);
     return !model && model.err().message().find(text) != std::string_view::npos;
 }
 
@@ -148,7 +148,7 @@ TEST_CASE("catalog parameter counts equal the published ones (model cards' safet
 }
 
 TEST_CASE("llama-quantize's quant size for Llama-3.1-8B Q4_K_M is 4685.30 MiB") {
-    const auto model = catalog::describe("llama-3.1-8b:Q4_K_M");
+    const auto model = llama_cpp::describe("llama-3.1-8b:Q4_K_M");
     REQUIRE(model.ok());
     CHECK(format_mib(model->weight_bytes()) == "4685.30 MiB");
     CHECK(model->files.size() == 1);
@@ -167,17 +167,17 @@ TEST_CASE("every catalog entry is unique, cites its config.json and describes at
         CHECK(entry.source.substr(0, 23) == "https://huggingface.co/");
         CHECK(entry.source.find("config.json") != std::string_view::npos);
         CHECK(is_supported(entry.arch));
-        const auto model = catalog::describe(entry.key);
+        const auto model = llama_cpp::describe(entry.key);
         REQUIRE_MESSAGE(model.ok(), model.err().describe());
         CHECK(model->name == entry.key);
         CHECK(model->hparams.n_layer == entry.n_layer);
         CHECK(model->hparams.n_vocab == entry.n_vocab);
-        CHECK(model->weight_bytes() < catalog::describe_f16(entry)->weight_bytes());
+        CHECK(model->weight_bytes() < llama_cpp::describe_f16(entry)->weight_bytes());
     }
 }
 
 TEST_CASE("gpt-oss's default is its native MXFP4_MOE: the converter's output, MXFP4 experts") {
-    const auto model = catalog::describe("gpt-oss-20b");
+    const auto model = llama_cpp::describe("gpt-oss-20b");
     REQUIRE(model.ok());
     int mxfp4 = 0;
     int f16 = 0;
@@ -189,11 +189,11 @@ TEST_CASE("gpt-oss's default is its native MXFP4_MOE: the converter's output, MX
     CHECK(f16 == 2 + 24 * 4);  // token_embd, output, and q/k/v/o of each block stay as converted
     // The oracle's gpt-oss-20b.MXFP4_MOE file (made this way) maps 13141.28 MiB with --no-repack.
     CHECK(format_mib(model->weight_bytes()) == "13141.28 MiB");
-    const auto explicit_native = catalog::describe("gpt-oss-20b:MXFP4_MOE");
+    const auto explicit_native = llama_cpp::describe("gpt-oss-20b:MXFP4_MOE");
     REQUIRE(explicit_native.ok());
     CHECK(explicit_native->weight_bytes() == model->weight_bytes());
     // Any other ftype is llama-quantize's re-typing of the F16 conversion.
-    const auto q8 = catalog::describe("gpt-oss-20b:Q8_0");
+    const auto q8 = llama_cpp::describe("gpt-oss-20b:Q8_0");
     REQUIRE(q8.ok());
     for (const auto& t : q8->tensors) CHECK(t.type != ggml_type::mxfp4);
 }
@@ -213,7 +213,7 @@ TEST_CASE("real published files: print_info's model params and file size (mainli
         for (std::string field; std::getline(stream, field, ',');) f.push_back(field);
         REQUIRE(f.size() == 6);
         CAPTURE(f[0]);
-        const auto model = catalog::describe(f[1] + ":" + f[2]);
+        const auto model = llama_cpp::describe(f[1] + ":" + f[2]);
         REQUIRE_MESSAGE(model.ok(), model.err().describe());
         char params[32];
         std::snprintf(params, sizeof params, "%.2f B", static_cast<double>(model->parameter_count()) * 1e-9);

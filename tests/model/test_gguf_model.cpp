@@ -9,7 +9,7 @@
 #include <string_view>
 #include <vector>
 
-#include "vramfit/catalog/models.hpp"
+#include "vramfit/engines/llama_cpp/from_catalog.hpp"
 #include "vramfit/formats/gguf/reader.hpp"
 #include "vramfit/engines/llama_cpp/from_gguf.hpp"
 #include "vramfit/engines/llama_cpp/export.hpp"
@@ -21,7 +21,7 @@ using namespace vramfit;
 namespace {
 
 // The keys the converter writes for a catalog entry (written independently of
-// catalog::detail::converter_metadata, following gen_gguf.py / convert_hf_to_gguf.py).
+// llama_cpp::detail::converter_metadata, following gen_gguf.py / convert_hf_to_gguf.py).
 constexpr gguf::writer converter_file(const catalog::model_entry& e, bool with_tensors = true) {
     gguf::writer w;
     const std::string_view a = architecture_name(e.arch);
@@ -94,7 +94,7 @@ constexpr gguf::writer converter_file(const catalog::model_entry& e, bool with_t
     if (e.n_swa != 0) w.set(key("attention.sliding_window").view(), e.n_swa);
     if (e.arch == architecture::gemma3) w.set(key("attention.sliding_window_pattern").view(), e.swa_period);
     if (with_tensors) {
-        const auto model = catalog::describe_f16(e);
+        const auto model = llama_cpp::describe_f16(e);
         for (const auto& t : model->tensors) {
             w.add_tensor(t.name.view(), std::vector<std::int64_t>(t.ne.begin(), t.ne.begin() + t.n_dims), t.type);
         }
@@ -190,7 +190,7 @@ static_assert(missing_block_count_is_named());
 constexpr bool llama_1b_round_trips() {
     const auto& entry = catalog::llama_3_2_1b::entry;
     const auto from_file = describe_writer(converter_file(entry));
-    const auto from_catalog = catalog::describe_f16(entry);
+    const auto from_catalog = llama_cpp::describe_f16(entry);
     if (!from_file || !from_catalog || !same_hparams(from_file->hparams, from_catalog->hparams)) return false;
     if (from_file->tensors.size() != from_catalog->tensors.size()) return false;
     for (std::size_t i = 0; i < from_file->tensors.size(); ++i) {
@@ -218,7 +218,7 @@ TEST_CASE("every catalog architecture: a converter-written header describes like
         CAPTURE(std::string{entry.key});
         const auto from_file = describe_writer(converter_file(entry));
         REQUIRE_MESSAGE(from_file.ok(), from_file.err().describe());
-        const auto from_catalog = catalog::describe_f16(entry);
+        const auto from_catalog = llama_cpp::describe_f16(entry);
         REQUIRE(from_catalog.ok());
         CHECK(same_hparams(from_file->hparams, from_catalog->hparams));
         CHECK(from_file->tensors.size() == from_catalog->tensors.size());
@@ -234,9 +234,9 @@ TEST_CASE("export round trip: every catalog entry at its default ftype, written 
     // passes the engine's shape check.
     for (const auto& entry : catalog::models) {
         CAPTURE(std::string{entry.key});
-        const auto model = catalog::describe(entry.key);
+        const auto model = llama_cpp::describe(entry.key);
         REQUIRE_MESSAGE(model.ok(), model.err().describe());
-        const auto w = make_gguf_writer(catalog::detail::converter_metadata(entry), *model, {.with_vocabulary = false});
+        const auto w = make_gguf_writer(llama_cpp::detail::converter_metadata(entry), *model, {.with_vocabulary = false});
         const auto back = describe_writer(w);
         REQUIRE_MESSAGE(back.ok(), back.err().describe());
         CHECK(same_hparams(back->hparams, model->hparams));
@@ -568,7 +568,7 @@ TEST_CASE("tensor shapes are checked against the engine's layout, naming the ten
     }
     SUBCASE("a wrong shape") {
         auto w = converter_file(catalog::llama_3_2_1b::entry, false);
-        const auto layout = catalog::describe_f16(catalog::llama_3_2_1b::entry);
+        const auto layout = llama_cpp::describe_f16(catalog::llama_3_2_1b::entry);
         for (const auto& t : layout->tensors) {
             std::vector<std::int64_t> ne(t.ne.begin(), t.ne.begin() + t.n_dims);
             if (t.name == std::string_view{"blk.7.attn_k.weight"}) ne[1] = 256;
@@ -582,7 +582,7 @@ TEST_CASE("tensor shapes are checked against the engine's layout, naming the ten
     }
     SUBCASE("a missing tensor") {
         auto w = converter_file(catalog::qwen2_5_7b::entry, false);
-        const auto layout = catalog::describe_f16(catalog::qwen2_5_7b::entry);
+        const auto layout = llama_cpp::describe_f16(catalog::qwen2_5_7b::entry);
         for (const auto& t : layout->tensors) {
             if (t.name == std::string_view{"blk.3.attn_v.bias"}) continue;
             w.add_tensor(t.name.view(), std::vector<std::int64_t>(t.ne.begin(), t.ne.begin() + t.n_dims), t.type);

@@ -1,5 +1,5 @@
 // Catalog layouts against the real engine's tensor lists: tests/data/quant_tensor_types.csv
-// (the quantization helper's copy of the oracle's llama-quantize --dry-run listings: for 7
+// (the oracle's llama-quantize --dry-run listings: for 7
 // models x 8 ftypes, every tensor in the order the quantizer writes it, its shape, the
 // converter's type and the quantizer's choice) and the engine's totals
 // (tests/data/catalog_totals.csv).
@@ -13,7 +13,7 @@
 #include <utility>
 #include <vector>
 
-#include "vramfit/catalog/models.hpp"
+#include "vramfit/engines/llama_cpp/from_catalog.hpp"
 #include "vramfit/engines/llama_cpp/quantize.hpp"
 #include "vramfit/engines/llama_cpp/convert.hpp"
 
@@ -69,11 +69,11 @@ TEST_CASE("catalog layouts match the engine's tensor lists for every (model, fty
         CAPTURE(ftype_text);
         const auto* entry = catalog::find(key);
         REQUIRE(entry != nullptr);
-        const auto converted = catalog::describe_f16(*entry);
+        const auto converted = llama_cpp::describe_f16(*entry);
         REQUIRE_MESSAGE(converted.ok(), converted.err().describe());
         const auto ftype = ftype_from_name(ftype_text);
         REQUIRE(ftype.has_value());
-        const auto quantized = catalog::describe(*entry, *ftype);
+        const auto quantized = llama_cpp::describe(*entry, *ftype);
         REQUIRE_MESSAGE(quantized.ok(), quantized.err().describe());
         REQUIRE(converted->tensors.size() == expected.size());
         REQUIRE(quantized->tensors.size() == expected.size());
@@ -106,7 +106,7 @@ TEST_CASE("catalog F16 sizes and parameter counts match the engine's figures") {
         CAPTURE(f[0]);
         const auto* entry = catalog::find(f[0]);
         REQUIRE(entry != nullptr);
-        const auto model = catalog::describe_f16(*entry);
+        const auto model = llama_cpp::describe_f16(*entry);
         REQUIRE(model.ok());
         CHECK(model->tensors.size() == std::stoul(f[1]));
         // llama-quantize prints the input size as "%.2f MiB" of the tensor byte total.
@@ -151,7 +151,7 @@ TEST_CASE("converter typing: 1-D, norms, biases, router and conv are F32; matric
 
 TEST_CASE("layouts of the held-out architectures follow the engine's create_tensor shapes") {
     SUBCASE("phi3: fused qkv and gate+up, untied") {
-        const auto m = catalog::describe_f16(catalog::phi_3_mini_4k::entry);
+        const auto m = llama_cpp::describe_f16(catalog::phi_3_mini_4k::entry);
         REQUIRE(m.ok());
         CHECK(m->tensors.size() == 3 + 32 * 6);
         CHECK(m->tensors[0].name == std::string_view{"output.weight"});
@@ -163,7 +163,7 @@ TEST_CASE("layouts of the held-out architectures follow the engine's create_tens
         CHECK(m->tensors[8].ne[1] == 2 * 8192);
     }
     SUBCASE("gemma2: tied, post norms, no q/k norms") {
-        const auto m = catalog::describe_f16(catalog::gemma_2_9b::entry);
+        const auto m = llama_cpp::describe_f16(catalog::gemma_2_9b::entry);
         REQUIRE(m.ok());
         CHECK(m->tensors.size() == 2 + 42 * 11);
         CHECK(m->tensors[0].name == std::string_view{"output_norm.weight"});
@@ -171,7 +171,7 @@ TEST_CASE("layouts of the held-out architectures follow the engine's create_tens
         CHECK(m->tensors[1].ne[1] == 256000);
     }
     SUBCASE("deepseek2 lite: MLA split k_b/v_b, one dense lead layer, shared experts") {
-        const auto m = catalog::describe_f16(catalog::deepseek_v2_lite::entry);
+        const auto m = llama_cpp::describe_f16(catalog::deepseek_v2_lite::entry);
         REQUIRE(m.ok());
         // 3 outside + layer 0 (dense: 11) + 26 MoE layers (15 each)
         CHECK(m->tensors.size() == 3 + 11 + 26 * 15);
@@ -200,7 +200,7 @@ TEST_CASE("layouts of the held-out architectures follow the engine's create_tens
         CHECK(find("output.weight") != nullptr);
     }
     SUBCASE("lfm2: token_embd_norm as the final norm, short-conv blocks, F32 conv kernel") {
-        const auto m = catalog::describe_f16(catalog::lfm2_1_2b::entry);
+        const auto m = llama_cpp::describe_f16(catalog::lfm2_1_2b::entry);
         REQUIRE(m.ok());
         CHECK(m->tensors.size() == 2 + 10 * 8 + 6 * 11);
         CHECK(m->tensors[0].name == std::string_view{"token_embd.weight"});
@@ -220,7 +220,7 @@ TEST_CASE("layouts of the held-out architectures follow the engine's create_tens
         CHECK(find("blk.3.attn_q.weight") == nullptr);
     }
     SUBCASE("mamba2: ssm tensors with the converter's shapes") {
-        const auto m = catalog::describe_f16(catalog::mamba2_2_7b::entry);
+        const auto m = llama_cpp::describe_f16(catalog::mamba2_2_7b::entry);
         REQUIRE(m.ok());
         CHECK(m->tensors.size() == 2 + 64 * 9);
         const auto find = [&](std::string_view name) -> const tensor_info* {
@@ -238,7 +238,7 @@ TEST_CASE("layouts of the held-out architectures follow the engine's create_tens
         CHECK((norm->ne[0] == 5120 && norm->ne[1] == 1 && norm->n_dims == 2));
     }
     SUBCASE("deepseek2 with q LoRA and the router bias (DeepSeek-V3)") {
-        const auto m = catalog::describe_f16(catalog::deepseek_v3::entry);
+        const auto m = llama_cpp::describe_f16(catalog::deepseek_v3::entry);
         REQUIRE(m.ok());
         // 3 outside + 3 dense layers (13 each) + 58 MoE layers (18 each)
         CHECK(m->tensors.size() == 3 + 3 * 13 + 58 * 18);
@@ -259,7 +259,7 @@ TEST_CASE("layouts of the held-out architectures follow the engine's create_tens
         CHECK(find("blk.2.exp_probs_b.bias") == nullptr);
     }
     SUBCASE("mistral: llama without rope_freqs, untied") {
-        const auto m = catalog::describe_f16(catalog::mistral_7b_v0_3::entry);
+        const auto m = llama_cpp::describe_f16(catalog::mistral_7b_v0_3::entry);
         REQUIRE(m.ok());
         CHECK(m->tensors.size() == 3 + 32 * 9);
         CHECK(m->tensors[2].name == std::string_view{"token_embd.weight"});

@@ -13,7 +13,7 @@
 #include <string_view>
 
 #include "../llama_cpp_cuda/validation_rows.hpp"
-#include "vramfit/catalog/models.hpp"
+#include "vramfit/engines/llama_cpp/from_catalog.hpp"
 #include "vramfit/engines/llama_cpp/compute_buffer.hpp"
 #include "vramfit/engines/llama_cpp/context.hpp"
 #include "vramfit/engines/llama_cpp/kv_cache.hpp"
@@ -31,7 +31,7 @@ struct layer_counts {
     std::uint32_t swa = 0, moe = 0;
 };
 constexpr layer_counts count_layers(const catalog::model_entry& entry) {
-    const auto hp = catalog::hyperparameters_of(entry);
+    const auto hp = llama_cpp::hyperparameters_of(entry);
     layer_counts c{};
     if (!hp) return {9999, 9999};
     for (const auto& layer : hp->layers) {
@@ -44,7 +44,7 @@ constexpr layer_counts count_layers(const catalog::model_entry& entry) {
 // Llama 4 Scout: chunked attention (LLAMA_SWA_TYPE_CHUNKED, chunk 8192) on 3 of every 4 layers,
 // every layer MoE (interleave step 1), L2 q/k norm on (16 experts is not LLM_TYPE_17B_128E).
 constexpr bool scout_hparams() {
-    const auto hp = catalog::hyperparameters_of(catalog::llama_4_scout::entry);
+    const auto hp = llama_cpp::hyperparameters_of(catalog::llama_4_scout::entry);
     return hp && hp->swa_type == swa_kind::chunked && hp->n_swa == 8192 && hp->n_no_rope_layer_step == 4 &&
            hp->use_kq_norm && hp->n_ff_exp == 8192 && hp->layers[2].swa && !hp->layers[3].swa && hp->layers[3].n_ff == 0;
 }
@@ -52,7 +52,7 @@ static_assert(scout_hparams());
 static_assert(count_layers(catalog::llama_4_scout::entry).swa == 36 && count_layers(catalog::llama_4_scout::entry).moe == 48);
 // Maverick: MoE on every second layer ((il + 1) % 2 == 0), dense FFN of 16384 elsewhere, no q/k norm.
 constexpr bool maverick_hparams() {
-    const auto hp = catalog::hyperparameters_of(catalog::llama_4_maverick::entry);
+    const auto hp = llama_cpp::hyperparameters_of(catalog::llama_4_maverick::entry);
     return hp && !hp->use_kq_norm && hp->layers[0].n_ff == 16384 && hp->layers[1].n_ff == 0 && hp->n_expert == 128;
 }
 static_assert(maverick_hparams());
@@ -61,7 +61,7 @@ static_assert(count_layers(catalog::llama_4_maverick::entry).moe == 24);
 // A llama4 file whose sliding_window key is 0 has no chunked attention, and only its last layer
 // skips RoPE (n_no_rope_layer_step = n_layer).
 constexpr bool llama4_without_chunks() {
-    auto md = catalog::detail::converter_metadata(catalog::llama_4_scout::entry);
+    auto md = llama_cpp::detail::converter_metadata(catalog::llama_4_scout::entry);
     md.sliding_window = 0;
     const auto hp = derive_hyperparameters(md);
     return hp && hp->swa_type == swa_kind::none && hp->n_no_rope_layer_step == 48 && !hp->layers[0].swa;
@@ -69,17 +69,17 @@ constexpr bool llama4_without_chunks() {
 static_assert(llama4_without_chunks());
 
 constexpr bool pythia_hparams() {
-    const auto hp = catalog::hyperparameters_of(catalog::pythia_2_8b::entry);
+    const auto hp = llama_cpp::hyperparameters_of(catalog::pythia_2_8b::entry);
     return hp && hp->use_par_res && hp->n_embd_head_k == 80 && hp->n_rot == 20 && !hp->tied_embeddings;
 }
 static_assert(pythia_hparams());
 constexpr bool command_r_hparams() {
-    const auto hp = catalog::hyperparameters_of(catalog::command_r_v01::entry);
+    const auto hp = llama_cpp::hyperparameters_of(catalog::command_r_v01::entry);
     return hp && hp->tied_embeddings && hp->f_logit_scale == 0.0625f && hp->n_embd_head_k == 128;
 }
 static_assert(command_r_hparams());
 constexpr bool glm4_hparams() {
-    const auto hp = catalog::hyperparameters_of(catalog::glm_4_32b::entry);
+    const auto hp = llama_cpp::hyperparameters_of(catalog::glm_4_32b::entry);
     return hp && hp->n_rot == 64 && hp->n_embd_head_k == 128 && !hp->attn_qkv_bias && hp->layers[0].n_head_kv == 2;
 }
 static_assert(glm4_hparams());
@@ -87,7 +87,7 @@ static_assert(glm4_hparams());
 // ---- tensor layouts (load_arch_tensors) --------------------------------------------------------
 
 constexpr std::size_t tensor_count(const catalog::model_entry& entry) {
-    const auto m = catalog::describe_f16(entry);
+    const auto m = llama_cpp::describe_f16(entry);
     return m ? m->tensors.size() : 0;
 }
 // token_embd, output_norm, output, rope_freqs + 48 x (attn_norm, q, k, v, o, ffn_norm, router,
@@ -102,7 +102,7 @@ static_assert(tensor_count(catalog::command_r_v01::entry) == 2 + 40 * 8);
 // Command R+ (64 layers): also attn_q_norm {128, 96} and attn_k_norm {128, 8}, F32 (converter: *_norm)
 static_assert(tensor_count(catalog::command_r_plus::entry) == 2 + 64 * 10);
 constexpr bool command_r_plus_qk_norm() {
-    const auto m = catalog::describe_f16(catalog::command_r_plus::entry);
+    const auto m = llama_cpp::describe_f16(catalog::command_r_plus::entry);
     if (!m) return false;
     for (const auto& t : m->tensors) {
         if (t.name == std::string_view{"blk.5.attn_k_norm.weight"}) return t.ne[0] == 128 && t.ne[1] == 8 && t.type == ggml_type::f32;
@@ -131,7 +131,7 @@ constexpr resolved_context context_for(const model_description& m, std::uint32_t
 // cache of GGML_PAD(min(32768, 8192 + 512), 256) = 8704 cells (llama_kv_cache_iswa). K and V
 // rows are 8 heads x 128 f16.
 constexpr bool scout_kv() {
-    const auto m = catalog::describe(catalog::llama_4_scout::entry, llama_ftype::mostly_q4_K_M);
+    const auto m = llama_cpp::describe(catalog::llama_4_scout::entry, llama_ftype::mostly_q4_K_M);
     if (!m) return false;
     const auto ctx = context_for(*m, 32768, 512, true);
     const auto kv = kv_cache_bytes(*m, ctx);
@@ -145,7 +145,7 @@ constexpr std::uint64_t mib_x100(bytes b) { return (b.count() * 100 + 524288) / 
 
 // R10 (GLM-Z1-32B, CPU, -c 5120 -ctk q8_0 -ctv q8_0 -fa): K 81.02 + V 81.02 = 162.03 MiB printed.
 constexpr bool glm4_kv_r10() {
-    const auto m = catalog::describe("glm-4-32b:IQ4_XS");
+    const auto m = llama_cpp::describe("glm-4-32b:IQ4_XS");
     if (!m) return false;
     const auto kv = kv_cache_bytes(*m, context_for(*m, 5120, 512, true, ggml_type::q8_0, ggml_type::q8_0));
     return mib_x100(kv.k()) == 8102 && mib_x100(kv.v()) == 8102 && mib_x100(kv.buffers()) == 16203;
@@ -216,7 +216,7 @@ TEST_CASE("compile-time architecture checks hold at run time") {
 }
 
 TEST_CASE("llama4 without experts is refused, as load_arch_tensors throws") {
-    auto md = catalog::detail::converter_metadata(catalog::llama_4_scout::entry);
+    auto md = llama_cpp::detail::converter_metadata(catalog::llama_4_scout::entry);
     md.expert_count = 0;
     md.expert_used_count = 0;
     const auto hp = derive_hyperparameters(md);
@@ -236,7 +236,7 @@ TEST_CASE("R26-R28: pythia 2.8B on one V100, model buffers per device and KV fro
         const auto row = test::validation_row(id);
         REQUIRE(row.has_value());
         CHECK(row->at("arch") == "gptneox");
-        const auto model = catalog::describe(name);
+        const auto model = llama_cpp::describe(name);
         REQUIRE(model.ok());
         offload_params params{};
         params.n_gpu_layers = 99;
@@ -263,7 +263,7 @@ TEST_CASE("R29: pythia 2.8B Q4_K_M was quantized by build 4343, whose attn_qkv r
     // matrices: 16 of them 1 bit/weight heavier (q6_K), 16 lighter (q4_K).
     const auto row = test::validation_row("R29");
     REQUIRE(row.has_value());
-    const auto model = catalog::describe("pythia-2.8b:Q4_K_M");
+    const auto model = llama_cpp::describe("pythia-2.8b:Q4_K_M");
     REQUIRE(model.ok());
     int q4 = 0, q5 = 0, q6 = 0;
     bytes qkv{};
@@ -290,7 +290,7 @@ TEST_CASE("R29: pythia 2.8B Q4_K_M was quantized by build 4343, whose attn_qkv r
 TEST_CASE("R30: pythia 1.4B Q4_0 on the CPU: repacked and mapped buffers, KV; compute buffer") {
     const auto row = test::validation_row("R30");
     REQUIRE(row.has_value());
-    const auto model = catalog::describe("pythia-1.4b:Q4_0");
+    const auto model = llama_cpp::describe("pythia-1.4b:Q4_0");
     REQUIRE(model.ok());
     // CI node ggml-2-x86-cpu (AVX-512): q4_0 matrices repacked (CPU_AARCH64 then, CPU_REPACK
     // now), the whole file still mapped over its first-to-last non-repacked tensor.
@@ -315,7 +315,7 @@ TEST_CASE("R30: pythia 1.4B Q4_0 on the CPU: repacked and mapped buffers, KV; co
 TEST_CASE("R10/R11: GLM-Z1-32B IQ4_XS (imatrix) model buffers, KV and compute") {
     // ubergarm's IQ4_XS was made with an importance matrix (no q5_K bump of the first ffn_down
     // layers); q/k/v carry no biases (the buffers sum to the tensor bytes without them).
-    auto model = catalog::describe_f16(catalog::glm_4_32b::entry);
+    auto model = llama_cpp::describe_f16(catalog::glm_4_32b::entry);
     REQUIRE(model.ok());
     quantize_options options;
     options.has_imatrix = true;
@@ -362,7 +362,7 @@ TEST_CASE("R31/R32: open-llama 3B v2 (llama) KV buffers; its k-quant weights cam
                                               .arch = architecture::llama, .n_layer = 26, .n_embd = 3200, .n_head = 32,
                                               .n_head_kv = 32, .head_dim = 100, .n_ff = 8640, .n_vocab = 32000,
                                               .n_ctx_train = 2048, .source = "print_info of R31"};
-    const auto model = catalog::describe(open_llama, llama_ftype::mostly_q4_K_M);
+    const auto model = llama_cpp::describe(open_llama, llama_ftype::mostly_q4_K_M);
     REQUIRE(model.ok());
     for (const std::string id : {"R31", "R32"}) {
         CAPTURE(id);
@@ -383,7 +383,7 @@ TEST_CASE("R31/R32: open-llama 3B v2 (llama) KV buffers; its k-quant weights cam
 TEST_CASE("every added architecture builds its compute graph; the logits bound the buffer from below") {
     for (const std::string name : {"llama-4-scout", "llama-4-maverick", "pythia-1.4b", "command-r-v01", "command-r-plus", "glm-4-9b"}) {
         CAPTURE(name);
-        const auto model = catalog::describe(name);
+        const auto model = llama_cpp::describe(name);
         REQUIRE(model.ok());
         for (const bool fa : {false, true}) {
             const auto ctx = context_for(*model, 4096, 512, fa);
@@ -403,7 +403,7 @@ TEST_CASE("llama4 Q4_K_M: expert and shared-expert ffn_down take the layer from 
     // llama_tensor_get_type_impl: with more than one expert, layer_info reads "blk.N." from the
     // name, so ffn_down_exps and ffn_down_shexp of layer N both follow use_more_bits(N, n_layer);
     // attn_v follows the running attn_v counter (one per layer here).
-    const auto model = catalog::describe("llama-4-scout:Q4_K_M");
+    const auto model = llama_cpp::describe("llama-4-scout:Q4_K_M");
     REQUIRE(model.ok());
     const auto more_bits = [](int il) { return il < 6 || il >= 42 || (il - 6) % 3 == 2; };  // n_layer 48
     int checked = 0;
@@ -422,7 +422,7 @@ TEST_CASE("llama4 Q4_K_M: expert and shared-expert ffn_down take the layer from 
 TEST_CASE("gptneox: the sequential-residual variant builds the same nodes in another order") {
     // src/models/gptneox.cpp: use_par_res false adds the attention output before the FFN norm;
     // both branches expand the same ops (norm, mul, add, two biased products, gelu, two adds).
-    const auto model = catalog::describe("pythia-1.4b:Q4_0");
+    const auto model = llama_cpp::describe("pythia-1.4b:Q4_0");
     REQUIRE(model.ok());
     const auto ctx = context_for(*model, 4096, 512, false);
     auto hp = model->hparams;

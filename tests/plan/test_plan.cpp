@@ -4,6 +4,7 @@
 
 #include <string>
 
+#include "vramfit/engines/llama_cpp/from_catalog.hpp"
 #include "vramfit/plan/plan.hpp"
 
 using namespace vramfit;
@@ -22,7 +23,7 @@ struct k80_decision {
     std::uint32_t n_gpu_layers;
 };
 constexpr k80_decision k80_plan = [] {
-    const auto p = plan<catalog::gemma_3_12b, quant::Q4_K_M, gpu::tesla_k80, gpu::tesla_k80>();
+    const auto p = plan<catalog::gemma_3_12b, quant::Q4_K_M, gpu<"tesla-k80">, gpu<"tesla-k80">>();
     return k80_decision{p.gpus_used, p.tier, p.n_gpu_layers};
 }();
 static_assert(k80_plan.gpus_used == 1);
@@ -37,7 +38,7 @@ plan_request on(std::initializer_list<catalog::gpu_spec> gpus) {
 }
 
 result<plan_result> plan_catalog(std::string_view name, const plan_request& r) {
-    auto model = catalog::describe(name);
+    auto model = llama_cpp::describe(name);
     REQUIRE(model.ok());
     const auto colon = name.find(':');
     return plan(*model, colon == std::string_view::npos ? std::string_view{"default"} : name.substr(colon + 1), r);
@@ -54,7 +55,7 @@ bytes gpu_kv(const plan_result& p) {
 } // namespace
 
 TEST_CASE("gemma3:12b Q4_K_M on 2x Tesla K80: one die, no split (the seed case)") {
-    const auto p = plan_catalog("gemma-3-12b:Q4_K_M", on({gpu::tesla_k80::spec, gpu::tesla_k80::spec}));
+    const auto p = plan_catalog("gemma-3-12b:Q4_K_M", on({gpu<"tesla-k80">::spec, gpu<"tesla-k80">::spec}));
     REQUIRE(p.ok());
     CHECK(p->gpus_used == 1);
     CHECK(p->tier == plan_tier::gpu);
@@ -79,7 +80,7 @@ TEST_CASE("gpt-oss-20b on H200s: one GPU, not spread (Ollama issue 11986)") {
     // 12.8 GiB of weights on a 143771 MiB device: one is plenty; the planner must not spread.
     for (int n = 1; n <= 4; ++n) {
         plan_request r{};
-        for (int i = 0; i < n; ++i) r.gpus.push_back(gpu::h200::spec);
+        for (int i = 0; i < n; ++i) r.gpus.push_back(gpu<"h200">::spec);
         const auto p = plan_catalog("gpt-oss-20b", r);
         REQUIRE(p.ok());
         CHECK(p->gpus_used == 1);
@@ -88,7 +89,7 @@ TEST_CASE("gpt-oss-20b on H200s: one GPU, not spread (Ollama issue 11986)") {
     }
     // with objective speed too: the layers of one token run one device after the other, so a
     // second H200 adds a transfer and no bandwidth
-    plan_request r = on({gpu::h200::spec, gpu::h200::spec});
+    plan_request r = on({gpu<"h200">::spec, gpu<"h200">::spec});
     r.objective = plan_objective::speed;
     const auto p = plan_catalog("gpt-oss-20b", r);
     REQUIRE(p.ok());
@@ -99,7 +100,7 @@ TEST_CASE("Qwen3-235B-A22B Q4_K_M on one RTX 3090 + 192 GB RAM: experts on the C
     // 132 GiB of weights, 24576 MiB of GPU: the dense part (attention, norms, routers, output)
     // plus KV fits; the experts of most blocks go to the CPU (--n-cpu-moe), every layer keeps
     // its attention and KV on the GPU (-ngl 95).
-    plan_request r = on({gpu::rtx_3090::spec});
+    plan_request r = on({gpu<"rtx-3090">::spec});
     r.host_ram = 192_GiB;
     const auto p = plan_catalog("qwen3-235b-a22b:Q4_K_M", r);
     REQUIRE(p.ok());
@@ -121,8 +122,8 @@ TEST_CASE("Qwen3-235B-A22B Q4_K_M on one RTX 3090 + 192 GB RAM: experts on the C
     fp.context = p->context;
     fp.offload.n_gpu_layers = 95;
     llama_cpp::add_n_cpu_moe(fp.offload, p->n_cpu_moe - 1);
-    const std::array<catalog::gpu_spec, 1> one{gpu::rtx_3090::spec};
-    const auto tighter = check_fit(*catalog::describe("qwen3-235b-a22b:Q4_K_M"), one, fp);
+    const std::array<catalog::gpu_spec, 1> one{gpu<"rtx-3090">::spec};
+    const auto tighter = check_fit(*llama_cpp::describe("qwen3-235b-a22b:Q4_K_M"), one, fp);
     REQUIRE(tighter.ok());
     CHECK_FALSE(tighter->fits());
 }
@@ -130,7 +131,7 @@ TEST_CASE("Qwen3-235B-A22B Q4_K_M on one RTX 3090 + 192 GB RAM: experts on the C
 TEST_CASE("llama-3.3-70b Q4_K_M, 32k tokens, 2x RTX 3090: a split of about half each, KV q8_0 to make it fit") {
     // 39.6 GiB of weights; KV f16 at 32768 tokens is 10 GiB: 49.6 GiB > 2 x 24 GiB. With a q8_0
     // cache (5.3 GiB) everything fits on the two cards.
-    plan_request r = on({gpu::rtx_3090::spec, gpu::rtx_3090::spec});
+    plan_request r = on({gpu<"rtx-3090">::spec, gpu<"rtx-3090">::spec});
     r.host_ram = 64_GiB;
     r.n_ctx = 32768;
     const auto p = plan_catalog("llama-3.3-70b:Q4_K_M", r);
@@ -157,7 +158,7 @@ TEST_CASE("llama-3.3-70b Q4_K_M, 32k tokens, 2x RTX 3090: a split of about half 
 TEST_CASE("llama4:16x17b (llama-4-scout Q4_K_M, ~65 GB) on 2x RTX A6000: a layer split of about half each") {
     // 60 GiB of weights do not fit one 49140 MiB A6000; two hold them with room, filled to the
     // same share: 24 and 24 + output layers, each card about half the model.
-    const auto p = plan_catalog("llama-4-scout:Q4_K_M", on({gpu::rtx_a6000::spec, gpu::rtx_a6000::spec}));
+    const auto p = plan_catalog("llama-4-scout:Q4_K_M", on({gpu<"rtx-a6000">::spec, gpu<"rtx-a6000">::spec}));
     REQUIRE(p.ok());
     CHECK(p->gpus_used == 2);
     CHECK(p->tier == plan_tier::gpu);
@@ -173,7 +174,7 @@ TEST_CASE("llama4:16x17b (llama-4-scout Q4_K_M, ~65 GB) on 2x RTX A6000: a layer
 
 TEST_CASE("--max-ctx: Qwen3-30B-A3B Q4_K_M on one RTX 4090 reaches its training context") {
     // 17.3 GiB of weights + 3.75 GiB of KV at 40960 tokens + compute < 24564 MiB.
-    plan_request r = on({gpu::rtx_4090::spec});
+    plan_request r = on({gpu<"rtx-4090">::spec});
     r.host_ram = 32_GiB;
     r.max_ctx = true;
     const auto p = plan_catalog("qwen3-30b-a3b:Q4_K_M", r);
@@ -182,7 +183,7 @@ TEST_CASE("--max-ctx: Qwen3-30B-A3B Q4_K_M on one RTX 4090 reaches its training 
     CHECK(p->tier == plan_tier::gpu);
     // gemma-3-27b Q4_K_M on a 24 GiB card cannot reach 131072 with f16 KV; the largest context
     // that keeps everything on the GPU is found, and one 256-token step more does not fit
-    plan_request g = on({gpu::rtx_4090::spec});
+    plan_request g = on({gpu<"rtx-4090">::spec});
     g.max_ctx = true;
     g.type_k = ggml_type::f16;
     g.type_v = ggml_type::f16;
@@ -192,7 +193,7 @@ TEST_CASE("--max-ctx: Qwen3-30B-A3B Q4_K_M on one RTX 4090 reaches its training 
     CHECK(q->n_ctx < 131072);
     CHECK(q->n_ctx % 256 == 0);
     // left to choose, the planner takes a q8_0 cache, which reaches further than f16 on the GPU
-    plan_request a = on({gpu::rtx_4090::spec});
+    plan_request a = on({gpu<"rtx-4090">::spec});
     a.max_ctx = true;
     const auto auto_kv = plan_catalog("gemma-3-27b:Q4_K_M", a);
     REQUIRE(auto_kv.ok());
@@ -208,7 +209,7 @@ TEST_CASE("--max-ctx: Qwen3-30B-A3B Q4_K_M on one RTX 4090 reaches its training 
 
 TEST_CASE("--quant any: qwen2.5-72b on 2x A100 40GB picks the largest quantization that runs on the GPUs") {
     // F16 (145 GiB) needs the CPU; Q8_0 (72 GiB of weights + 1.3 GiB KV + compute) fits 2 x 40 GiB.
-    plan_request r = on({gpu::a100_40gb::spec, gpu::a100_40gb::spec});
+    plan_request r = on({gpu<"a100-40gb">::spec, gpu<"a100-40gb">::spec});
     r.host_ram = 120_GiB;
     r.objective = plan_objective::speed;
     const auto candidates = catalog_candidates(*catalog::find("qwen2.5-72b"));
@@ -226,7 +227,7 @@ TEST_CASE("--quant any: qwen2.5-72b on 2x A100 40GB picks the largest quantizati
 }
 
 TEST_CASE("disk: with too little RAM the weights page from the file, flagged") {
-    plan_request r = on({gpu::rtx_3090::spec});
+    plan_request r = on({gpu<"rtx-3090">::spec});
     r.host_ram = 64_GiB;
     const auto p = plan_catalog("qwen3-235b-a22b:Q4_K_M", r);
     REQUIRE(p.ok());
@@ -241,7 +242,7 @@ TEST_CASE("disk: with too little RAM the weights page from the file, flagged") {
 TEST_CASE("RPC: two machines when one cannot hold the model") {
     // deepseek-v3 Q2_K (~227 GiB) on 2x A100 80GB per machine with 64 GiB RAM: one machine
     // cannot, three machines (480 GiB of GPU) can: llama.cpp RPC
-    plan_request r = on({gpu::a100_80gb::spec, gpu::a100_80gb::spec});
+    plan_request r = on({gpu<"a100-80gb">::spec, gpu<"a100-80gb">::spec});
     r.host_ram = 64_GiB;
     r.allow_disk = false;
     r.nodes = 4;
@@ -253,7 +254,7 @@ TEST_CASE("RPC: two machines when one cannot hold the model") {
 }
 
 TEST_CASE("impossible requests end in a message that says what would make them possible") {
-    plan_request r = on({gpu::rtx_3090::spec});
+    plan_request r = on({gpu<"rtx-3090">::spec});
     r.host_ram = 16_GiB;
     r.allow_disk = false;
     const auto p = plan_catalog("qwen3-235b-a22b:Q4_K_M", r);
@@ -262,7 +263,7 @@ TEST_CASE("impossible requests end in a message that says what would make them p
     CHECK(message.find("needs about") != std::string::npos);
     CHECK(message.find("--ram") != std::string::npos);
 
-    plan_request c = on({gpu::rtx_3090::spec});
+    plan_request c = on({gpu<"rtx-3090">::spec});
     c.n_ctx = 1u << 20;
     const auto beyond = plan_catalog("llama-3.1-8b:Q4_K_M", c);
     REQUIRE_FALSE(beyond.ok());

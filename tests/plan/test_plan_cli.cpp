@@ -7,6 +7,7 @@
 #include <filesystem>
 
 #include "plan_command.hpp"
+#include "vramfit/engines/llama_cpp/from_catalog.hpp"
 #include "vramfit/engines/llama_cpp/export.hpp"
 
 namespace {
@@ -140,7 +141,7 @@ TEST_CASE("plan --blas: a BLAS build's own compute buffer is counted in host mem
 
 TEST_CASE("plan ./FILE.gguf --max-ctx --emit llama.cpp: a GGUF file as input") {
     // The issue's second example, on a shape-only export of the catalog model (sparse: no disk).
-    const auto model = vramfit::catalog::describe("qwen3-30b-a3b:Q4_K_M");
+    const auto model = vramfit::llama_cpp::describe("qwen3-30b-a3b:Q4_K_M");
     REQUIRE(model.ok());
     const auto path = (std::filesystem::temp_directory_path() / "vramfit-plan-Qwen3-30B-A3B-Q4_K_M.gguf").string();
     REQUIRE(vramfit::write_shape_only_gguf(*vramfit::catalog::find("qwen3-30b-a3b"), *model, path).ok());

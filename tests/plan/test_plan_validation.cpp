@@ -4,6 +4,7 @@
 // placements", has the table).
 #include <doctest/doctest.h>
 
+#include "vramfit/engines/llama_cpp/from_catalog.hpp"
 #include "vramfit/plan/plan.hpp"
 
 using namespace vramfit;
@@ -13,7 +14,7 @@ namespace gpu = vramfit::catalog::gpu;
 namespace {
 
 result<plan_result> plan_row(std::string_view name, const plan_request& r) {
-    auto model = catalog::describe(name);
+    auto model = llama_cpp::describe(name);
     REQUIRE(model.ok());
     return plan(*model, name.substr(name.find(':') + 1), r);
 }
@@ -26,7 +27,7 @@ TEST_CASE("R21: llama-3.1-8b Q5_K_S on 3090 x2 + A4000, -ts 40,0: everything on 
     // The row forced one GPU with -ts 40,0; the planner picks one GPU by itself, and its KV
     // buffer is the row's to the MiB (82.00).
     plan_request r{};
-    r.gpus = {gpu::rtx_3090::spec, gpu::rtx_3090::spec, gpu::rtx_a4000::spec};
+    r.gpus = {gpu<"rtx-3090">::spec, gpu<"rtx-3090">::spec, gpu<"rtx-a4000">::spec};
     r.n_ctx = 1024;
     r.n_batch = 1024;
     r.flash_attn = false;
@@ -46,7 +47,7 @@ TEST_CASE("R20: Qwen3-30B-A3B Q4_K_M, 32k, 2x Tesla T4: a two-GPU layer split ne
     // 17.1 GiB of weights + 3 GiB of KV do not fit one 15360 MiB T4; the row's KV (1600/1472 MiB
     // at 64 MiB a layer) shows 25/23 layers; the planner's equal-fill split is within 2 layers.
     plan_request r{};
-    r.gpus = {gpu::t4::spec, gpu::t4::spec};
+    r.gpus = {gpu<"t4">::spec, gpu<"t4">::spec};
     r.n_ctx = 32768;
     const auto p = plan_row("qwen3-30b-a3b:Q4_K_M", r);
     REQUIRE(p.ok());
@@ -58,7 +59,7 @@ TEST_CASE("R20: Qwen3-30B-A3B Q4_K_M, 32k, 2x Tesla T4: a two-GPU layer split ne
 
 TEST_CASE("R07: Qwen3-30B-A3B Q4_K_M on RTX 4090 + RTX 5090: the row kept every expert on the CPU; it fits the 5090") {
     plan_request r{};
-    r.gpus = {gpu::rtx_4090::spec, gpu::rtx_5090::spec};
+    r.gpus = {gpu<"rtx-4090">::spec, gpu<"rtx-5090">::spec};
     r.n_ctx = 16384;
     r.flash_attn = false;
     const auto p = plan_row("qwen3-30b-a3b:Q4_K_M", r);
@@ -74,7 +75,7 @@ TEST_CASE("R44: Qwen3-30B-A3B F16 on one RTX 4090, llama.cpp --fit: the same num
     // GPU, with a 1024 MiB fit target on the 20132 MiB the device had free (total 24077 minus
     // 3945 unaccounted). The planner, given the same room, keeps the experts of 13 blocks too
     // (the last ones: --n-cpu-moe 35), within one block as the compute buffer model evolves.
-    auto device = gpu::rtx_4090::spec;
+    auto device = gpu<"rtx-4090">::spec;
     device.memory = 20132_MiB;
     plan_request r{};
     r.gpus = {device};
@@ -92,7 +93,7 @@ TEST_CASE("R04: Qwen3-235B-A22B Q6_K, 16k, q8_0 KV, 2x RTX 3090: experts on the 
     // The row hand-placed the experts of blocks 0-13 on the GPUs (15.9 and 16.3 GiB used); the
     // planner fills the cards (no reserve asked) and so keeps more expert blocks on them.
     plan_request r{};
-    r.gpus = {gpu::rtx_3090::spec, gpu::rtx_3090::spec};
+    r.gpus = {gpu<"rtx-3090">::spec, gpu<"rtx-3090">::spec};
     r.n_ctx = 16384;
     r.type_k = ggml_type::q8_0;
     r.type_v = ggml_type::q8_0;
@@ -109,10 +110,10 @@ TEST_CASE("R42: llama3 70B Q3_K_S on a 24 GiB card + an 8 GiB card: about 61/19,
     // The row split 61/19 and then failed to allocate a compute buffer. The planner's split is
     // the same within a layer and charges each device its compute buffer: the 8 GiB card is left
     // with little margin, which is where a reserve (--reserve) belongs.
-    auto small = gpu::gtx_1080_ti::spec;
+    auto small = gpu<"gtx-1080-ti">::spec;
     small.memory = 8192_MiB;  // a GTX 1070
     plan_request r{};
-    r.gpus = {gpu::rtx_3090::spec, small};
+    r.gpus = {gpu<"rtx-3090">::spec, small};
     r.n_ctx = 2048;
     r.flash_attn = false;
     const auto p = plan_row("llama-3.3-70b:Q3_K_S", r);

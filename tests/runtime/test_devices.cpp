@@ -27,8 +27,8 @@ TEST_CASE("query_devices returns devices or a reason, never crashes") {
     } else {
         for (const auto& device : query.devices) {
             CHECK(device.total_memory > 0_B);
-            CHECK(device.free_memory <= device.total_memory);
-            CHECK(device.compute_major > 0);
+            CHECK(device.capacity() <= device.total_memory);
+            CHECK(device.cc_major > 0);
             CHECK(table.find(std::string(device.name.view()).substr(0, 20)) != std::string::npos);
         }
         CHECK(cuda_device_count().ok());
@@ -41,17 +41,16 @@ TEST_CASE("the table shows every field of a device") {
     query.driver_version = 13000;
     query.runtime_version = 12040;
     query.visible_devices = "1";
-    device_info device;
+    device device;
     device.ordinal = 0;
     device.name = "NVIDIA H100 80GB HBM3";
     device.uuid = "GPU-12345678-9abc-def0-1234-56789abcdef0";
     device.pci_bus_id = "0000:65:00.0";
-    device.compute_major = 9;
-    device.multiprocessors = 132;
+    device.cc_major = 9;
+    device.sm_count = 132;
     device.total_memory = 80_GiB;
     device.free_memory = 79_GiB;
-    device.live = true;
-    device.bandwidth_bytes_per_second = 3352000000000ULL;
+    device.bandwidth_gb_s = 3352;
     query.devices.push_back(device);
     const std::string table = format_device_table(query);
     for (const char* expected : {"NVIDIA H100 80GB HBM3", "9.0", "132", "81920.00 MiB", "80896.00 MiB", "3352.0",

@@ -40,6 +40,8 @@
 #include "vramfit/core/detail/ascii.hpp"
 #include "vramfit/core/error.hpp"
 #include "vramfit/core/bytes.hpp"
+#include "vramfit/core/fixed_string.hpp"
+#include "vramfit/engines/llama_cpp/version.hpp"
 
 namespace vramfit::catalog {
 
@@ -62,13 +64,13 @@ enum class ecc_memory : std::uint8_t {
 }
 
 struct gpu_spec {
-    std::string_view id;            // lowercase, what --gpu takes: "rtx-3090"
-    std::string_view name;          // as NVIDIA names it
+    std::string_view id{};            // lowercase, what --gpu takes: "rtx-3090"
+    std::string_view name{};          // as NVIDIA names it
     std::string_view vendor = "NVIDIA";
-    std::string_view architecture;  // "Ampere"
-    bytes memory;                   // nvidia-smi total of one CUDA device (see above)
+    std::string_view architecture{};  // "Ampere"
+    bytes memory{};                   // nvidia-smi total of one CUDA device (see above)
     unsigned datasheet_gb = 0;      // marketed capacity of one CUDA device, GB
-    std::string_view memory_type;   // "GDDR6X"
+    std::string_view memory_type{};   // "GDDR6X"
     ecc_memory ecc = ecc_memory::none;
     int cc_major = 0;               // CUDA compute capability
     int cc_minor = 0;
@@ -81,8 +83,12 @@ struct gpu_spec {
     int pcie_lanes = 0;
     double nvlink_gb_s = 0;         // total NVLink bandwidth per GPU (both directions), 0 if none
     int dies_per_board = 1;         // CUDA devices on one board (2 for the K80)
-    std::string_view source;        // datasheet, product page or whitepaper
-    std::string_view memory_source; // where the nvidia-smi total was read
+    // nvidia-smi total minus the CUDA runtime's total, where it was measured for this card
+    // (MiB, the lowest and highest measurement; 0: not measured, engines estimate it).
+    unsigned driver_reserve_low_mib = 0;
+    unsigned driver_reserve_high_mib = 0;
+    std::string_view source{};        // datasheet, product page or whitepaper
+    std::string_view memory_source{}; // where the nvidia-smi total was read
 };
 
 namespace detail {
@@ -211,7 +217,9 @@ inline constexpr std::array<gpu_spec, 34> gpus{{
     {.id = "rtx-3090", .name = "GeForce RTX 3090", .architecture = "Ampere", .memory = detail::mib(24576), .datasheet_gb = 24,
      .memory_type = "GDDR6X", .ecc = ecc_memory::none, .cc_major = 8, .cc_minor = 6, .sm_count = 82,
      .bandwidth_gb_s = 936, .fp32_tflops = 35.6, .fp16_tflops = 71, .bf16_tflops = 71, .pcie_gen = 4,
-     .pcie_lanes = 16, .nvlink_gb_s = 112.5, .source = detail::ga102_whitepaper,
+     .pcie_lanes = 16, .nvlink_gb_s = 112.5,
+     // Driver reserve: 24576 vs 24268 / 24238 MiB in posted deviceQuery runs.
+     .driver_reserve_low_mib = 308, .driver_reserve_high_mib = 338, .source = detail::ga102_whitepaper,
      .memory_source = "https://github.com/noonghunna/club-3090/issues/390"},
     // Professional GA10x run FP32 accumulate at full rate, 1024 FLOP/clk/SM dense; the
     // datasheets give the sparse rate.
@@ -314,7 +322,9 @@ inline constexpr std::array<gpu_spec, 34> gpus{{
     {.id = "rtx-4090", .name = "GeForce RTX 4090", .architecture = "Ada Lovelace", .memory = detail::mib(24564),
      .datasheet_gb = 24, .memory_type = "GDDR6X", .ecc = ecc_memory::none, .cc_major = 8, .cc_minor = 9,
      .sm_count = 128, .bandwidth_gb_s = 1008, .fp32_tflops = 82.6, .fp16_tflops = 165.2, .bf16_tflops = 165.2,
-     .pcie_gen = 4, .pcie_lanes = 16, .nvlink_gb_s = 0, .source = detail::ada_whitepaper,
+     .pcie_gen = 4, .pcie_lanes = 16, .nvlink_gb_s = 0,
+     // Driver reserve: 24564 vs 24080 MiB (llama.cpp PR #15860's memory breakdown).
+     .driver_reserve_low_mib = 484, .driver_reserve_high_mib = 484, .source = detail::ada_whitepaper,
      .memory_source = "https://github.com/RLinf/RLinf/issues/255"},
     // L4 product page: 24 GB GDDR6, 300 GB/s, 30.3 TFLOPS FP32, 242 FP16/BF16 tensor sparse ->
     // 121 dense, 58 SMs, PCIe 4.0 x16. nvidia-smi: 23034 MiB with ECC on (the default).
@@ -381,13 +391,14 @@ inline constexpr std::array<gpu_spec, 34> gpus{{
      .datasheet_gb = 32, .memory_type = "GDDR7", .ecc = ecc_memory::none, .cc_major = 12, .cc_minor = 0,
      .sm_count = 170, .bandwidth_gb_s = 1792, .fp32_tflops = 104.8, .fp16_tflops = 209.5, .bf16_tflops = 209.5,
      .pcie_gen = 5, .pcie_lanes = 16, .nvlink_gb_s = 0,
+     // Driver reserve: 32607 vs 32106 MiB (llama.cpp issue #17536's device list).
+     .driver_reserve_low_mib = 501, .driver_reserve_high_mib = 501,
      .source = "https://images.nvidia.com/aem-dam/Solutions/geforce/blackwell/nvidia-rtx-blackwell-gpu-architecture.pdf",
      .memory_source = "https://github.com/noonghunna/club-3090/issues/741"},
 }};
 
-// llama.cpp addresses at most this many CUDA devices (GGML_CUDA_MAX_DEVICES,
-// ggml/include/ggml-cuda.h), so no selection may ask for more.
-inline constexpr unsigned max_cuda_devices = 16;
+// --gpu NAMExN: as many CUDA devices as llama.cpp addresses.
+using llama_cpp::max_cuda_devices;
 
 namespace detail {
 
@@ -484,19 +495,24 @@ struct gpu_selection {
     }
 };
 
-// The planner's view of a catalog GPU (core/device.hpp): nothing measured, so free = total.
-[[nodiscard]] constexpr device_info to_device_info(const gpu_spec& gpu, int ordinal = -1) {
-    device_info device{};
-    device.name = gpu.name;
-    device.ordinal = ordinal;
-    device.compute_major = gpu.cc_major;
-    device.compute_minor = gpu.cc_minor;
-    device.multiprocessors = gpu.sm_count;
-    device.total_memory = gpu.memory;
-    device.free_memory = gpu.memory;
-    device.bandwidth_bytes_per_second = static_cast<std::uint64_t>(gpu.bandwidth_gb_s * 1e9 + 0.5);
-    device.live = false;
-    return device;
+// The catalog entry as a device (core/device.hpp): a total and no measurement.
+[[nodiscard]] constexpr device to_device(const gpu_spec& gpu, int ordinal = -1) {
+    device d{};
+    d.name = gpu.name;
+    d.catalog_id = gpu.id;
+    d.ordinal = ordinal;
+    d.cc_major = gpu.cc_major;
+    d.cc_minor = gpu.cc_minor;
+    d.sm_count = gpu.sm_count;
+    d.total_memory = gpu.memory;
+    d.bandwidth_gb_s = gpu.bandwidth_gb_s;
+    d.fp32_tflops = gpu.fp32_tflops;
+    d.fp16_tflops = gpu.fp16_tflops;
+    d.bf16_tflops = gpu.bf16_tflops;
+    d.pcie_gen = gpu.pcie_gen;
+    d.pcie_lanes = gpu.pcie_lanes;
+    d.nvlink_gb_s = gpu.nvlink_gb_s;
+    return d;
 }
 
 // "rtx-3090" (one), "rtx-3090x2", "a100-80gbx8": NAME or NAMExN with N from 1 to
@@ -566,42 +582,15 @@ struct gpu_fleet {
     return fleet;
 }
 
-// One tag type per entry, for static_assert and for code that names a GPU in a type.
-namespace gpu {
-struct tesla_k80 { static constexpr const gpu_spec& spec = gpus[detail::gpu_index("tesla-k80")]; };
-struct tesla_p40 { static constexpr const gpu_spec& spec = gpus[detail::gpu_index("tesla-p40")]; };
-struct tesla_p100 { static constexpr const gpu_spec& spec = gpus[detail::gpu_index("tesla-p100")]; };
-struct gtx_1080_ti { static constexpr const gpu_spec& spec = gpus[detail::gpu_index("gtx-1080-ti")]; };
-struct v100_16gb { static constexpr const gpu_spec& spec = gpus[detail::gpu_index("v100-16gb")]; };
-struct v100_32gb { static constexpr const gpu_spec& spec = gpus[detail::gpu_index("v100-32gb")]; };
-struct v100_pcie_16gb { static constexpr const gpu_spec& spec = gpus[detail::gpu_index("v100-pcie-16gb")]; };
-struct t4 { static constexpr const gpu_spec& spec = gpus[detail::gpu_index("t4")]; };
-struct rtx_2080_ti { static constexpr const gpu_spec& spec = gpus[detail::gpu_index("rtx-2080-ti")]; };
-struct rtx_3060_12gb { static constexpr const gpu_spec& spec = gpus[detail::gpu_index("rtx-3060-12gb")]; };
-struct rtx_3070 { static constexpr const gpu_spec& spec = gpus[detail::gpu_index("rtx-3070")]; };
-struct rtx_3080 { static constexpr const gpu_spec& spec = gpus[detail::gpu_index("rtx-3080")]; };
-struct rtx_3090 { static constexpr const gpu_spec& spec = gpus[detail::gpu_index("rtx-3090")]; };
-struct rtx_a4000 { static constexpr const gpu_spec& spec = gpus[detail::gpu_index("rtx-a4000")]; };
-struct rtx_a5000 { static constexpr const gpu_spec& spec = gpus[detail::gpu_index("rtx-a5000")]; };
-struct rtx_a6000 { static constexpr const gpu_spec& spec = gpus[detail::gpu_index("rtx-a6000")]; };
-struct a10 { static constexpr const gpu_spec& spec = gpus[detail::gpu_index("a10")]; };
-struct a40 { static constexpr const gpu_spec& spec = gpus[detail::gpu_index("a40")]; };
-struct a30 { static constexpr const gpu_spec& spec = gpus[detail::gpu_index("a30")]; };
-struct a100_40gb { static constexpr const gpu_spec& spec = gpus[detail::gpu_index("a100-40gb")]; };
-struct a100_80gb { static constexpr const gpu_spec& spec = gpus[detail::gpu_index("a100-80gb")]; };
-struct a100_pcie_80gb { static constexpr const gpu_spec& spec = gpus[detail::gpu_index("a100-pcie-80gb")]; };
-struct rtx_4060_ti_16gb { static constexpr const gpu_spec& spec = gpus[detail::gpu_index("rtx-4060-ti-16gb")]; };
-struct rtx_4070 { static constexpr const gpu_spec& spec = gpus[detail::gpu_index("rtx-4070")]; };
-struct rtx_4080 { static constexpr const gpu_spec& spec = gpus[detail::gpu_index("rtx-4080")]; };
-struct rtx_4090 { static constexpr const gpu_spec& spec = gpus[detail::gpu_index("rtx-4090")]; };
-struct l4 { static constexpr const gpu_spec& spec = gpus[detail::gpu_index("l4")]; };
-struct l40s { static constexpr const gpu_spec& spec = gpus[detail::gpu_index("l40s")]; };
-struct rtx_6000_ada { static constexpr const gpu_spec& spec = gpus[detail::gpu_index("rtx-6000-ada")]; };
-struct h100_pcie { static constexpr const gpu_spec& spec = gpus[detail::gpu_index("h100-pcie")]; };
-struct h100_sxm { static constexpr const gpu_spec& spec = gpus[detail::gpu_index("h100-sxm")]; };
-struct h200 { static constexpr const gpu_spec& spec = gpus[detail::gpu_index("h200")]; };
-struct b200 { static constexpr const gpu_spec& spec = gpus[detail::gpu_index("b200")]; };
-struct rtx_5090 { static constexpr const gpu_spec& spec = gpus[detail::gpu_index("rtx-5090")]; };
-} // namespace gpu
+// Tags: a GPU named in a type, for static_assert and compile-time plans
+// (fits<catalog::model<"gemma-3-12b">, quant::Q4_K_M, catalog::gpu<"tesla-k80">>). An unknown id
+// stops the build at this static_assert, with the id in the template argument of the message.
+template <string_literal Id>
+struct gpu {
+    static constexpr std::size_t index = detail::gpu_index(Id.view());
+    static_assert(index < gpus.size(), "catalog::gpu<ID>: no catalog GPU has this id (vramfit gpus lists them)");
+    static constexpr const gpu_spec& spec = gpus[index < gpus.size() ? index : 0];
+    [[nodiscard]] static constexpr device as_device() { return to_device(spec); }
+};
 
 } // namespace vramfit::catalog

@@ -2,10 +2,12 @@
 //
 // Each entry copies the numbers of one Hugging Face config.json (URL in `source`). Everything
 // else — the GGUF keys the converter would write, the engine's hyper-parameter rules, the tensor
-// list, quantization and layout — is computed by the same code that reads real GGUF files
-// (engines/llama_cpp/hparams.hpp, engines/llama_cpp/convert.hpp, engines/llama_cpp/quantize.hpp), so no formula hides in an entry.
+// list, quantization and layout — is computed by each engine from these facts
+// (engines/llama_cpp/from_catalog.hpp: the same code that reads real GGUF files), so no formula
+// hides in an entry and the catalog parses no quantization name.
 //
-//   auto model = vramfit::catalog::describe("llama-3.1-8b:Q4_K_M");   // or a bare key: default ftype
+//   const auto& entry = vramfit::catalog::model<"llama-3.1-8b">::entry;   // a typo does not compile
+//   auto model = vramfit::llama_cpp::describe("llama-3.1-8b:Q4_K_M");     // llama.cpp's view of it
 #pragma once
 
 #include <array>
@@ -14,19 +16,16 @@
 #include <string_view>
 #include <vector>
 
-#include "vramfit/engines/llama_cpp/architecture.hpp"
 #include "vramfit/core/detail/ascii.hpp"
 #include "vramfit/core/error.hpp"
-#include "vramfit/engines/llama_cpp/model.hpp"
-#include "vramfit/engines/llama_cpp/hparams.hpp"
-#include "vramfit/engines/llama_cpp/quantize.hpp"
-#include "vramfit/engines/llama_cpp/convert.hpp"
+#include "vramfit/core/fixed_string.hpp"
+#include "vramfit/engines/llama_cpp/model.hpp"  // the architecture enum (LLM_ARCH names)
 
 namespace vramfit::catalog {
 
 struct model_entry {
-    std::string_view key;           // "llama-3.1-8b"
-    std::string_view display_name;  // "Llama-3.1-8B"
+    std::string_view key{};           // "llama-3.1-8b"
+    std::string_view display_name{};  // "Llama-3.1-8B"
     architecture arch = architecture::llama;
 
     // config.json: num_hidden_layers, hidden_size, num_attention_heads, num_key_value_heads,
@@ -90,7 +89,7 @@ struct model_entry {
     // MXFP4 experts). Asking for it gives the converter's output, as the official GGUF release
     // is made, rather than llama-quantize's re-typing of an F16 conversion.
     std::string_view native_ftype = "";
-    std::string_view source;                    // the config.json read
+    std::string_view source{};                    // the config.json read
 };
 
 inline constexpr std::array<model_entry, 48> models{{
@@ -340,133 +339,18 @@ inline constexpr std::array<model_entry, 48> models{{
      .parallel_residual = true, .source = "https://huggingface.co/EleutherAI/pythia-2.8b/blob/main/config.json"},
 }};
 
-namespace detail {
-
-using vramfit::detail::contains_ignoring_case;
-using vramfit::detail::equal_ignoring_case;
-
-// The GGUF keys convert_hf_to_gguf.py writes for this config (its set_gguf_parameters):
-// head sizes as key_length / value_length, MLA as MQA over the latent (head_count_kv 1,
-// key_length kv_lora + rope, value_length kv_lora, *_mla the decompressed per-head sizes).
-[[nodiscard]] constexpr model_metadata converter_metadata(const model_entry& e) {
-    model_metadata md;
-    md.arch = e.arch;
-    md.n_ctx_train = e.n_ctx_train;
-    md.n_embd = e.n_embd;
-    md.n_layer = e.n_layer;
-    md.n_vocab = e.n_vocab;
-    if (e.n_ff != 0) md.feed_forward_length = {e.n_ff};
-    if (e.n_head != 0) {
-        md.head_count = {e.n_head};
-        md.head_count_kv = {e.n_head_kv};
-    }
-    if (e.head_dim != 0) {
-        md.key_length = e.head_dim;
-        md.value_length = e.head_dim;
-        md.rope_dimension_count = e.head_dim;
-    }
-    md.expert_count = e.n_expert;
-    md.expert_used_count = e.n_expert_used;
-    if (e.n_ff_exp != 0) md.expert_feed_forward_length = e.n_ff_exp;
-    if (e.n_expert_shared != 0) md.expert_shared_count = e.n_expert_shared;
-    if (e.n_layer_dense_lead != 0) md.leading_dense_block_count = e.n_layer_dense_lead;
-    if (e.n_swa != 0) md.sliding_window = e.n_swa;
-    if (e.swa_period != 0) md.sliding_window_pattern = {e.swa_period};
-    if (e.kv_lora_rank != 0) {
-        md.kv_lora_rank = e.kv_lora_rank;
-        if (e.q_lora_rank != 0) md.q_lora_rank = e.q_lora_rank;
-        md.head_count_kv = {1};
-        md.key_length = e.kv_lora_rank + e.qk_rope_head_dim;
-        md.value_length = e.kv_lora_rank;
-        md.key_length_mla = e.qk_nope_head_dim + e.qk_rope_head_dim;
-        md.value_length_mla = e.v_head_dim;
-        md.rope_dimension_count = e.qk_rope_head_dim;
-    }
-    if (e.ssm_d_inner != 0) {
-        md.ssm_conv_kernel = e.ssm_d_conv;
-        md.ssm_inner_size = e.ssm_d_inner;
-        md.ssm_state_size = e.ssm_d_state;
-        md.ssm_time_step_rank = e.ssm_n_head;
-        md.ssm_group_count = e.ssm_n_group;
-    }
-    if (e.attention_layer_mask != 0) {  // per-layer KV heads: 0 marks a short-conv layer
-        md.head_count_kv.assign(e.n_layer, 0);
-        for (std::uint32_t il = 0; il < e.n_layer && il < 64; ++il) {
-            if ((e.attention_layer_mask >> il) & 1U) md.head_count_kv[il] = e.n_head_kv;
-        }
-    }
-    if (e.conv_l_cache != 0) md.shortconv_l_cache = e.conv_l_cache;
-    if (e.rope_dim != 0) md.rope_dimension_count = e.rope_dim;
-    if (e.moe_layer_step != 0) md.interleave_moe_layer_step = e.moe_layer_step;
-    if (e.logit_scale != 0.0f) md.logit_scale = e.logit_scale;
-    if (e.arch == architecture::gptneox) md.use_parallel_residual = e.parallel_residual;
-    md.has_output_tensor = !e.tied_embeddings;
-    // q/k/v biases: optional (attention_bias), always written for qwen2 and gpt-oss (tensor_layout)
-    md.has_attn_qkv_bias = e.attn_qkv_bias || e.arch == architecture::qwen2 || e.arch == architecture::gpt_oss;
-    return md;
-}
-
-} // namespace detail
-
 // Case-insensitive lookup by key; nullptr when unknown.
 [[nodiscard]] constexpr const model_entry* find(std::string_view key) noexcept {
     for (const auto& entry : models) {
-        if (detail::equal_ignoring_case(entry.key, key)) return &entry;
+        if (vramfit::detail::equal_ignoring_case(entry.key, key)) return &entry;
     }
     return nullptr;
 }
 
-[[nodiscard]] constexpr result<hyperparameters> hyperparameters_of(const model_entry& entry) {
-    return derive_hyperparameters(detail::converter_metadata(entry));
-}
-
 namespace detail {
-[[nodiscard]] constexpr result<model_description> converted(const model_entry& entry, bool keep_native) {
-    auto hparams = hyperparameters_of(entry);
-    if (!hparams) return hparams.err();
-    layout_options options;
-    options.rope_freqs = entry.rope_freqs;
-    options.attn_qkv_bias = entry.attn_qkv_bias;
-    options.expert_probs_bias = entry.expert_probs_bias;
-    options.mxfp4_experts = keep_native && entry.native_ftype == "MXFP4_MOE";
-    auto tensors = tensor_layout(*hparams, options);
-    if (!tensors) return tensors.err();
-    model_description model;
-    model.name = entry.key;
-    model.hparams = std::move(*hparams);
-    model.tensors = std::move(*tensors);
-    model.files.assign(1, source_file{});
-    assign_offsets(model);
-    return model;
-}
-} // namespace detail
 
-// The F16 conversion of the model (converter typing, quantizer order, offsets laid out).
-[[nodiscard]] constexpr result<model_description> describe_f16(const model_entry& entry) {
-    return detail::converted(entry, false);
-}
-
-// The converter's output from the published checkpoint: describe_f16, except that weights the
-// checkpoint already stores quantized keep that format (gpt-oss: MXFP4 experts). This is how the
-// official gpt-oss GGUFs are made (16-bit elsewhere; they use BF16, the same size as F16 here).
-[[nodiscard]] constexpr result<model_description> describe_converted(const model_entry& entry) {
-    return detail::converted(entry, true);
-}
-
-// The model at `ftype`: its native format gives the converter's output (describe_converted);
-// any other ftype is llama-quantize's re-typing of the F16 conversion.
-[[nodiscard]] constexpr result<model_description> describe(const model_entry& entry, llama_ftype ftype) {
-    if (!entry.native_ftype.empty() && ftype_from_name(entry.native_ftype) == ftype) return describe_converted(entry);
-    auto model = describe_f16(entry);
-    if (!model) return model.err();
-    if (ftype != llama_ftype::mostly_f16) {
-        auto quantized = quantize(*model, ftype);
-        if (!quantized) return quantized.err();
-    }
-    return model;
-}
-
-namespace detail {
+using vramfit::detail::contains_ignoring_case;
+using vramfit::detail::equal_ignoring_case;
 
 [[nodiscard]] constexpr error unknown_model(std::string_view key) {
     error failure{errc::unknown_name, "unknown catalog model '"};
@@ -497,79 +381,78 @@ namespace detail {
 
 } // namespace detail
 
-// "llama-3.1-8b:Q4_K_M", or a bare key for the model's default quantization.
-[[nodiscard]] constexpr result<model_description> describe(std::string_view name_colon_ftype) {
-    const auto colon = name_colon_ftype.find(':');
-    const std::string_view key = name_colon_ftype.substr(0, colon);
-    const model_entry* entry = find(key);
-    if (entry == nullptr) return detail::unknown_model(key);
-    const std::string_view ftype_text = colon == std::string_view::npos ? entry->default_ftype : name_colon_ftype.substr(colon + 1);
-    const auto ftype = ftype_from_name(ftype_text);
-    if (!ftype) {
-        error failure{errc::unknown_name, "unknown quantization '"};
-        failure.with(ftype_text).with("' for '").with(entry->key).with("' (llama-quantize names, e.g. Q4_K_M, Q8_0, IQ4_XS, MXFP4_MOE)");
-        return failure;
-    }
-    return describe(*entry, *ftype);
+// The entry for `key` (case-insensitive), or an error that suggests close keys.
+[[nodiscard]] constexpr result<const model_entry*> lookup(std::string_view key) {
+    if (const model_entry* entry = find(key)) return entry;
+    return detail::unknown_model(key);
 }
 
-// One tag type per entry, for static_assert and for code that names a model in a type.
+// Tags: a model named in a type, for static_assert and compile-time plans. An unknown key stops
+// the build at this static_assert, with the key in the template argument of the message.
 namespace detail {
 [[nodiscard]] constexpr std::size_t index_of(std::string_view key) {
     for (std::size_t i = 0; i < models.size(); ++i) {
         if (models[i].key == key) return i;
     }
-    return models.size();  // not a constant index: using the tag then fails to compile
+    return models.size();
 }
 } // namespace detail
 
-struct llama_3_1_8b { static constexpr const model_entry& entry = models[detail::index_of("llama-3.1-8b")]; };
-struct llama_3_2_1b { static constexpr const model_entry& entry = models[detail::index_of("llama-3.2-1b")]; };
-struct mistral_7b_v0_3 { static constexpr const model_entry& entry = models[detail::index_of("mistral-7b-v0.3")]; };
-struct qwen2_5_7b { static constexpr const model_entry& entry = models[detail::index_of("qwen2.5-7b")]; };
-struct gemma_3_12b { static constexpr const model_entry& entry = models[detail::index_of("gemma-3-12b")]; };
-struct gemma_2_9b { static constexpr const model_entry& entry = models[detail::index_of("gemma-2-9b")]; };
-struct phi_3_mini_4k { static constexpr const model_entry& entry = models[detail::index_of("phi-3-mini-4k")]; };
-struct qwen3_30b_a3b { static constexpr const model_entry& entry = models[detail::index_of("qwen3-30b-a3b")]; };
-struct mixtral_8x7b { static constexpr const model_entry& entry = models[detail::index_of("mixtral-8x7b")]; };
-struct gpt_oss_20b { static constexpr const model_entry& entry = models[detail::index_of("gpt-oss-20b")]; };
-struct deepseek_v2_lite { static constexpr const model_entry& entry = models[detail::index_of("deepseek-v2-lite")]; };
-struct llama_3_3_70b { static constexpr const model_entry& entry = models[detail::index_of("llama-3.3-70b")]; };
-struct qwen2_5_72b { static constexpr const model_entry& entry = models[detail::index_of("qwen2.5-72b")]; };
-struct qwen3_8b { static constexpr const model_entry& entry = models[detail::index_of("qwen3-8b")]; };
-struct qwen3_32b { static constexpr const model_entry& entry = models[detail::index_of("qwen3-32b")]; };
-struct qwen3_235b_a22b { static constexpr const model_entry& entry = models[detail::index_of("qwen3-235b-a22b")]; };
-struct llama_3_2_3b { static constexpr const model_entry& entry = models[detail::index_of("llama-3.2-3b")]; };
-struct mistral_nemo_12b { static constexpr const model_entry& entry = models[detail::index_of("mistral-nemo-12b")]; };
-struct qwen2_5_14b { static constexpr const model_entry& entry = models[detail::index_of("qwen2.5-14b")]; };
-struct qwen2_5_32b { static constexpr const model_entry& entry = models[detail::index_of("qwen2.5-32b")]; };
-struct qwen3_4b { static constexpr const model_entry& entry = models[detail::index_of("qwen3-4b")]; };
-struct qwen3_14b { static constexpr const model_entry& entry = models[detail::index_of("qwen3-14b")]; };
-struct gemma_2_27b { static constexpr const model_entry& entry = models[detail::index_of("gemma-2-27b")]; };
-struct phi_4 { static constexpr const model_entry& entry = models[detail::index_of("phi-4")]; };
-struct deepseek_v3 { static constexpr const model_entry& entry = models[detail::index_of("deepseek-v3")]; };
-struct deepseek_r1 { static constexpr const model_entry& entry = models[detail::index_of("deepseek-r1")]; };
-struct gemma_3_27b { static constexpr const model_entry& entry = models[detail::index_of("gemma-3-27b")]; };
-struct gpt_oss_120b { static constexpr const model_entry& entry = models[detail::index_of("gpt-oss-120b")]; };
-struct mamba2_2_7b { static constexpr const model_entry& entry = models[detail::index_of("mamba2-2.7b")]; };
-struct lfm2_1_2b { static constexpr const model_entry& entry = models[detail::index_of("lfm2-1.2b")]; };
-struct llama_3_1_70b { static constexpr const model_entry& entry = models[detail::index_of("llama-3.1-70b")]; };
-struct llama_3_1_405b { static constexpr const model_entry& entry = models[detail::index_of("llama-3.1-405b")]; };
-struct llama_4_scout { static constexpr const model_entry& entry = models[detail::index_of("llama-4-scout")]; };
-struct llama_4_maverick { static constexpr const model_entry& entry = models[detail::index_of("llama-4-maverick")]; };
-struct qwen3_0_6b { static constexpr const model_entry& entry = models[detail::index_of("qwen3-0.6b")]; };
-struct qwen3_1_7b { static constexpr const model_entry& entry = models[detail::index_of("qwen3-1.7b")]; };
-struct qwen2_5_0_5b { static constexpr const model_entry& entry = models[detail::index_of("qwen2.5-0.5b")]; };
-struct qwen2_5_1_5b { static constexpr const model_entry& entry = models[detail::index_of("qwen2.5-1.5b")]; };
-struct qwen2_5_3b { static constexpr const model_entry& entry = models[detail::index_of("qwen2.5-3b")]; };
-struct gemma_3_1b { static constexpr const model_entry& entry = models[detail::index_of("gemma-3-1b")]; };
-struct gemma_3_4b { static constexpr const model_entry& entry = models[detail::index_of("gemma-3-4b")]; };
-struct mistral_small_24b { static constexpr const model_entry& entry = models[detail::index_of("mistral-small-24b")]; };
-struct command_r_v01 { static constexpr const model_entry& entry = models[detail::index_of("command-r-v01")]; };
-struct command_r_plus { static constexpr const model_entry& entry = models[detail::index_of("command-r-plus")]; };
-struct glm_4_9b { static constexpr const model_entry& entry = models[detail::index_of("glm-4-9b")]; };
-struct glm_4_32b { static constexpr const model_entry& entry = models[detail::index_of("glm-4-32b")]; };
-struct pythia_1_4b { static constexpr const model_entry& entry = models[detail::index_of("pythia-1.4b")]; };
-struct pythia_2_8b { static constexpr const model_entry& entry = models[detail::index_of("pythia-2.8b")]; };
+template <string_literal Key>
+struct model {
+    static constexpr std::size_t index = detail::index_of(Key.view());
+    static_assert(index < models.size(), "catalog::model<KEY>: no catalog model has this key (catalog::models lists them)");
+    static constexpr const model_entry& entry = models[index < models.size() ? index : 0];
+};
+
+// The same tags by C++ name: catalog::llama_3_1_8b is catalog::model<"llama-3.1-8b">.
+using llama_3_1_8b = model<"llama-3.1-8b">;
+using llama_3_2_1b = model<"llama-3.2-1b">;
+using mistral_7b_v0_3 = model<"mistral-7b-v0.3">;
+using qwen2_5_7b = model<"qwen2.5-7b">;
+using gemma_3_12b = model<"gemma-3-12b">;
+using gemma_2_9b = model<"gemma-2-9b">;
+using phi_3_mini_4k = model<"phi-3-mini-4k">;
+using qwen3_30b_a3b = model<"qwen3-30b-a3b">;
+using mixtral_8x7b = model<"mixtral-8x7b">;
+using gpt_oss_20b = model<"gpt-oss-20b">;
+using deepseek_v2_lite = model<"deepseek-v2-lite">;
+using llama_3_3_70b = model<"llama-3.3-70b">;
+using qwen2_5_72b = model<"qwen2.5-72b">;
+using qwen3_8b = model<"qwen3-8b">;
+using qwen3_32b = model<"qwen3-32b">;
+using qwen3_235b_a22b = model<"qwen3-235b-a22b">;
+using llama_3_2_3b = model<"llama-3.2-3b">;
+using mistral_nemo_12b = model<"mistral-nemo-12b">;
+using qwen2_5_14b = model<"qwen2.5-14b">;
+using qwen2_5_32b = model<"qwen2.5-32b">;
+using qwen3_4b = model<"qwen3-4b">;
+using qwen3_14b = model<"qwen3-14b">;
+using gemma_2_27b = model<"gemma-2-27b">;
+using phi_4 = model<"phi-4">;
+using deepseek_v3 = model<"deepseek-v3">;
+using deepseek_r1 = model<"deepseek-r1">;
+using gemma_3_27b = model<"gemma-3-27b">;
+using gpt_oss_120b = model<"gpt-oss-120b">;
+using mamba2_2_7b = model<"mamba2-2.7b">;
+using lfm2_1_2b = model<"lfm2-1.2b">;
+using llama_3_1_70b = model<"llama-3.1-70b">;
+using llama_3_1_405b = model<"llama-3.1-405b">;
+using llama_4_scout = model<"llama-4-scout">;
+using llama_4_maverick = model<"llama-4-maverick">;
+using qwen3_0_6b = model<"qwen3-0.6b">;
+using qwen3_1_7b = model<"qwen3-1.7b">;
+using qwen2_5_0_5b = model<"qwen2.5-0.5b">;
+using qwen2_5_1_5b = model<"qwen2.5-1.5b">;
+using qwen2_5_3b = model<"qwen2.5-3b">;
+using gemma_3_1b = model<"gemma-3-1b">;
+using gemma_3_4b = model<"gemma-3-4b">;
+using mistral_small_24b = model<"mistral-small-24b">;
+using command_r_v01 = model<"command-r-v01">;
+using command_r_plus = model<"command-r-plus">;
+using glm_4_9b = model<"glm-4-9b">;
+using glm_4_32b = model<"glm-4-32b">;
+using pythia_1_4b = model<"pythia-1.4b">;
+using pythia_2_8b = model<"pythia-2.8b">;
 
 } // namespace vramfit::catalog

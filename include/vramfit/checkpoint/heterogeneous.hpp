@@ -4,7 +4,7 @@
 // open ports topal-team/rockmate hrockmate/solvers/rotor_solver.py `psolve_dp_functional` and
 // hpcaitech/ColossalAI colossalai/auto_parallel/checkpoint/ckpt_solver_rotor.c `computeTable`).
 //
-// This is the reduced model of shared/notes/checkpointing-and-pools.md §1.6: cost f[k] per
+// The reduced model of Herrmann et al. (rotor): cost f[k] per
 // forward step, checkpoint size w[k] for x_k, x_0 always held, tapes transient. With m budget
 // units free and x_i held, G(i, j, m) is the least advance cost to reverse steps i..j:
 //   G(i, i, m) = 0

@@ -1,7 +1,7 @@
 // vramfit/checkpoint/revolve.hpp — Griewank–Walther binomial checkpointing (Revolve).
 //
 // Optimal for a chain of `l` equal steps and `c` checkpoint slots, where the slot holding x_0
-// counts (shared/notes/checkpointing-and-pools.md §1.1–1.2). Sources: A. Griewank and
+// counts. Sources: A. Griewank and
 // A. Walther, "Algorithm 799: revolve", ACM TOMS 26(1), 2000; the closed form is the one
 // devitocodes/pyrevolve c/revolve.cpp `numforw` computes. Integer arithmetic only, so all of it
 // runs in constant expressions.

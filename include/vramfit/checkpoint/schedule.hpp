@@ -5,7 +5,7 @@
 // one simulator measures what a list costs. So the closed forms of each family are checked
 // against an independent count, and the executor (executor.hpp) runs exactly what was costed.
 //
-// Conventions (shared/notes/checkpointing-and-pools.md §1.1, Revolve's numbering): a chain has
+// Conventions (Revolve's numbering, Griewank and Walther 2000): a chain has
 // `l` steps F_0 … F_{l-1} and states x_0 … x_l with x_{k+1} = F_k(x_k). Backward step B_k needs
 // x_k and whatever F_k recorded ("tape"). A checkpoint holds a state x_k; the state being
 // computed on ("working state") and x_l are not checkpoints.

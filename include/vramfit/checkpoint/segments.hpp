@@ -6,7 +6,7 @@
 // pass and never recomputed (pytorch/pytorch torch/utils/checkpoint.py `checkpoint_sequential`
 // runs the final segment outside checkpoint()). Memory is counted in state/tape bytes: a
 // segment's input, once restored, becomes the input of its first taped step and is counted
-// once (shared/notes/checkpointing-and-pools.md §1.4–1.5).
+// once, as torch.utils.checkpoint.checkpoint_sequential counts it.
 #pragma once
 
 #include <cstdint>

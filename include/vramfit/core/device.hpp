@@ -1,30 +1,55 @@
-// vramfit/core/device.hpp — one GPU as the planner sees it.
+// vramfit/core/device.hpp — one GPU, as every engine and the planner see it.
 //
-// Filled either from a catalog entry or live from the CUDA runtime (runtime/: query_devices),
-// so `plan`/`estimate` can work with the memory a device really has free right now.
+// Filled from a catalog entry (catalog/gpus.hpp: to_device) or live from the CUDA runtime
+// (runtime/: query_devices). The two differ in what the memory figures mean, and the type says
+// which it holds instead of forging one into the other:
+//  * a catalog device has a total (the nvidia-smi figure) and no measurement; the CUDA runtime
+//    never hands out `driver_reserve` of that total, so an engine charges it;
+//  * a live device has cudaMemGetInfo's total and free memory: free already excludes the driver's
+//    reserve and whatever other processes hold, so nothing of that is charged again.
 #pragma once
 
 #include <cstdint>
+#include <optional>
 
-#include "vramfit/core/fixed_string.hpp"
 #include "vramfit/core/bytes.hpp"
+#include "vramfit/core/fixed_string.hpp"
 
 namespace vramfit {
 
-struct device_info {
-    fixed_string<256> name{};          // cudaDeviceProp::name is 256 bytes
+struct device {
+    fixed_string<256> name{};          // cudaDeviceProp::name (256 bytes), or the catalog's name
+    fixed_string<32> catalog_id{};     // "rtx-3090"; empty for a live device
     fixed_string<48> uuid{};           // "GPU-xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx", nvidia-smi's form
     fixed_string<32> pci_bus_id{};     // "0000:65:00.0"
-    int ordinal = -1;                          // index as the process sees it (after CUDA_VISIBLE_DEVICES)
-    int compute_major = 0;
-    int compute_minor = 0;
-    int multiprocessors = 0;
-    int memory_bus_width_bits = 0;
-    std::uint64_t memory_clock_khz = 0;
-    bytes total_memory{};
-    bytes free_memory{};                       // at query time; equals total_memory for catalog entries
-    std::uint64_t bandwidth_bytes_per_second = 0;
-    bool live = false;                         // true when free_memory was measured
+    int ordinal = -1;                  // index as the process sees it (after CUDA_VISIBLE_DEVICES)
+    int cc_major = 0;                  // CUDA compute capability
+    int cc_minor = 0;
+    int sm_count = 0;
+
+    bytes total_memory{};                // catalog: nvidia-smi total; live: cudaMemGetInfo total
+    std::optional<bytes> free_memory{};  // live: cudaMemGetInfo free at query time; catalog: none
+    // Catalog devices: the part of total_memory the CUDA runtime never reports (measured per card
+    // where a measurement exists, else estimated: engines/llama_cpp/cuda/runtime_overhead.hpp).
+    // Live devices: 0, since cudaMemGetInfo's figures already exclude it.
+    std::optional<bytes> driver_reserve{};
+
+    double bandwidth_gb_s = 0;         // peak memory bandwidth, GB/s (10^9)
+    double fp32_tflops = 0;            // non-tensor FP32
+    double fp16_tflops = 0;            // dense tensor FP16 with FP32 accumulate, 0 if none
+    double bf16_tflops = 0;            // dense tensor BF16, 0 if unsupported
+    int pcie_gen = 0;                  // host link
+    int pcie_lanes = 0;
+    double nvlink_gb_s = 0;            // NVLink per GPU, both directions; 0 if none
+
+    int memory_bus_width_bits = 0;     // live only (cudaDevAttrGlobalMemoryBusWidth)
+    std::uint64_t memory_clock_khz = 0;  // live only (cudaDevAttrMemoryClockRate)
+
+    // Whether the memory figures were measured on this machine just now.
+    [[nodiscard]] constexpr bool measured() const noexcept { return free_memory.has_value(); }
+    // What an engine's buffers (and its CUDA context) may take: the free memory when measured,
+    // else the total.
+    [[nodiscard]] constexpr bytes capacity() const noexcept { return free_memory ? *free_memory : total_memory; }
 };
 
 // Peak DRAM bandwidth from bus width and memory clock: 2 transfers per clock (DDR signalling),

@@ -1,8 +1,7 @@
 // vramfit/core/fixed_string.hpp — a bounded, constexpr-friendly string.
 //
-// libstdc++ 12's std::string is not usable in constant expressions under Clang 14, so names
-// that must survive constexpr evaluation (tensor names, keys in error messages) live in a
-// fixed buffer. GGML_MAX_NAME (ggml.h) is 64, so tensor names always fit in 64 bytes.
+// Names of a known bound (a CUDA device's name, a UUID) live in a fixed buffer, which is
+// cheap to copy in constant evaluation; text without a bound uses core/text.hpp.
 #pragma once
 
 #include <cstddef>
@@ -49,6 +48,17 @@ public:
 private:
     char data_[Capacity] = {};
     std::size_t size_ = 0;
+};
+
+// A string literal as a template argument, for tags such as catalog::model<"llama-3.1-8b">
+// (a structural type: public members only, as class-type template parameters require).
+template <std::size_t N>
+struct string_literal {
+    char chars[N]{};
+    constexpr string_literal(const char (&text)[N]) noexcept {  // NOLINT: implicit by design
+        for (std::size_t i = 0; i < N; ++i) chars[i] = text[i];
+    }
+    [[nodiscard]] constexpr std::string_view view() const noexcept { return {chars, N - 1}; }
 };
 
 } // namespace vramfit

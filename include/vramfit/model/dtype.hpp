@@ -1,6 +1,13 @@
-// vramfit/model/dtype.hpp — the ggml tensor types: ids, block sizes, row sizes.
+// vramfit/model/dtype.hpp — element types of model tensors, whatever file or engine: ids, block
+// sizes, row sizes.
 //
-// Mirrors `enum ggml_type` (ggml/include/ggml.h) and the `type_traits` table of
+// One list for every engine: the plain types (f32, f16, bf16, f64, integers), the 8-bit floats and
+// bool that safetensors files hold, and block formats (ggml's quantizations, MXFP4). Block formats
+// and the plain types ggml has take ggml's ids, so a GGUF type id converts with a checked cast
+// (ggml_type_from_id) and `ggml_type` is another name for this enum; the types ggml has no id
+// for are numbered from 64, outside ggml's range, and no GGUF file can name them.
+//
+// ggml's part mirrors `enum ggml_type` (ggml/include/ggml.h) and the `type_traits` table of
 // ggml/src/ggml.c at llama.cpp 1425386f (ggml 0.17.0). The block structs behind
 // `bytes_per_block` are those of ggml/src/ggml-common.h. Ids the engine has removed
 // (4, 5: Q4_2/Q4_3; 31-33: Q4_0_4_4/4_8/8_8; 36-38: IQ4_NL_4_4/4_8/8_8) are kept as
@@ -18,7 +25,7 @@
 
 namespace vramfit {
 
-enum class ggml_type : std::uint32_t {
+enum class dtype : std::uint32_t {
     f32 = 0, f16 = 1, q4_0 = 2, q4_1 = 3,
     q5_0 = 6, q5_1 = 7, q8_0 = 8, q8_1 = 9,
     q2_K = 10, q3_K = 11, q4_K = 12, q5_K = 13, q6_K = 14, q8_K = 15,
@@ -26,10 +33,18 @@ enum class ggml_type : std::uint32_t {
     i8 = 24, i16 = 25, i32 = 26, i64 = 27, f64 = 28, iq1_m = 29, bf16 = 30,
     tq1_0 = 34, tq2_0 = 35,
     mxfp4 = 39, nvfp4 = 40, q1_0 = 41,
+    // Not in ggml (safetensors: F8_E4M3, F8_E5M2, U8, BOOL).
+    f8_e4m3 = 64, f8_e5m2 = 65, u8 = 66, boolean = 67,
 };
+
+// ggml's name for the same list: engine code that speaks of ggml's types says ggml_type.
+using ggml_type = dtype;
 
 // GGML_TYPE_COUNT at the target commit.
 inline constexpr std::uint32_t ggml_type_count = 42;
+// The first id of the types ggml does not have, and how many there are.
+inline constexpr std::uint32_t first_non_ggml_type = 64;
+inline constexpr std::uint32_t non_ggml_type_count = 4;
 
 struct ggml_type_traits {
     std::string_view name;        // as ggml_type_name() prints it
@@ -86,11 +101,21 @@ inline constexpr std::array<ggml_type_traits, ggml_type_count> ggml_traits_table
     /* 40 */ {"nvfp4", 64, 36, true, false},
     /* 41 */ {"q1_0", 128, 18, true, false},
 }};
+// Ids from first_non_ggml_type: one byte per element each (OCP FP8 E4M3 / E5M2, uint8, bool).
+inline constexpr std::array<ggml_type_traits, non_ggml_type_count> other_traits_table{{
+    /* 64 */ {"f8_e4m3", 1, 1, false, false},
+    /* 65 */ {"f8_e5m2", 1, 1, false, false},
+    /* 66 */ {"u8", 1, 1, false, false},
+    /* 67 */ {"bool", 1, 1, false, false},
+}};
 } // namespace detail
 
-[[nodiscard]] constexpr const ggml_type_traits& traits(ggml_type type) noexcept {
-    return detail::ggml_traits_table[static_cast<std::uint32_t>(type)];
+[[nodiscard]] constexpr const ggml_type_traits& traits(dtype type) noexcept {
+    const auto id = static_cast<std::uint32_t>(type);
+    return id < ggml_type_count ? detail::ggml_traits_table[id] : detail::other_traits_table[id - first_non_ggml_type];
 }
+// Whether a GGUF file can hold the type (ggml has an id for it).
+[[nodiscard]] constexpr bool is_ggml_type(dtype type) noexcept { return static_cast<std::uint32_t>(type) < ggml_type_count; }
 [[nodiscard]] constexpr std::string_view type_name(ggml_type type) noexcept { return traits(type).name; }
 [[nodiscard]] constexpr std::uint32_t block_size(ggml_type type) noexcept { return traits(type).block_size; }
 [[nodiscard]] constexpr std::uint32_t bytes_per_block(ggml_type type) noexcept { return traits(type).bytes_per_block; }
@@ -113,6 +138,15 @@ inline constexpr std::array<ggml_type_traits, ggml_type_count> ggml_traits_table
     for (std::uint32_t id = 0; id < ggml_type_count; ++id) {
         const auto& t = detail::ggml_traits_table[id];
         if (!t.removed && detail::equal_ignoring_case(t.name, name)) return static_cast<ggml_type>(id);
+    }
+    return std::nullopt;
+}
+
+// Any element type by name, ggml's or not ("bf16", "f8_e4m3", "bool").
+[[nodiscard]] constexpr std::optional<dtype> dtype_from_name(std::string_view name) noexcept {
+    if (auto type = ggml_type_from_name(name)) return type;
+    for (std::uint32_t i = 0; i < non_ggml_type_count; ++i) {
+        if (detail::equal_ignoring_case(detail::other_traits_table[i].name, name)) return static_cast<dtype>(first_non_ggml_type + i);
     }
     return std::nullopt;
 }

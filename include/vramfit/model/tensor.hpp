@@ -6,14 +6,17 @@
 #include <cstdint>
 
 #include "vramfit/core/bytes.hpp"
-#include "vramfit/core/fixed_string.hpp"
+#include "vramfit/core/text.hpp"
 #include "vramfit/model/dtype.hpp"
 
 namespace vramfit {
 
+// Tensor names of any length; GGUF's (GGML_MAX_NAME 64) never allocate.
+using tensor_name = compact_text<64>;
+
 // A tensor as the loader sees it: name, shape, type, and where its data sits.
 struct tensor_info {
-    fixed_string<64> name;            // GGML_MAX_NAME
+    tensor_name name{};
     std::array<std::int64_t, 4> ne{1, 1, 1, 1};
     std::uint32_t n_dims = 1;
     ggml_type type = ggml_type::f32;

@@ -2,7 +2,7 @@
 // the layers split, what goes to the CPU or to disk, which context, KV type and quantization —
 // and say why. constexpr, like everything else:
 //
-//   static_assert(vramfit::plan<catalog::gemma_3_12b, quant::Q4_K_M, gpu::tesla_k80, gpu::tesla_k80>().gpus_used == 1);
+//   static_assert(vramfit::plan<catalog::gemma_3_12b, quant::Q4_K_M, gpu<"tesla-k80">, gpu<"tesla-k80">>().gpus_used == 1);
 //
 // Decisions, in order (each one is written to plan_result::decisions):
 //  1. Quantization: the candidates are tried from the largest file down (more bits per weight
@@ -43,7 +43,7 @@
 #include <vector>
 
 #include "vramfit/catalog/gpus.hpp"
-#include "vramfit/catalog/models.hpp"
+#include "vramfit/engines/llama_cpp/from_catalog.hpp"
 #include "vramfit/core/fixed_string.hpp"
 #include "vramfit/engines/llama_cpp/compute_buffer.hpp"
 #include "vramfit/engines/llama_cpp/context.hpp"
@@ -1022,7 +1022,7 @@ inline constexpr std::array<std::string_view, 17> plan_quant_ladder{
     if (!entry.native_ftype.empty()) {
         auto f = ftype_from_name(entry.native_ftype);
         if (f) {
-            auto m = catalog::describe(entry, *f);
+            auto m = llama_cpp::describe(entry, *f);
             if (!m) return m.err();
             out.push_back({entry.native_ftype, std::move(*m)});
         }
@@ -1031,11 +1031,11 @@ inline constexpr std::array<std::string_view, 17> plan_quant_ladder{
         auto f = ftype_from_name(name);
         if (!f) continue;
         if (!entry.native_ftype.empty() && ftype_from_name(entry.native_ftype) == f) continue;
-        auto m = catalog::describe(entry, *f);
+        auto m = llama_cpp::describe(entry, *f);
         if (!m) {
             // The 2- and 3-bit I-quants need an importance matrix (llama-quantize refuses them
             // without one); published files are made with one.
-            m = catalog::describe_f16(entry);
+            m = llama_cpp::describe_f16(entry);
             if (!m) return m.err();
             quantize_options options{};
             options.has_imatrix = true;
@@ -1053,7 +1053,7 @@ template <class Model, class Quant, class... Gpus>
 [[nodiscard]] constexpr plan_result plan(plan_request request = {}) {
     request.gpus.clear();
     (request.gpus.push_back(Gpus::spec), ...);
-    auto model = catalog::describe(Model::entry, Quant::value);
+    auto model = llama_cpp::describe(Model::entry, Quant::value);
     if (!model) throw model.err();
     auto r = plan(*model, Quant::name, request);
     if (!r) throw r.err();

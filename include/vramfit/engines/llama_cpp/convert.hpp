@@ -2,7 +2,7 @@
 //
 // A catalog model is described by the tensor list that convert_hf_to_gguf.py would write for it
 // (names, shapes, n_dims, and the converter's F16/F32 typing), in the order llama-quantize writes
-// its output. The quantization helper (engines/llama_cpp/quantize.hpp) then re-types the list per ftype.
+// its output. llama-quantize's rules (engines/llama_cpp/quantize.hpp) then re-types the list per ftype.
 //
 // Shapes mirror the engine's create_tensor calls per architecture (llama.cpp
 // `llama_model::load_tensors`, per-architecture `load_arch_tensors` in src/models/<arch>.cpp at

@@ -14,7 +14,7 @@
 #include <string_view>
 #include <vector>
 
-#include "vramfit/catalog/models.hpp"
+#include "vramfit/engines/llama_cpp/from_catalog.hpp"
 #include "vramfit/engines/llama_cpp/from_gguf.hpp"
 #include "vramfit/formats/gguf/writer.hpp"
 #include "vramfit/engines/llama_cpp/hparams.hpp"
@@ -114,7 +114,7 @@ inline gguf::writer make_gguf_writer(const model_metadata& md, const model_descr
 // shape-only GGUF file at `path`. Returns the file's apparent size.
 inline result<bytes> write_shape_only_gguf(const catalog::model_entry& entry, const model_description& model,
                                            const std::filesystem::path& path, const gguf_export_options& options = {}) {
-    return make_gguf_writer(catalog::detail::converter_metadata(entry), model, options).write_sparse(path);
+    return make_gguf_writer(llama_cpp::detail::converter_metadata(entry), model, options).write_sparse(path);
 }
 
 } // namespace vramfit

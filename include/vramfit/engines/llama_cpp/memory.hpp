@@ -22,6 +22,7 @@
 #include "vramfit/engines/llama_cpp/weights.hpp"
 #include "vramfit/core/error.hpp"
 #include "vramfit/engines/llama_cpp/model.hpp"
+#include "vramfit/core/buffer.hpp"
 #include "vramfit/core/bytes.hpp"
 
 #if __has_include("vramfit/engines/llama_cpp/compute_buffer.hpp")
@@ -36,27 +37,10 @@ namespace vramfit::llama_cpp {
 // Whether this build's estimate includes the compute buffer (compute_buffer.hpp present).
 inline constexpr bool estimates_compute_buffer = VRAMFIT_LLAMA_CPP_HAS_COMPUTE_BUFFER != 0;
 
-enum class buffer_kind : std::uint8_t { model, kv, kv_swa, recurrent, compute, output };
-
-[[nodiscard]] constexpr std::string_view to_string(buffer_kind kind) noexcept {
-    switch (kind) {
-        case buffer_kind::model: return "model";
-        case buffer_kind::kv: return "kv";
-        case buffer_kind::kv_swa: return "kv_swa";
-        case buffer_kind::recurrent: return "recurrent";
-        case buffer_kind::compute: return "compute";
-        case buffer_kind::output: return "output";
-    }
-    return "unknown";
-}
-
-struct buffer {
-    std::string_view device;       // "CPU"
-    buffer_kind kind = buffer_kind::model;
-    std::string_view buffer_type;  // "CPU_Mapped", "CPU", "CPU_REPACK"
-    bytes size{};
-    std::uint16_t file_index = 0;  // for CPU_Mapped: the split file it maps
-};
+// Buffers in the core vocabulary (core/buffer.hpp); `part` of a CPU_Mapped buffer is its split file.
+using vramfit::buffer;
+using vramfit::buffer_kind;
+using vramfit::to_string;
 
 struct memory_estimate {
     resolved_context context;

@@ -15,7 +15,7 @@
 namespace vramfit::runtime {
 
 struct device_query {
-    std::vector<device_info> devices;
+    std::vector<device> devices;
     std::string unavailable_reason;     // why `devices` is empty; empty when devices were found
     std::string visible_devices;        // CUDA_VISIBLE_DEVICES as set, or "(unset)"
     int driver_version = 0;             // cudaDriverGetVersion: 13000 = 13.0; 0 = no driver

@@ -174,7 +174,7 @@ namespace detail {
     const auto checked = detail::check_compute_inputs(model, ctx);
     if (!checked) return checked.err();
     if (params.n_devices == 0 || params.n_devices > max_cuda_devices) {
-        return error{errc::invalid_argument, "CUDA compute buffers: 1 to 16 devices"};
+        return error{errc::invalid_argument, "CUDA compute buffers: 1 to "}.with_number(max_cuda_devices).with(" devices");
     }
     if (placement.layer_device.size() != model.hparams.n_layer + 1 || placement.tensor_device.size() != model.tensors.size()) {
         return error{errc::invalid_argument, "CUDA compute buffers: the placement is not of this model (call offload_buffers first)"};

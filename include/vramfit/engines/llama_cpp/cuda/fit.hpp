@@ -1,13 +1,13 @@
 // vramfit/engines/llama_cpp/cuda/fit.hpp — does a model, quantization and context fit on a set of CUDA devices under
 // llama.cpp? At run time (check_fit, a per-device report) and at compile time:
 //
-//   static_assert(vramfit::fits<catalog::llama_3_1_8b, quant::Q4_K_M, catalog::gpu::rtx_3090>(ctx_size{32768}));
+//   static_assert(vramfit::fits<catalog::llama_3_1_8b, quant::Q4_K_M, catalog::gpu<"rtx-3090">>(ctx_size{32768}));
 //
 // When it does not fit, the constant evaluation fails on purpose inside
 // `does_not_fit_on_CUDA<DEVICE, LARGEST_BUFFER>::over_capacity_by_MiB[N]`, so the compiler's
 // error names the device, the largest buffer on it and N, the MiB it is over by (GCC:
 // "array subscript value 'N' is outside the bounds of array
-// 'vramfit::does_not_fit_on_CUDA<0, vramfit::fit_buffer::kv_cache>::over_capacity_by_MiB'";
+// 'vramfit::does_not_fit_on_CUDA<0, vramfit::buffer_kind::kv>::over_capacity_by_MiB'";
 // Clang: "cannot refer to element N of array of 1 element", "in call to
 // 'report_over_capacity(CUDA_device, buffer, N)'").
 //
@@ -35,12 +35,14 @@
 #include <vector>
 
 #include "vramfit/catalog/gpus.hpp"
-#include "vramfit/catalog/models.hpp"
+#include "vramfit/engines/llama_cpp/from_catalog.hpp"
 #include "vramfit/engines/llama_cpp/cuda/runtime_overhead.hpp"
 #include "vramfit/engines/llama_cpp/cuda/compute.hpp"
 #include "vramfit/engines/llama_cpp/context.hpp"
 #include "vramfit/engines/llama_cpp/memory.hpp"
 #include "vramfit/engines/llama_cpp/cuda/offload.hpp"
+#include "vramfit/core/buffer.hpp"
+#include "vramfit/core/device.hpp"
 #include "vramfit/core/error.hpp"
 #include "vramfit/engines/llama_cpp/model.hpp"
 #include "vramfit/core/bytes.hpp"
@@ -52,19 +54,6 @@ struct ctx_size {
     std::uint32_t tokens = 0;
 };
 
-enum class fit_buffer : std::uint8_t { model_weights, kv_cache, compute, overhead, reserve };
-
-[[nodiscard]] constexpr std::string_view to_string(fit_buffer b) noexcept {
-    switch (b) {
-        case fit_buffer::model_weights: return "model";
-        case fit_buffer::kv_cache: return "kv";
-        case fit_buffer::compute: return "compute";
-        case fit_buffer::overhead: return "overhead";
-        case fit_buffer::reserve: return "reserve";
-    }
-    return "?";
-}
-
 struct fit_params {
     llama_cpp::context_params context{};
     llama_cpp::offload_params offload{};  // n_devices is taken from the GPU list
@@ -72,42 +61,8 @@ struct fit_params {
     bool count_overhead = true;            // charge cuda_overhead_for's estimate to every device in use
 };
 
-struct device_fit {
-    std::string_view name;   // "CUDA0"
-    std::string_view gpu;    // catalog id, "rtx-3090"
-    bytes capacity{};
-    bytes model{};
-    bytes kv{};
-    bytes compute{};         // the CUDA compute buffer (see header)
-    bytes overhead{};        // cuda_overhead_for's estimate when counted, else 0
-    bytes overhead_low{};    // its bounds (reported even when not counted)
-    bytes overhead_high{};
-    bytes reserve{};
-    std::uint32_t layers = 0;
-    bool output_layer = false;
-
-    [[nodiscard]] constexpr bytes total() const noexcept { return model + kv + compute + overhead + reserve; }
-    // Does it still fit at the high end of the overhead's range?
-    [[nodiscard]] constexpr bool fits_at_high_overhead() const noexcept {
-        return total() - overhead + overhead_high <= capacity;
-    }
-    [[nodiscard]] constexpr bool fits() const noexcept { return total() <= capacity; }
-    // capacity - total when it fits, else 0 (see over()).
-    [[nodiscard]] constexpr bytes margin() const noexcept { return fits() ? capacity - total() : bytes{}; }
-    [[nodiscard]] constexpr bytes over() const noexcept { return fits() ? bytes{} : total() - capacity; }
-    [[nodiscard]] constexpr fit_buffer largest() const noexcept {
-        fit_buffer b = fit_buffer::model_weights;
-        bytes size = model;
-        if (kv > size) { b = fit_buffer::kv_cache; size = kv; }
-        if (compute > size) { b = fit_buffer::compute; size = compute; }
-        if (overhead > size) { b = fit_buffer::overhead; size = overhead; }
-        if (reserve > size) b = fit_buffer::reserve;
-        return b;
-    }
-};
-
 struct fit_report {
-    std::vector<device_fit> devices;
+    std::vector<device_memory> devices;   // CUDA0, CUDA1, ... (core/buffer.hpp)
     llama_cpp::offload_estimate placement;  // host buffers and the layer map
     bytes host_compute{};   // the CPU backend's compute buffer ("CUDA_Host compute buffer size")
     bytes blas_compute{};   // the BLAS backend's ("CPU compute buffer size"; offload_params::blas)
@@ -116,22 +71,16 @@ struct fit_report {
     std::size_t graph_splits = 0;      // of the prompt-processing graph
     bool compute_modelled = false;
 
-    [[nodiscard]] constexpr bool fits() const noexcept {
-        for (const auto& d : devices) if (!d.fits()) return false;
-        return true;
-    }
+    [[nodiscard]] constexpr bool fits() const noexcept { return all_fit(devices); }
     // The first device that does not fit, or devices.size().
-    [[nodiscard]] constexpr std::size_t first_over() const noexcept {
-        for (std::size_t i = 0; i < devices.size(); ++i) if (!devices[i].fits()) return i;
-        return devices.size();
-    }
+    [[nodiscard]] constexpr std::size_t first_over() const noexcept { return vramfit::first_over(devices); }
 };
 
 // Per-device fit of `model` on `gpus` (CUDA0 = gpus[0], ...).
-[[nodiscard]] constexpr result<fit_report> check_fit(const model_description& model, std::span<const catalog::gpu_spec> gpus,
+[[nodiscard]] constexpr result<fit_report> check_fit(const model_description& model, std::span<const device> gpus,
                                                      const fit_params& params) {
     if (gpus.empty()) return error{errc::invalid_argument, "no GPU given"};
-    if (gpus.size() > llama_cpp::max_cuda_devices) return error{errc::invalid_argument, "more than 16 CUDA devices"};
+    if (gpus.size() > llama_cpp::max_cuda_devices) return error{errc::invalid_argument, "more than "}.with_number(llama_cpp::max_cuda_devices).with(" CUDA devices");
     auto ctx = llama_cpp::resolve_context(model, params.context);
     if (!ctx) return ctx.err();
     auto offload = params.offload;
@@ -151,10 +100,10 @@ struct fit_report {
     }
     for (std::size_t i = 0; i < gpus.size(); ++i) {
         const auto& dev = placement->devices[i];
-        device_fit d{};
+        device_memory d{};
         d.name = dev.name;
-        d.gpu = gpus[i].id;
-        d.capacity = gpus[i].memory;
+        d.device_id = gpus[i].catalog_id;
+        d.capacity = gpus[i].capacity();
         d.model = dev.model;
         d.kv = dev.kv;
         d.layers = dev.layers;
@@ -175,11 +124,19 @@ struct fit_report {
     return report;
 }
 
+// The same for catalog GPUs.
+[[nodiscard]] constexpr result<fit_report> check_fit(const model_description& model, std::span<const catalog::gpu_spec> gpus,
+                                                     const fit_params& params) {
+    std::vector<device> devices;
+    for (const auto& g : gpus) devices.push_back(catalog::to_device(g));
+    return check_fit(model, std::span<const device>{devices}, params);
+}
+
 // ---- compile-time check --------------------------------------------------------------------
 
 // Instantiated only when a configuration does not fit: its name carries the device index and
 // the largest buffer on it, the failing subscript the MiB it is over by.
-template <std::size_t CUDA_device, fit_buffer largest_buffer>
+template <std::size_t CUDA_device, buffer_kind largest_buffer>
 struct does_not_fit_on_CUDA {
     static constexpr char over_capacity_by_MiB[1] = {};
     static constexpr bool report(std::uint64_t over_MiB) { return over_capacity_by_MiB[over_MiB] == 0; }
@@ -189,18 +146,21 @@ namespace detail {
 
 // Constant evaluation: fails with the numbers in the message. Run time: false.
 template <std::size_t D = 0>
-constexpr bool report_over_capacity(std::size_t CUDA_device, fit_buffer buffer, std::uint64_t over_MiB) {
+constexpr bool report_over_capacity(std::size_t CUDA_device, buffer_kind buffer, std::uint64_t over_MiB) {
     if constexpr (D + 1 < llama_cpp::max_cuda_devices) {
         if (CUDA_device != D) return report_over_capacity<D + 1>(CUDA_device, buffer, over_MiB);
     }
     if (!std::is_constant_evaluated()) return false;
     if (over_MiB == 0) over_MiB = 1;  // index 0 is in bounds
     switch (buffer) {
-        case fit_buffer::model_weights: return does_not_fit_on_CUDA<D, fit_buffer::model_weights>::report(over_MiB);
-        case fit_buffer::kv_cache: return does_not_fit_on_CUDA<D, fit_buffer::kv_cache>::report(over_MiB);
-        case fit_buffer::compute: return does_not_fit_on_CUDA<D, fit_buffer::compute>::report(over_MiB);
-        case fit_buffer::overhead: return does_not_fit_on_CUDA<D, fit_buffer::overhead>::report(over_MiB);
-        case fit_buffer::reserve: return does_not_fit_on_CUDA<D, fit_buffer::reserve>::report(over_MiB);
+        case buffer_kind::model: return does_not_fit_on_CUDA<D, buffer_kind::model>::report(over_MiB);
+        case buffer_kind::kv: return does_not_fit_on_CUDA<D, buffer_kind::kv>::report(over_MiB);
+        case buffer_kind::compute: return does_not_fit_on_CUDA<D, buffer_kind::compute>::report(over_MiB);
+        case buffer_kind::overhead: return does_not_fit_on_CUDA<D, buffer_kind::overhead>::report(over_MiB);
+        case buffer_kind::reserve: return does_not_fit_on_CUDA<D, buffer_kind::reserve>::report(over_MiB);
+        case buffer_kind::kv_swa:  // device_memory::largest() names only the five above
+        case buffer_kind::recurrent:
+        case buffer_kind::output: break;
     }
     return false;
 }
@@ -215,11 +175,11 @@ constexpr bool report_over_capacity(std::size_t CUDA_device, fit_buffer buffer, 
 template <class Model, class Quant, class... Gpus>
     requires(sizeof...(Gpus) >= 1)
 [[nodiscard]] constexpr bool fits(ctx_size ctx, fit_params params = {}) {
-    const std::array<catalog::gpu_spec, sizeof...(Gpus)> gpus{Gpus::spec...};
-    auto model = catalog::describe(Model::entry, Quant::value);
+    const std::array<device, sizeof...(Gpus)> gpus{catalog::to_device(Gpus::spec)...};
+    auto model = llama_cpp::describe(Model::entry, Quant::value);
     if (!model) throw model.err();
     params.context.n_ctx = ctx.tokens;
-    const auto report = check_fit(*model, gpus, params);
+    const auto report = check_fit(*model, std::span<const device>{gpus}, params);
     if (!report) throw report.err();
     const std::size_t over = report->first_over();
     if (over == report->devices.size()) return true;

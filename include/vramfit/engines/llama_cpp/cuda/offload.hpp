@@ -68,6 +68,7 @@
 #include "vramfit/core/fixed_string.hpp"
 #include "vramfit/core/detail/regex.hpp"
 #include "vramfit/engines/llama_cpp/context.hpp"
+#include "vramfit/engines/llama_cpp/version.hpp"
 #include "vramfit/engines/llama_cpp/kv_cache.hpp"
 #include "vramfit/engines/llama_cpp/weights.hpp"
 #include "vramfit/core/error.hpp"
@@ -81,8 +82,6 @@ namespace vramfit::llama_cpp {
 inline constexpr std::uint64_t cuda_buffer_alignment = 128;
 // MATRIX_ROW_PADDING (ggml/src/ggml-cuda/common.cuh).
 inline constexpr std::int64_t cuda_matrix_row_padding = 512;
-// GGML_CUDA_MAX_DEVICES (ggml/include/ggml-cuda.h).
-inline constexpr std::size_t max_cuda_devices = 16;
 
 enum class split_mode : std::uint8_t { none, layer, row };  // -sm none|layer|row
 

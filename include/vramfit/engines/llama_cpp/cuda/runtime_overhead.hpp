@@ -2,7 +2,7 @@
 // buffer line shows. An ESTIMATE with explicit bounds, from public measurements; not an engine
 // formula (the engine never computes it).
 //
-//   const auto o = vramfit::cuda_overhead_for(vramfit::catalog::gpu::rtx_4090::spec);
+//   const auto o = vramfit::cuda_overhead_for(vramfit::catalog::gpu<"rtx-4090">::spec);
 //   // o.estimate ~ 935 MiB, o.low / o.high bound it, o.source says where the figures come from
 //
 // Three parts, each per CUDA device, added:
@@ -16,7 +16,8 @@
 //     RTX PRO 6000 Blackwell 97887 (NVML) vs 97247 (ggml_cuda_init) = 640 (PR #23604).
 //     308 to 640 MiB on cards from 24 to 96 GB (0.65 % to 1.97 %: not a fixed share), so a flat
 //     figure: their mean, 487 MiB, bounds 300 and 650 MiB; the three measured GeForce cards use
-//     their own.
+//     their own (catalog/gpus.hpp: driver_reserve_low_mib / driver_reserve_high_mib). A device
+//     measured live (cudaMemGetInfo) is charged none: its free memory already excludes it.
 //  2. CUDA primary context: llama.cpp PR #23604 measured what creating the context costs and
 //     stays allocated ("cost scales with SM count"): RTX 4060 Ti (Ada, 34 SMs) 107 MiB, RTX PRO
 //     6000 Blackwell (188 SMs) 555 MiB, i.e. 8.1 MiB + 2.909 MiB per SM through both points.
@@ -42,7 +43,7 @@
 // Not included: other processes on the GPU (a desktop: R44's "unaccounted" 3945 MiB on an RTX
 // 4090 is mostly that), a second llama-server process per GPU (llama.cpp issue #21692: ~700 MB
 // more), MIG, and the cudaMalloc granularity of many small buffers. A fit should charge
-// `estimate` per device, or `high` to be safe; cuda/fit.hpp does not wire it in yet (the lead will).
+// `estimate` per device, or `high` to be safe; cuda/fit.hpp charges it per device as its own line.
 #pragma once
 
 #include <cstdint>
@@ -92,19 +93,25 @@ inline constexpr std::uint64_t reserve_mib = 487, reserve_mib_low = 300, reserve
 
 } // namespace detail::overhead
 
-// The per-device overhead of running llama.cpp on `gpu` (see the header for every figure).
-[[nodiscard]] constexpr cuda_overhead cuda_overhead_for(const catalog::gpu_spec& gpu) noexcept {
+// The per-device overhead of running llama.cpp on `gpu` (see the header for every figure). A
+// measured device (core/device.hpp: cudaMemGetInfo's free memory) has no driver reserve left to
+// charge: the runtime already excluded it.
+[[nodiscard]] constexpr cuda_overhead cuda_overhead_for(const device& gpu) noexcept {
     namespace o = detail::overhead;
     cuda_overhead r{};
     const int cc = gpu.cc_major * 10 + gpu.cc_minor;
 
-    // 1. driver reserve
+    // 1. driver reserve: the catalog entry's measurement, else the mean of all measurements
     std::uint64_t reserve = o::reserve_mib * o::mib;
     std::uint64_t reserve_low = o::reserve_mib_low * o::mib;
     std::uint64_t reserve_high = o::reserve_mib_high * o::mib;
-    if (gpu.id == "rtx-3090") { reserve = 323 * o::mib; reserve_low = 308 * o::mib; reserve_high = 338 * o::mib; }
-    if (gpu.id == "rtx-4090") { reserve = reserve_low = reserve_high = 484 * o::mib; }
-    if (gpu.id == "rtx-5090") { reserve = reserve_low = reserve_high = 501 * o::mib; }
+    const catalog::gpu_spec* entry = gpu.catalog_id.empty() ? nullptr : catalog::find_gpu(gpu.catalog_id.view());
+    if (entry != nullptr && entry->driver_reserve_high_mib != 0) {
+        reserve_low = entry->driver_reserve_low_mib * o::mib;
+        reserve_high = entry->driver_reserve_high_mib * o::mib;
+        reserve = (reserve_low + reserve_high) / 2;
+    }
+    if (gpu.measured()) reserve = reserve_low = reserve_high = 0;
 
     // 2. CUDA context
     std::uint64_t context = o::context_line(gpu.sm_count), context_low = context, context_high = context;
@@ -138,6 +145,10 @@ inline constexpr std::uint64_t reserve_mib = 487, reserve_mib_low = 300, reserve
     r.low = bytes{reserve_low + context_low + runtime_low};
     r.high = bytes{reserve_high + context_high + runtime_high};
     return r;
+}
+
+[[nodiscard]] constexpr cuda_overhead cuda_overhead_for(const catalog::gpu_spec& gpu) noexcept {
+    return cuda_overhead_for(catalog::to_device(gpu));
 }
 
 } // namespace vramfit

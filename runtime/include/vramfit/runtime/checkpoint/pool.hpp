@@ -2,7 +2,7 @@
 //
 // The budget is reserved once from a backend (one cudaMalloc on a GPU) and suballocated with a
 // coalescing, address-ordered free list at 256-byte alignment (RMM's pool_memory_resource and
-// coalescing_free_list are the model; shared/notes/checkpointing-and-pools.md §2). Saves and
+// coalescing_free_list are the model). Saves and
 // restores are asynchronous copies on the caller's stream; each entry carries a completion
 // event, and an entry with a copy in flight is never evicted or overwritten. When a save does
 // not fit, least-recently-used entries that are neither pinned nor busy are evicted until one
