@@ -148,6 +148,14 @@ inline std::string render_table(const model_description& model, const llama_cpp:
     return out;
 }
 
+// The CUDA backend's run (--gpu): its header and the per-device table; the CPU backend's buffers
+// (CPU_REPACK and the rest) belong to a run that was not asked for.
+inline std::string render_cuda_table(const model_description& model, const llama_cpp::memory_estimate& estimate, const fit_report& report) {
+    return render_header(model, estimate, "CUDA") + render_devices_table(report);
+}
+
+// One run as JSON: the CPU backend's buffers, or with `devices` (--gpu) the CUDA backend's
+// per-device figures and host buffers instead.
 inline std::string render_json(const model_description& model, const llama_cpp::memory_estimate& estimate,
                                const fit_report* devices = nullptr) {
     const auto& ctx = estimate.context;
@@ -155,7 +163,7 @@ inline std::string render_json(const model_description& model, const llama_cpp::
     json.begin_object()
         .field("engine", "llama.cpp")
         .field("engine_commit", llama_cpp_commit)
-        .field("backend", "CPU");
+        .field("backend", devices != nullptr ? "CUDA" : "CPU");
     json.key("model").begin_object()
         .field("name", model.name.view())
         .field("architecture", architecture_name(model.hparams.arch))
@@ -178,6 +186,11 @@ inline std::string render_json(const model_description& model, const llama_cpp::
         .field("type_v", type_name(ctx.type_v))
         .field("kv_cells", ctx.kv_cells)
         .field("kv_swa_cells", ctx.kv_swa_cells);
+    if (devices != nullptr) {
+        write_devices_json(json, *devices);
+        json.end_object();
+        return json.str() + "\n";
+    }
     json.key("buffers").begin_array();
     for (const auto& b : estimate.buffers) {
         json.begin_object()
@@ -200,7 +213,6 @@ inline std::string render_json(const model_description& model, const llama_cpp::
     }
     json.end_array();
     json.field("total_bytes", estimate.total().count());
-    if (devices != nullptr) write_devices_json(json, *devices);
     json.end_object();
     return json.str() + "\n";
 }
@@ -242,7 +254,7 @@ inline int run_estimate(std::span<const std::string_view> args, std::string& out
         err += "vramfit estimate: " + report.err().describe() + "\n";
         return 2;
     }
-    out += options->json ? render_json(*model, *estimate, &*report) : render_table(*model, *estimate) + render_devices_table(*report);
+    out += options->json ? render_json(*model, *estimate, &*report) : render_cuda_table(*model, *estimate, *report);
     return 0;
 }
 
