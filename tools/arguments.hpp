@@ -213,6 +213,35 @@ inline result<double> parse_rate(std::string_view flag, std::string_view text) {
     return choice;
 }
 
+// The CUDA overhead (cuda_overhead.hpp's three parts) still to come out of a GPU's capacity.
+// A catalog GPU's capacity is the nvidia-smi total: all three parts are charged. A device this
+// machine reports was measured by CUDA itself, so:
+//  1. the driver reserve (nvidia-smi total minus CUDA's total) is never in its figure: not charged;
+//  2. the CUDA context: cudaMemGetInfo runs inside the context the query created, so a measured
+//     free figure already lacks one primary context; that one goes when vramfit exits and the
+//     new llama.cpp process's own takes its place: not charged when measured, charged when only
+//     CUDA's total is known;
+//  3. the new llama.cpp process's cuBLAS workspace, pools and kernels: charged, with part 3's
+//     bounds (0 to twice the 75 MiB measurement, plus the Hopper workspace).
+[[nodiscard]] inline cuda_overhead overhead_for(const gpu_choice& gpu) {
+    const cuda_overhead o = cuda_overhead_for(gpu.spec);
+    if (!gpu.from_device) return o;
+    namespace parts = vramfit::detail::overhead;
+    // A device's id ("cuda0-live") is no catalog id, so part 1 came from the flat figure and
+    // its bounds; what is left of `low` and `high` is parts 2 and 3.
+    const bytes runtime_low{};
+    const bytes runtime_high = o.runtime + bytes{75 * parts::mib};
+    const bytes context_low = o.low - bytes{parts::reserve_mib_low * parts::mib} - runtime_low;
+    const bytes context_high = o.high - bytes{parts::reserve_mib_high * parts::mib} - runtime_high;
+    cuda_overhead live = o;
+    live.driver_reserve = bytes{};
+    if (gpu.measured) live.context = bytes{};
+    live.estimate = live.context + o.runtime;
+    live.low = (gpu.measured ? bytes{} : context_low) + runtime_low;
+    live.high = (gpu.measured ? bytes{} : context_high) + runtime_high;
+    return live;
+}
+
 // `--gpu auto`: one entry per visible CUDA device (gpu_from_device), from the runtime library
 // when the CLI is built with it.
 inline result<std::vector<gpu_choice>> live_gpus() {
@@ -610,11 +639,12 @@ inline result<estimate_options> parse_estimate_args(std::span<const std::string_
     options.gpus = std::move(target.gpus);
     if (options.model.empty()) return error{errc::invalid_argument, "missing MODEL: a .gguf file or a catalog name such as llama-3.1-8b:Q4_K_M"};
     // -sm row rounds rows by compute capability and, without -ts, splits by device memory
-    // (offload.hpp); the catalog total stands in for cudaGetDeviceProperties' totalGlobalMem.
+    // (offload.hpp: ggml-cuda's totalGlobalMem); for a catalog GPU its total stands in, for a
+    // device this machine reports CUDA's own total (not the free memory its capacity is).
     for (std::size_t i = 0; i < options.gpus.size() && i < llama_cpp::max_cuda_devices; ++i) {
         const auto& g = options.gpus[i];
         options.offload.compute_capability[i] = g.spec.cc_major * 100 + g.spec.cc_minor * 10;
-        options.offload.device_memory[i] = g.spec.memory.count();
+        options.offload.device_memory[i] = (g.from_device ? g.device_total : g.spec.memory).count();
     }
     return options;
 }
@@ -645,10 +675,16 @@ inline result<plan_options> parse_plan_args(std::span<const std::string_view> ar
     if (!free_mib.empty()) live_memory = true;
     // By default a catalog GPU's total keeps the estimated CUDA overhead back (what the engine's
     // process will lose before its first buffer); figures of free memory already lack the
-    // driver's part, so there the default stays 0 and --reserve auto is the user's choice.
+    // driver's part, so there the default stays 0 and --reserve auto is the user's choice. For a
+    // device this machine reports, auto keeps back only what its measurement does not already
+    // lack (detail::overhead_for).
     const bool reserve_auto = target.reserve_auto || (!target.reserve_given && !live_memory);
     if (reserve_auto) {
-        for (const auto& g : r.gpus) r.reserve_per_gpu.push_back(cuda_overhead_for(g).estimate);
+        for (std::size_t i = 0; i < target.gpus.size(); ++i) {
+            const bool user_free = !free_mib.empty();
+            r.reserve_per_gpu.push_back(user_free || !target.gpus[i].from_device ? cuda_overhead_for(r.gpus[i]).estimate
+                                                                                : detail::overhead_for(target.gpus[i]).estimate);
+        }
     }
     return o;
 }
