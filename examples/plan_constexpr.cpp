@@ -13,7 +13,7 @@
 
 using namespace vramfit;
 using namespace vramfit::literals;
-namespace gpu = vramfit::catalog::gpu;
+using vramfit::catalog::gpu;
 
 // gemma3:12b Q4_K_M on a Tesla K80 board (two dies): one die holds it, no split.
 static_assert(plan<catalog::gemma_3_12b, quant::Q4_K_M, gpu<"tesla-k80">, gpu<"tesla-k80">>().gpus_used == 1);

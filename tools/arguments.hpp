@@ -1,35 +1,65 @@
-// tools/arguments.hpp — the estimate command's flags, named as llama.cpp names them.
+// tools/arguments.hpp — the flags of `estimate` and `plan`, named as llama.cpp names them.
+//
+// One table (flag_table below) serves both commands: each row has its spellings, the value it
+// takes, its help text and default, which commands accept it, and the function that applies it.
+// A flag both commands accept has the same names, default and errors in both; a flag only one
+// command accepts is rejected by the other as an unknown flag. The help text is generated from
+// the same rows. llama.cpp's multi-letter single-dash flags (-ngl, -ctk, -ub, -kvu, ...) are why
+// no general argument library fits.
 #pragma once
 
 #include <array>
 #include <charconv>
 #include <cstdint>
+#include <deque>
 #include <limits>
 #include <span>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include <fmt/format.h>
+
 #include "vramfit/catalog/gpus.hpp"
 #if defined(VRAMFIT_WITH_RUNTIME)
-#include <deque>
 #include "vramfit/runtime/devices.hpp"
 #endif
+#include "vramfit/engines/llama_cpp/cuda/runtime_overhead.hpp"
+#include "vramfit/core/device.hpp"
 #include "vramfit/engines/llama_cpp/context_params.hpp"
 #include "vramfit/engines/llama_cpp/cuda/offload.hpp"
 #include "vramfit/core/error.hpp"
 #include "vramfit/model/dtype.hpp"
+#include "vramfit/plan/plan.hpp"
 
 namespace vramfit::cli {
+
+// One CUDA device as a command sees it: a catalog GPU, or a device this machine reports
+// (--gpu auto).
+struct gpu_choice {
+    catalog::gpu_spec spec;    // spec.memory: the capacity the fit is checked against
+    bool from_device = false;  // --gpu auto: spec.memory is CUDA's own figure, not the nvidia-smi total
+    bool measured = false;     // cudaMemGetInfo answered: spec.memory is the free memory at query time
+    bytes device_total{};      // CUDA's total for the device (cudaMemGetInfo / totalGlobalMem)
+};
 
 struct estimate_options {
     std::string model;  // a .gguf path or a catalog name such as llama-3.1-8b:Q4_K_M
     llama_cpp::context_params params;
     bool json = false;
-    // CUDA placement (any --gpu turns it on): one catalog GPU per CUDA device, in order.
-    std::vector<const catalog::gpu_spec*> gpus;
+    // CUDA placement (any --gpu turns it on): one GPU per CUDA device, in order.
+    std::vector<gpu_choice> gpus;
     llama_cpp::offload_params offload;
     bytes reserve_per_device{};  // --reserve MiB: kept free on top of the estimated CUDA overhead
+};
+
+struct plan_options {
+    std::string model;
+    plan_request request;
+    std::vector<std::string> quants;  // empty: as named; "any": the ladder
+    bool json = false;
+    std::string emit;
+    bool gpus_given = false;
 };
 
 namespace detail {
@@ -51,14 +81,25 @@ inline result<std::uint32_t> parse_count(std::string_view flag, std::string_view
 }
 
 // KV cache types llama.cpp accepts for -ctk/-ctv (common/arg.cpp kv_cache_types).
+inline constexpr ggml_type cache_types[] = {ggml_type::f32, ggml_type::f16, ggml_type::bf16, ggml_type::q8_0, ggml_type::q4_0,
+                                            ggml_type::q4_1, ggml_type::iq4_nl, ggml_type::q5_0, ggml_type::q5_1};
+
+// "f32, f16, bf16, ..." (separator ", ") or "f32 f16 ..." (separator " ").
+inline std::string cache_type_list(std::string_view separator) {
+    std::string out;
+    for (auto t : cache_types) {
+        if (!out.empty()) out += separator;
+        out += type_name(t);
+    }
+    return out;
+}
+
 inline result<ggml_type> parse_cache_type(std::string_view flag, std::string_view text) {
-    constexpr ggml_type allowed[] = {ggml_type::f32, ggml_type::f16, ggml_type::bf16, ggml_type::q8_0, ggml_type::q4_0,
-                                     ggml_type::q4_1, ggml_type::iq4_nl, ggml_type::q5_0, ggml_type::q5_1};
     if (auto type = ggml_type_from_name(text)) {
-        for (auto a : allowed)
+        for (auto a : cache_types)
             if (a == *type) return *type;
     }
-    return flag_error(flag, "expects one of f32, f16, bf16, q8_0, q4_0, q4_1, iq4_nl, q5_0, q5_1", text);
+    return flag_error(flag, "expects one of " + cache_type_list(", "), text);
 }
 
 inline result<llama_cpp::repack_mode> parse_repack(std::string_view text) {
@@ -123,41 +164,466 @@ inline result<bool> parse_tensor_overrides(std::string_view flag, std::string_vi
     }
 }
 
-// `--gpu auto`: one entry per visible CUDA device, its capacity the free memory cudaMemGetInfo
-// reports now (what is left for llama.cpp after other processes and the driver), from the
-// runtime library when the CLI is built with it.
-inline result<std::vector<const catalog::gpu_spec*>> live_gpus() {
+// "64GiB", "64G" (GiB), "64GB" (10^9), "65536MiB", "512M", a bare number = GiB.
+inline result<bytes> parse_size(std::string_view flag, std::string_view text) {
+    double value = 0;
+    const auto* end = text.data() + text.size();
+    auto [ptr, ec] = std::from_chars(text.data(), end, value);
+    if (text.empty() || ec != std::errc{} || !(value >= 0) || value > 1e7) return flag_error(flag, "expects a size such as 64GiB", text);
+    const std::string_view unit{ptr, static_cast<std::size_t>(end - ptr)};
+    double scale = 0;
+    if (unit.empty() || unit == "G" || unit == "GiB" || unit == "g") scale = 1073741824.0;
+    else if (unit == "GB") scale = 1e9;
+    else if (unit == "M" || unit == "MiB") scale = 1048576.0;
+    else if (unit == "MB") scale = 1e6;
+    else if (unit == "T" || unit == "TiB") scale = 1099511627776.0;
+    else if (unit == "TB") scale = 1e12;
+    else return flag_error(flag, "has an unknown unit (GiB, GB, MiB, MB, TiB, TB)", text);
+    return bytes{static_cast<std::uint64_t>(value * scale)};
+}
+
+inline result<double> parse_rate(std::string_view flag, std::string_view text) {
+    double value = 0;
+    const auto* end = text.data() + text.size();
+    auto [ptr, ec] = std::from_chars(text.data(), end, value);
+    if (text.empty() || ec != std::errc{} || ptr != end || !(value > 0) || value > 1e6) return flag_error(flag, "expects a positive number", text);
+    return value;
+}
+
+// ---- devices this machine reports (--gpu auto) --------------------------------------------
+
+// One device the runtime reports, as a GPU to fit against. Its capacity is what CUDA says is
+// there: the free memory cudaMemGetInfo measured (other processes, the driver's own reserve and
+// this process's CUDA context already taken), or CUDA's total when the query could not measure.
+// `id` and `name` must outlive the result (gpu_spec holds views).
+[[nodiscard]] inline gpu_choice gpu_from_device(const device& device, std::string_view id, std::string_view name) {
+    gpu_choice choice{};
+    catalog::gpu_spec& spec = choice.spec;
+    spec.id = id;
+    spec.name = name;
+    spec.memory = device.capacity();
+    spec.cc_major = device.cc_major;
+    spec.cc_minor = device.cc_minor;
+    spec.sm_count = device.sm_count;
+    spec.bandwidth_gb_s = device.bandwidth_gb_s;
+    spec.source = "cudaMemGetInfo (live free memory)";
+    choice.from_device = true;
+    choice.measured = device.measured();
+    choice.device_total = device.total_memory;
+    return choice;
+}
+
+// The CUDA overhead (cuda/runtime_overhead.hpp's three parts) still to come out of a GPU's capacity.
+// A catalog GPU's capacity is the nvidia-smi total: all three parts are charged. A device this
+// machine reports was measured by CUDA itself, so:
+//  1. the driver reserve (nvidia-smi total minus CUDA's total) is never in its figure: not charged;
+//  2. the CUDA context: cudaMemGetInfo runs inside the context the query created, so a measured
+//     free figure already lacks one primary context; that one goes when vramfit exits and the
+//     new llama.cpp process's own takes its place: not charged when measured, charged when only
+//     CUDA's total is known;
+//  3. the new llama.cpp process's cuBLAS workspace, pools and kernels: charged, with part 3's
+//     bounds (0 to twice the 75 MiB measurement, plus the Hopper workspace).
+[[nodiscard]] inline cuda_overhead overhead_for(const gpu_choice& gpu) {
+    const cuda_overhead o = cuda_overhead_for(gpu.spec);
+    if (!gpu.from_device) return o;
+    namespace parts = vramfit::detail::overhead;
+    // A device's id ("cuda0-live") is no catalog id, so part 1 came from the flat figure and
+    // its bounds; what is left of `low` and `high` is parts 2 and 3.
+    const bytes runtime_low{};
+    const bytes runtime_high = o.runtime + bytes{75 * parts::mib};
+    const bytes context_low = o.low - bytes{parts::reserve_mib_low * parts::mib} - runtime_low;
+    const bytes context_high = o.high - bytes{parts::reserve_mib_high * parts::mib} - runtime_high;
+    cuda_overhead live = o;
+    live.driver_reserve = bytes{};
+    if (gpu.measured) live.context = bytes{};
+    live.estimate = live.context + o.runtime;
+    live.low = (gpu.measured ? bytes{} : context_low) + runtime_low;
+    live.high = (gpu.measured ? bytes{} : context_high) + runtime_high;
+    return live;
+}
+
+// `--gpu auto`: one entry per visible CUDA device (gpu_from_device), from the runtime library
+// when the CLI is built with it.
+inline result<std::vector<gpu_choice>> live_gpus() {
 #if defined(VRAMFIT_WITH_RUNTIME)
     static const runtime::device_query query = runtime::query_devices();
-    static const std::vector<catalog::gpu_spec> specs = [] {
+    static const std::vector<gpu_choice> gpus = [] {
         static std::deque<std::string> names;  // gpu_spec holds views; keep the text alive
-        std::vector<catalog::gpu_spec> out;
+        std::vector<gpu_choice> out;
         for (const auto& d : query.devices) {
             names.push_back("cuda" + std::to_string(d.ordinal) + "-live");
             const std::string_view id = names.back();
             names.emplace_back(d.name.view());
-            catalog::gpu_spec spec{};
-            spec.id = id;
-            spec.name = names.back();
-            spec.memory = d.capacity();
-            spec.cc_major = d.cc_major;
-            spec.cc_minor = d.cc_minor;
-            spec.sm_count = d.sm_count;
-            spec.bandwidth_gb_s = d.bandwidth_gb_s;
-            spec.source = "cudaMemGetInfo (live free memory)";
-            out.push_back(spec);
+            out.push_back(gpu_from_device(d, id, names.back()));
         }
         return out;
     }();
-    if (specs.empty()) {
+    if (gpus.empty()) {
         return error{errc::invalid_argument, "--gpu auto: no CUDA device is visible: "}.with(query.unavailable_reason);
     }
-    std::vector<const catalog::gpu_spec*> pointers;
-    for (const auto& s : specs) pointers.push_back(&s);
-    return pointers;
+    return gpus;
 #else
     return error{errc::invalid_argument, "--gpu auto needs the runtime library (this build has none)"};
 #endif
+}
+
+// ---- the flag table ------------------------------------------------------------------------
+
+enum command_set : unsigned { for_estimate = 1, for_plan = 2, for_both = 3 };
+
+// Sections of the help text, in the order they are printed.
+enum class flag_group : std::uint8_t { context, gpu, plan_memory, plan_search };
+
+// What the rows' apply functions write to: the options of the command being parsed.
+struct flag_target {
+    estimate_options* estimate = nullptr;
+    plan_options* plan = nullptr;
+    std::vector<gpu_choice> gpus;        // --gpu, in order
+    std::vector<std::uint32_t> free_mib; // plan --free
+    bool reserve_auto = false;           // plan --reserve auto
+    bool reserve_given = false;
+};
+
+using apply_fn = result<bool> (*)(flag_target&, std::string_view flag, std::string_view value);
+
+struct flag_spec {
+    std::array<std::string_view, 3> names;  // the spellings; the help lists them in this order
+    std::string_view value;                 // the value's name in the help; empty: a switch
+    unsigned commands;                      // command_set
+    flag_group group;
+    std::string_view help;                  // '\n' continues on the next line; {cache_types}: the -ctk list
+    std::string_view default_shown;         // "[...]" at the end of the help; empty: none
+    apply_fn apply;
+    std::string_view plan_default = {};     // where plan's default differs (the planner chooses)
+};
+
+inline constexpr std::uint32_t max_tokens = 1u << 24;  // 16M tokens: beyond any model's context
+
+inline result<bool> set_count(std::string_view flag, std::string_view text, std::uint32_t lo, std::uint32_t hi, std::uint32_t& out) {
+    auto value = parse_count(flag, text, lo, hi);
+    if (!value) return value.err();
+    out = *value;
+    return true;
+}
+
+inline result<bool> set_rate(std::string_view flag, std::string_view text, double& out) {
+    auto value = parse_rate(flag, text);
+    if (!value) return value.err();
+    out = *value;
+    return true;
+}
+
+inline result<bool> set_cache_type(flag_target& t, std::string_view flag, std::string_view text, bool k) {
+    auto type = parse_cache_type(flag, text);
+    if (!type) return type.err();
+    if (t.estimate) (k ? t.estimate->params.type_k : t.estimate->params.type_v) = *type;
+    else (k ? t.plan->request.type_k : t.plan->request.type_v) = *type;
+    return true;
+}
+
+inline result<bool> set_gpu(flag_target& t, std::string_view flag, std::string_view text) {
+    if (t.plan) t.plan->gpus_given = true;
+    if (text == "auto") {  // the devices this machine sees, with their live free memory
+        auto live = live_gpus();
+        if (!live) return live.err();
+        for (const auto& g : *live) t.gpus.push_back(g);
+    } else {
+        auto selection = catalog::parse_gpu_argument(text);
+        if (!selection) return selection.err();
+        for (unsigned n = 0; n < selection->count; ++n) t.gpus.push_back(gpu_choice{*selection->gpu});
+    }
+    if (t.gpus.size() > llama_cpp::max_cuda_devices) return flag_error(flag, "asks for more than 16 CUDA devices in all", text);
+    return true;
+}
+
+// Shorthands for the rows below: the options of whichever command is parsed.
+inline llama_cpp::context_params& context_of(flag_target& t) { return t.estimate->params; }
+inline llama_cpp::offload_params& offload_of(flag_target& t) { return t.estimate->offload; }
+inline plan_request& request_of(flag_target& t) { return t.plan->request; }
+
+// The rows. Both commands: the llama.cpp context flags and the GPUs. estimate only: placement
+// flags that the planner decides itself. plan only: the planner's inputs and outputs.
+inline constexpr flag_spec flag_table[] = {
+    // ---- the context (llama.cpp's own names and defaults)
+    {{"-c", "--ctx-size", "--ctx"}, "N", for_both, flag_group::context, "context size (0 = the model's training context)", "4096",
+     [](flag_target& t, std::string_view f, std::string_view v) {
+         return set_count(f, v, 0, max_tokens, t.estimate ? context_of(t).n_ctx : request_of(t).n_ctx);
+     }},
+    {{"-b", "--batch-size"}, "N", for_both, flag_group::context, "logical batch size", "2048",
+     [](flag_target& t, std::string_view f, std::string_view v) {
+         return set_count(f, v, 1, max_tokens, t.estimate ? context_of(t).n_batch : request_of(t).n_batch);
+     }},
+    {{"-ub", "--ubatch-size"}, "N", for_both, flag_group::context, "physical batch size", "512",
+     [](flag_target& t, std::string_view f, std::string_view v) {
+         return set_count(f, v, 1, max_tokens, t.estimate ? context_of(t).n_ubatch : request_of(t).n_ubatch);
+     }},
+    {{"-np", "--parallel"}, "N", for_both, flag_group::context, "number of sequences", "1",
+     [](flag_target& t, std::string_view f, std::string_view v) {  // LLAMA_MAX_SEQ
+         return set_count(f, v, 1, 256, t.estimate ? context_of(t).n_seq : request_of(t).n_seq);
+     }},
+    {{"-kvu", "--kv-unified"}, "", for_estimate, flag_group::context, "one KV buffer shared by all sequences", "",
+     [](flag_target& t, std::string_view, std::string_view) -> result<bool> { context_of(t).kv_unified = true; return true; }},
+    {{"-fa", "--flash-attn"}, "on|off|auto", for_both, flag_group::context, "flash attention", "auto",
+     [](flag_target& t, std::string_view f, std::string_view v) -> result<bool> {
+         if (v != "on" && v != "off" && v != "auto") return flag_error(f, "expects on, off or auto", v);
+         if (t.estimate) {
+             context_of(t).flash_attn = v == "on"    ? llama_cpp::flash_attention::on
+                                        : v == "off" ? llama_cpp::flash_attention::off
+                                                     : llama_cpp::flash_attention::automatic;
+         } else if (v != "auto") {
+             request_of(t).flash_attn = v == "on";
+         }
+         return true;
+     },
+     "auto, which plan takes as on"},
+    {{"-ctk", "--cache-type-k"}, "T", for_both, flag_group::context, "K cache type: {cache_types}", "f16",
+     [](flag_target& t, std::string_view f, std::string_view v) { return set_cache_type(t, f, v, true); },
+     "the planner's: f16, else q8_0, else q4_0"},
+    {{"-ctv", "--cache-type-v"}, "T", for_both, flag_group::context, "V cache type", "f16",
+     [](flag_target& t, std::string_view f, std::string_view v) { return set_cache_type(t, f, v, false); },
+     "as -ctk"},
+    {{"--swa-full"}, "", for_estimate, flag_group::context, "full-size cache for sliding-window layers", "",
+     [](flag_target& t, std::string_view, std::string_view) -> result<bool> { context_of(t).swa_full = true; return true; }},
+    {{"--no-mmap"}, "", for_both, flag_group::context, "load weights into an allocated buffer instead of mapping the file", "",
+     [](flag_target& t, std::string_view, std::string_view) -> result<bool> {
+         (t.estimate ? context_of(t).use_mmap : request_of(t).use_mmap) = false;
+         return true;
+     }},
+    {{"-lm", "--load-mode"}, "mmap|none", for_both, flag_group::context, "none = --no-mmap", "mmap",
+     [](flag_target& t, std::string_view f, std::string_view v) -> result<bool> {
+         if (v != "none" && v != "mmap") return flag_error(f, "expects mmap or none", v);
+         (t.estimate ? context_of(t).use_mmap : request_of(t).use_mmap) = v == "mmap";
+         return true;
+     }},
+    {{"--repack"}, "on|off|ISA", for_estimate, flag_group::context,
+     "CPU weight repacking: on (this machine's ISA), off, avx2, avx512,\nneon-dotprod, neon-i8mm, sve", "on",
+     [](flag_target& t, std::string_view, std::string_view v) -> result<bool> {
+         auto mode = parse_repack(v);
+         if (!mode) return mode.err();
+         context_of(t).repack = *mode;
+         return true;
+     }},
+    {{"-nr", "--no-repack"}, "", for_estimate, flag_group::context, "same as --repack off", "",
+     [](flag_target& t, std::string_view, std::string_view) -> result<bool> {
+         context_of(t).repack = llama_cpp::repack_mode::off;
+         return true;
+     }},
+    {{"--blas"}, "", for_both, flag_group::context,
+     "llama.cpp built with GGML_BLAS: large products of host weights run\non the BLAS backend (a \"CPU\" compute buffer) instead of CUDA0", "",
+     [](flag_target& t, std::string_view, std::string_view) -> result<bool> {
+         (t.estimate ? offload_of(t).blas : request_of(t).blas) = true;
+         return true;
+     }},
+    {{"--json"}, "", for_both, flag_group::context, "machine-readable output", "",
+     [](flag_target& t, std::string_view, std::string_view) -> result<bool> {
+         (t.estimate ? t.estimate->json : t.plan->json) = true;
+         return true;
+     }},
+
+    // ---- the GPUs and where the weights go
+    {{"--gpu"}, "NAME[xN]|auto", for_both, flag_group::gpu,
+     "a catalog GPU (see vramfit gpus), N of them; repeat for mixed cards;\nauto = the CUDA devices this machine sees, with their live free memory", "",
+     [](flag_target& t, std::string_view f, std::string_view v) { return set_gpu(t, f, v); }},
+    {{"--reserve"}, "MiB", for_estimate, flag_group::gpu, "memory to leave free on each GPU on top of the CUDA overhead\n(other processes)", "0",
+     [](flag_target& t, std::string_view f, std::string_view v) -> result<bool> {
+         std::uint32_t mib = 0;
+         auto status = set_count(f, v, 0, 1u << 20, mib);
+         t.estimate->reserve_per_device = bytes{std::uint64_t{mib} * 1048576ULL};
+         return status;
+     }},
+    {{"--reserve"}, "MiB|auto", for_plan, flag_group::gpu,
+     "left free on each GPU (like llama.cpp --fit-target); auto = each GPU's\nestimated CUDA overhead (driver, context, cuBLAS: cuda/runtime_overhead.hpp)",
+     "auto for catalog GPUs; 0 with --free or --gpu auto",
+     [](flag_target& t, std::string_view f, std::string_view v) -> result<bool> {
+         t.reserve_given = true;
+         if (v == "auto") {
+             t.reserve_auto = true;
+             return true;
+         }
+         std::uint32_t mib = 0;
+         auto status = set_count(f, v, 0, 1u << 20, mib);
+         if (status) request_of(t).reserve_per_device = bytes{std::uint64_t{mib} * 1048576ULL};
+         return status;
+     }},
+    {{"-ngl", "--n-gpu-layers", "--gpu-layers"}, "N", for_estimate, flag_group::gpu,
+     "layers on the GPUs (more than the model has = all + output)", "all",
+     [](flag_target& t, std::string_view f, std::string_view v) -> result<bool> {
+         std::uint32_t layers = 0;
+         auto status = set_count(f, v, 0, 1u << 16, layers);
+         offload_of(t).n_gpu_layers = static_cast<std::int32_t>(layers);
+         return status;
+     }},
+    {{"-sm", "--split-mode"}, "none|layer|row", for_estimate, flag_group::gpu, "row: matrices split by rows over all GPUs", "layer",
+     [](flag_target& t, std::string_view f, std::string_view v) -> result<bool> {
+         if (v == "none") offload_of(t).mode = llama_cpp::split_mode::none;
+         else if (v == "layer") offload_of(t).mode = llama_cpp::split_mode::layer;
+         else if (v == "row") offload_of(t).mode = llama_cpp::split_mode::row;
+         else return flag_error(f, "expects none, layer or row", v);
+         return true;
+     }},
+    {{"-ts", "--tensor-split"}, "A,B,...", for_estimate, flag_group::gpu, "share of layers per GPU", "even",
+     [](flag_target& t, std::string_view, std::string_view v) -> result<bool> {
+         auto split = parse_tensor_split(v);
+         if (!split) return split.err();
+         offload_of(t).tensor_split = *split;
+         return true;
+     }},
+    {{"-mg", "--main-gpu"}, "N", for_estimate, flag_group::gpu, "the GPU used with -sm none", "0",
+     [](flag_target& t, std::string_view f, std::string_view v) {
+         return set_count(f, v, 0, static_cast<std::uint32_t>(llama_cpp::max_cuda_devices) - 1, offload_of(t).main_gpu);
+     }},
+    {{"-nkvo", "--no-kv-offload"}, "", for_estimate, flag_group::gpu, "keep the KV cache in host memory", "",
+     [](flag_target& t, std::string_view, std::string_view) -> result<bool> { offload_of(t).offload_kqv = false; return true; }},
+    {{"--cpu-moe", "-cmoe"}, "", for_estimate, flag_group::gpu, "keep the expert weights of all layers on the CPU", "",
+     [](flag_target& t, std::string_view, std::string_view) -> result<bool> { llama_cpp::add_cpu_moe(offload_of(t)); return true; }},
+    {{"--n-cpu-moe", "-ncmoe"}, "N", for_estimate, flag_group::gpu, "keep the expert weights of the first N layers on the CPU", "",
+     [](flag_target& t, std::string_view f, std::string_view v) -> result<bool> {
+         std::uint32_t blocks = 0;
+         auto status = set_count(f, v, 0, 1u << 16, blocks);
+         if (status) llama_cpp::add_n_cpu_moe(offload_of(t), blocks);
+         return status;
+     }},
+    {{"-ot", "--override-tensor"}, "PATTERN=BUFT[,...]", for_estimate, flag_group::gpu,
+     "tensors whose name the regex PATTERN matches go to BUFT (CPU, CUDA0,\nCUDA1, ...); first match wins; repeatable", "",
+     [](flag_target& t, std::string_view f, std::string_view v) { return parse_tensor_overrides(f, v, offload_of(t).overrides); }},
+
+    // ---- plan: the machine
+    {{"--free"}, "MiB[,MiB...]", for_plan, flag_group::plan_memory,
+     "free memory of each GPU, in order (what nvidia-smi or cudaMemGetInfo says\nnow); replaces the catalog totals", "",
+     [](flag_target& t, std::string_view f, std::string_view v) -> result<bool> {
+         std::string_view rest = v;
+         t.free_mib.clear();
+         while (!rest.empty() || t.free_mib.empty()) {
+             const auto comma = rest.find(',');
+             auto mib = parse_count(f, rest.substr(0, comma), 1, 1u << 24);
+             if (!mib) return mib.err();
+             t.free_mib.push_back(*mib);
+             if (comma == std::string_view::npos) break;
+             rest = rest.substr(comma + 1);
+         }
+         return true;
+     }},
+    {{"--ram"}, "SIZE", for_plan, flag_group::plan_memory, "host RAM the model may use (64GiB, 120G, 65536MiB)", "not checked",
+     [](flag_target& t, std::string_view f, std::string_view v) -> result<bool> {
+         auto size = parse_size(f, v);
+         if (!size) return size.err();
+         request_of(t).host_ram = *size;
+         return true;
+     }},
+    {{"--no-disk"}, "", for_plan, flag_group::plan_memory, "never page weights from disk (mmap) beyond RAM", "",
+     [](flag_target& t, std::string_view, std::string_view) -> result<bool> { request_of(t).allow_disk = false; return true; }},
+    {{"--nodes"}, "N", for_plan, flag_group::plan_memory, "machines like this one reachable by llama.cpp RPC", "1",
+     [](flag_target& t, std::string_view f, std::string_view v) { return set_count(f, v, 1, 16, request_of(t).nodes); }},
+    {{"--host-bw"}, "GB/s", for_plan, flag_group::plan_memory, "host memory bandwidth (speed model)", "",
+     [](flag_target& t, std::string_view f, std::string_view v) { return set_rate(f, v, request_of(t).speed.host_bandwidth_gb_s); }},
+    {{"--host-tflops"}, "T", for_plan, flag_group::plan_memory, "host compute (speed model)", "",
+     [](flag_target& t, std::string_view f, std::string_view v) { return set_rate(f, v, request_of(t).speed.host_tflops); }},
+    {{"--disk-bw"}, "GB/s", for_plan, flag_group::plan_memory, "disk read bandwidth (speed model)", "",
+     [](flag_target& t, std::string_view f, std::string_view v) { return set_rate(f, v, request_of(t).speed.disk_gb_s); }},
+    {{"--net-bw"}, "GB/s", for_plan, flag_group::plan_memory, "network bandwidth between nodes (speed model)", "",
+     [](flag_target& t, std::string_view f, std::string_view v) { return set_rate(f, v, request_of(t).speed.network_gb_s); }},
+
+    // ---- plan: what it searches and prints
+    {{"--max-ctx"}, "", for_plan, flag_group::plan_search, "the largest context that fits (-c is then the least)", "",
+     [](flag_target& t, std::string_view, std::string_view) -> result<bool> { request_of(t).max_ctx = true; return true; }},
+    {{"--quant"}, "any|Q,Q,...", for_plan, flag_group::plan_search,
+     "choose among quantizations of a catalog model (any = the whole ladder)", "",
+     [](flag_target& t, std::string_view, std::string_view v) -> result<bool> {
+         std::string_view rest = v;
+         while (!rest.empty()) {
+             const auto comma = rest.find(',');
+             t.plan->quants.emplace_back(rest.substr(0, comma));
+             rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
+         }
+         return true;
+     }},
+    {{"--objective"}, "fit|speed", for_plan, flag_group::plan_search, "fit: fewest GPUs; speed: the fastest GPUs / placement", "fit",
+     [](flag_target& t, std::string_view f, std::string_view v) -> result<bool> {
+         if (v == "fit") request_of(t).objective = plan_objective::fit;
+         else if (v == "speed") request_of(t).objective = plan_objective::speed;
+         else return flag_error(f, "expects fit or speed", v);
+         return true;
+     }},
+    {{"--emit"}, "llama.cpp|ollama|all", for_plan, flag_group::plan_search, "print the engine settings only", "",
+     [](flag_target& t, std::string_view f, std::string_view v) -> result<bool> {
+         if (v != "llama.cpp" && v != "ollama" && v != "all") return flag_error(f, "expects llama.cpp, ollama or all", v);
+         t.plan->emit = std::string{v};
+         return true;
+     }},
+};
+
+inline const flag_spec* find_flag(std::string_view name, command_set command) {
+    for (const auto& f : flag_table) {
+        if ((f.commands & command) == 0) continue;
+        for (auto n : f.names)
+            if (!n.empty() && n == name) return &f;
+    }
+    return nullptr;
+}
+
+// The flags and MODEL of one command into `target`; the checks after them are the command's.
+inline result<std::string> parse_flags(std::span<const std::string_view> args, command_set command, std::string_view command_name,
+                                       flag_target& target) {
+    std::string model;
+    for (std::size_t i = 0; i < args.size(); ++i) {
+        const std::string_view arg = args[i];
+        if (const flag_spec* flag = find_flag(arg, command)) {
+            std::string_view value;
+            if (!flag->value.empty()) {
+                if (i + 1 >= args.size()) return error{errc::invalid_argument, arg}.with(": missing value");
+                value = args[++i];
+            }
+            auto applied = flag->apply(target, arg, value);
+            if (!applied) return applied.err();
+        } else if (!arg.empty() && arg[0] == '-' && arg != "-") {
+            return error{errc::invalid_argument, "unknown flag '"}.with(arg).with("' (see vramfit ").with(command_name).with(" --help)");
+        } else if (model.empty()) {
+            model = std::string{arg};
+        } else {
+            return error{errc::invalid_argument, "unexpected argument '"}.with(arg).with("': one MODEL only");
+        }
+    }
+    return model;
+}
+
+// The help lines of one group of flags for `command`: "  -c, --ctx-size, --ctx N     context ...  [4096]".
+inline std::string flag_help(command_set command, flag_group group) {
+    constexpr std::size_t name_width = 30;  // names longer than name_width - 2 get a line of their own
+    constexpr std::size_t help_width = 72;  // a default that would end a line past it gets its own
+    constexpr std::string_view types_marker = "{cache_types}";
+    std::string out;
+    for (const auto& f : flag_table) {
+        if ((f.commands & command) == 0 || f.group != group) continue;
+        std::string names;
+        for (auto n : f.names) {
+            if (n.empty()) continue;
+            if (!names.empty()) names += ", ";
+            names += n;
+        }
+        if (!f.value.empty()) names += " " + std::string{f.value};
+        std::string help{f.help};
+        if (const auto at = help.find(types_marker); at != std::string::npos) help.replace(at, types_marker.size(), cache_type_list(" "));
+        const std::string_view shown = command == for_plan && !f.plan_default.empty() ? f.plan_default : f.default_shown;
+        if (!shown.empty()) {
+            const auto last_line = help.size() - (help.rfind('\n') == std::string::npos ? 0 : help.rfind('\n') + 1);
+            help += last_line + shown.size() + 4 > help_width ? "\n[" : "  [";
+            help += std::string{shown} + "]";
+        }
+        std::string_view rest = help;
+        bool first = true;
+        if (names.size() + 2 > name_width) {
+            out += fmt::format("  {}\n", names);
+            first = false;
+        }
+        while (true) {
+            const auto nl = rest.find('\n');
+            out += fmt::format("  {:<{}}{}\n", first ? names : std::string{}, name_width, rest.substr(0, nl));
+            first = false;
+            if (nl == std::string_view::npos) break;
+            rest = rest.substr(nl + 1);
+        }
+    }
+    return out;
 }
 
 } // namespace detail
@@ -165,125 +631,79 @@ inline result<std::vector<const catalog::gpu_spec*>> live_gpus() {
 // Parses `estimate MODEL [flags]` (args exclude the program and subcommand names).
 inline result<estimate_options> parse_estimate_args(std::span<const std::string_view> args) {
     estimate_options options;
-    auto& p = options.params;
-    constexpr std::uint32_t max_tokens = 1u << 24;  // 16M tokens: beyond any model's context
-    for (std::size_t i = 0; i < args.size(); ++i) {
-        const std::string_view arg = args[i];
-        auto next = [&](std::string_view flag) -> result<std::string_view> {
-            if (i + 1 >= args.size()) return error{errc::invalid_argument, flag}.with(": missing value");
-            return args[++i];
-        };
-        auto count = [&](std::string_view flag, std::uint32_t minimum, std::uint32_t maximum, std::uint32_t& out) -> result<bool> {
-            auto text = next(flag);
-            if (!text) return text.err();
-            auto value = detail::parse_count(flag, *text, minimum, maximum);
-            if (!value) return value.err();
-            out = *value;
-            return true;
-        };
-        result<bool> status = true;
-        if (arg == "-c" || arg == "--ctx-size") status = count(arg, 0, max_tokens, p.n_ctx);
-        else if (arg == "-b" || arg == "--batch-size") status = count(arg, 1, max_tokens, p.n_batch);
-        else if (arg == "-ub" || arg == "--ubatch-size") status = count(arg, 1, max_tokens, p.n_ubatch);
-        else if (arg == "-np" || arg == "--parallel") status = count(arg, 1, 256, p.n_seq);  // LLAMA_MAX_SEQ
-        else if (arg == "-kvu" || arg == "--kv-unified") p.kv_unified = true;
-        else if (arg == "--swa-full") p.swa_full = true;
-        else if (arg == "--no-mmap") p.use_mmap = false;
-        else if (arg == "-nr" || arg == "--no-repack") p.repack = llama_cpp::repack_mode::off;
-        else if (arg == "--json") options.json = true;
-        else if (arg == "-nkvo" || arg == "--no-kv-offload") options.offload.offload_kqv = false;
-        else if (arg == "--blas") options.offload.blas = true;
-        else if (arg == "--cpu-moe" || arg == "-cmoe") llama_cpp::add_cpu_moe(options.offload);
-        else if (arg == "--n-cpu-moe" || arg == "-ncmoe") {
-            std::uint32_t blocks = 0;
-            status = count(arg, 0, 1u << 16, blocks);
-            if (status) llama_cpp::add_n_cpu_moe(options.offload, blocks);
-        } else if (arg == "-ot" || arg == "--override-tensor") {
-            auto text = next(arg);
-            if (!text) return text.err();
-            auto added = detail::parse_tensor_overrides(arg, *text, options.offload.overrides);
-            if (!added) return added.err();
-        } else if (arg == "-ngl" || arg == "--n-gpu-layers" || arg == "--gpu-layers") {
-            std::uint32_t layers = 0;
-            status = count(arg, 0, 1u << 16, layers);
-            options.offload.n_gpu_layers = static_cast<std::int32_t>(layers);
-        } else if (arg == "-mg" || arg == "--main-gpu") {
-            status = count(arg, 0, static_cast<std::uint32_t>(llama_cpp::max_cuda_devices) - 1, options.offload.main_gpu);
-        } else if (arg == "--reserve") {
-            std::uint32_t mib = 0;
-            status = count(arg, 0, 1u << 20, mib);
-            options.reserve_per_device = bytes{std::uint64_t{mib} * 1048576ULL};
-        } else if (arg == "-sm" || arg == "--split-mode") {
-            auto text = next(arg);
-            if (!text) return text.err();
-            if (*text == "none") options.offload.mode = llama_cpp::split_mode::none;
-            else if (*text == "layer") options.offload.mode = llama_cpp::split_mode::layer;
-            else if (*text == "row") options.offload.mode = llama_cpp::split_mode::row;
-            else return detail::flag_error(arg, "expects none, layer or row", *text);
-        } else if (arg == "-ts" || arg == "--tensor-split") {
-            auto text = next(arg);
-            if (!text) return text.err();
-            auto split = detail::parse_tensor_split(*text);
-            if (!split) return split.err();
-            options.offload.tensor_split = *split;
-        } else if (arg == "--gpu") {
-            auto text = next(arg);
-            if (!text) return text.err();
-            if (*text == "auto") {  // the devices this machine sees, with their live free memory
-                auto live = detail::live_gpus();
-                if (!live) return live.err();
-                for (const auto* gpu : *live) options.gpus.push_back(gpu);
-                continue;
-            }
-            auto selection = catalog::parse_gpu_argument(*text);
-            if (!selection) return selection.err();
-            for (unsigned n = 0; n < selection->count; ++n) options.gpus.push_back(selection->gpu);
-            if (options.gpus.size() > llama_cpp::max_cuda_devices) {
-                return detail::flag_error(arg, "asks for more than 16 CUDA devices in all", *text);
-            }
-        }
-        else if (arg == "-lm" || arg == "--load-mode") {
-            auto text = next(arg);
-            if (!text) return text.err();
-            if (*text == "none") p.use_mmap = false;
-            else if (*text == "mmap") p.use_mmap = true;
-            else return detail::flag_error(arg, "expects mmap or none", *text);
-        } else if (arg == "-fa" || arg == "--flash-attn") {
-            auto text = next(arg);
-            if (!text) return text.err();
-            if (*text == "on") p.flash_attn = llama_cpp::flash_attention::on;
-            else if (*text == "off") p.flash_attn = llama_cpp::flash_attention::off;
-            else if (*text == "auto") p.flash_attn = llama_cpp::flash_attention::automatic;
-            else return detail::flag_error(arg, "expects on, off or auto", *text);
-        } else if (arg == "-ctk" || arg == "--cache-type-k" || arg == "-ctv" || arg == "--cache-type-v") {
-            auto text = next(arg);
-            if (!text) return text.err();
-            auto type = detail::parse_cache_type(arg, *text);
-            if (!type) return type.err();
-            (arg == "-ctk" || arg == "--cache-type-k" ? p.type_k : p.type_v) = *type;
-        } else if (arg == "--repack") {
-            auto text = next(arg);
-            if (!text) return text.err();
-            auto mode = detail::parse_repack(*text);
-            if (!mode) return mode.err();
-            p.repack = *mode;
-        } else if (!arg.empty() && arg[0] == '-' && arg != "-") {
-            return error{errc::invalid_argument, "unknown flag '"}.with(arg).with("' (see vramfit estimate --help)");
-        } else if (options.model.empty()) {
-            options.model = std::string{arg};
-        } else {
-            return error{errc::invalid_argument, "unexpected argument '"}.with(arg).with("': one MODEL only");
-        }
-        if (!status) return status.err();
-    }
+    detail::flag_target target;
+    target.estimate = &options;
+    auto model = detail::parse_flags(args, detail::for_estimate, "estimate", target);
+    if (!model) return model.err();
+    options.model = std::move(*model);
+    options.gpus = std::move(target.gpus);
     if (options.model.empty()) return error{errc::invalid_argument, "missing MODEL: a .gguf file or a catalog name such as llama-3.1-8b:Q4_K_M"};
     // -sm row rounds rows by compute capability and, without -ts, splits by device memory
-    // (cuda/offload.hpp); the catalog total stands in for cudaGetDeviceProperties' totalGlobalMem.
+    // (cuda/offload.hpp: ggml-cuda's totalGlobalMem); for a catalog GPU its total stands in, for a
+    // device this machine reports CUDA's own total (not the free memory its capacity is).
     for (std::size_t i = 0; i < options.gpus.size() && i < llama_cpp::max_cuda_devices; ++i) {
-        options.offload.compute_capability[i] = options.gpus[i]->cc_major * 100 + options.gpus[i]->cc_minor * 10;
-        options.offload.device_memory[i] = options.gpus[i]->memory.count();
+        const auto& g = options.gpus[i];
+        options.offload.compute_capability[i] = g.spec.cc_major * 100 + g.spec.cc_minor * 10;
+        options.offload.device_memory[i] = (g.from_device ? g.device_total : g.spec.memory).count();
     }
     return options;
+}
+
+inline result<plan_options> parse_plan_args(std::span<const std::string_view> args) {
+    plan_options o;
+    auto& r = o.request;
+    detail::flag_target target;
+    target.plan = &o;
+    auto model = detail::parse_flags(args, detail::for_plan, "plan", target);
+    if (!model) return model.err();
+    o.model = std::move(*model);
+    bool live_memory = false;  // --gpu auto or --free: the figures are free memory, not totals
+    for (const auto& g : target.gpus) {
+        r.gpus.push_back(g.spec);
+        live_memory = live_memory || g.from_device;
+    }
+    const auto& free_mib = target.free_mib;
+    if (o.model.empty()) return error{errc::invalid_argument, "missing MODEL: a .gguf file or a catalog name such as llama-3.3-70b:Q4_K_M"};
+    if (!o.gpus_given) return error{errc::invalid_argument, "missing --gpu: name the GPUs (e.g. --gpu rtx-3090x2; vramfit gpus lists them; --gpu auto for this machine's)"};
+    if (!free_mib.empty()) {
+        if (free_mib.size() != r.gpus.size()) {
+            return error{errc::invalid_argument, "--free gives "}.with_number(free_mib.size()).with(" figure(s) for ")
+                .with_number(r.gpus.size()).with(" GPU(s); give one MiB figure per GPU, in --gpu order");
+        }
+        for (std::size_t i = 0; i < free_mib.size(); ++i) r.gpus[i].memory = bytes{std::uint64_t{free_mib[i]} * 1048576ULL};
+    }
+    if (!free_mib.empty()) live_memory = true;
+    // By default a catalog GPU's total keeps the estimated CUDA overhead back (what the engine's
+    // process will lose before its first buffer); figures of free memory already lack the
+    // driver's part, so there the default stays 0 and --reserve auto is the user's choice. For a
+    // device this machine reports, auto keeps back only what its measurement does not already
+    // lack (detail::overhead_for).
+    const bool reserve_auto = target.reserve_auto || (!target.reserve_given && !live_memory);
+    if (reserve_auto) {
+        for (std::size_t i = 0; i < target.gpus.size(); ++i) {
+            const bool user_free = !free_mib.empty();
+            r.reserve_per_gpu.push_back(user_free || !target.gpus[i].from_device ? cuda_overhead_for(r.gpus[i]).estimate
+                                                                                : detail::overhead_for(target.gpus[i]).estimate);
+        }
+    }
+    return o;
+}
+
+// `vramfit estimate --help` / `vramfit plan --help`: the flags of the table, by group.
+inline std::string estimate_flag_help() {
+    return "estimate flags (llama.cpp's own names and defaults):\n" + detail::flag_help(detail::for_estimate, detail::flag_group::context) +
+           "\nGPU placement (llama.cpp's CUDA backend; any --gpu turns it on):\n" +
+           detail::flag_help(detail::for_estimate, detail::flag_group::gpu);
+}
+
+inline std::string plan_flag_help() {
+    return "usage: vramfit plan MODEL --gpu NAME[xN] [--gpu ...] [options]\n"
+           "  MODEL                       a .gguf file or a catalog name (llama-3.3-70b:Q4_K_M; bare name = default quant)\n"
+           "\nthe machine:\n" +
+           detail::flag_help(detail::for_plan, detail::flag_group::gpu) + detail::flag_help(detail::for_plan, detail::flag_group::plan_memory) +
+           "\nthe context (llama.cpp's names; the same flags as vramfit estimate):\n" +
+           detail::flag_help(detail::for_plan, detail::flag_group::context) + "\nthe search:\n" +
+           detail::flag_help(detail::for_plan, detail::flag_group::plan_search);
 }
 
 } // namespace vramfit::cli

@@ -17,52 +17,28 @@
 
 namespace vramfit::cli {
 
-inline constexpr std::string_view usage_text =
-    "usage: vramfit COMMAND [options]\n"
-    "\n"
-    "commands:\n"
-    "  estimate MODEL [flags] [--json]   what llama.cpp allocates for MODEL (a .gguf file, or a catalog\n"
-    "                                    name such as llama-3.1-8b:Q4_K_M), per buffer, on the CPU backend\n"
-    "  plan MODEL --gpu G [--ram SIZE] [...]  where MODEL should run: GPUs, split, CPU/disk offload, context,\n"
-    "                                    quantization, speed, and the llama.cpp / Ollama settings (plan --help)\n"
-    "  models [--json]                   list the built-in model catalog\n"
-    "  gpus [--json]                     list the built-in GPU catalog\n"
-    "  devices                           the CUDA devices this machine sees, with live free memory\n"
-    "  export MODEL FILE.gguf [--no-vocab]\n"
-    "                                    write a catalog model as a shape-only GGUF (sparse: no disk for\n"
-    "                                    the weights) that llama.cpp loads, to check an estimate for real\n"
-    "  help                              this text\n"
-    "\n"
-    "estimate flags (llama.cpp's own names and defaults):\n"
-    "  -c,   --ctx-size N        context size (0 = the model's training context)   [4096]\n"
-    "  -b,   --batch-size N      logical batch size                                  [2048]\n"
-    "  -ub,  --ubatch-size N     physical batch size                                 [512]\n"
-    "  -np,  --parallel N        number of sequences                                 [1]\n"
-    "  -kvu, --kv-unified        one KV buffer shared by all sequences\n"
-    "  -fa,  --flash-attn on|off|auto                                                [auto]\n"
-    "  -ctk, --cache-type-k T    K cache type: f32 f16 bf16 q8_0 q4_0 q4_1 iq4_nl q5_0 q5_1  [f16]\n"
-    "  -ctv, --cache-type-v T    V cache type                                        [f16]\n"
-    "  --swa-full                full-size cache for sliding-window layers\n"
-    "  --no-mmap, -lm none       load weights into an allocated buffer instead of mapping the file\n"
-    "  --repack on|off|ISA       CPU weight repacking: on (this machine's ISA), off, avx2, avx512,\n"
-    "                            neon-dotprod, neon-i8mm, sve                     [on]\n"
-    "  -nr,  --no-repack         same as --repack off\n"
-    "  --json                    machine-readable output\n"
-    "\n"
-    "GPU placement (llama.cpp's CUDA backend; any --gpu turns it on):\n"
-    "  --gpu NAME[xN]            a catalog GPU (see vramfit gpus), N of them; repeat for mixed\n"
-    "                            cards; --gpu auto = the CUDA devices this machine sees, live free memory\n"
-    "  -ngl, --n-gpu-layers N    layers on the GPUs (more than the model has = all + output)\n"
-    "  -sm,  --split-mode none|layer|row  row: matrices split by rows over all GPUs  [layer]\n"
-    "  -ts,  --tensor-split A,B,...    share of layers per GPU                      [even]\n"
-    "  -mg,  --main-gpu N        the GPU used with -sm none                          [0]\n"
-    "  -nkvo, --no-kv-offload    keep the KV cache in host memory\n"
-    "  --blas                    llama.cpp built with GGML_BLAS: large products of host weights run\n"
-    "                            on the BLAS backend (a \"CPU\" compute buffer) instead of CUDA0\n"
-    "  --cpu-moe, --n-cpu-moe N  keep the expert weights of all / the first N layers on the CPU\n"
-    "  -ot, --override-tensor PATTERN=BUFT[,...]  tensors whose name the regex PATTERN matches go to\n"
-    "                            BUFT (CPU, CUDA0, CUDA1, ...); first match wins; repeatable\n"
-    "  --reserve MiB             memory to leave free on each GPU (CUDA context, other processes) [0]\n";
+// `vramfit help`: the commands, then the estimate flags from the flag table (arguments.hpp).
+inline const std::string& usage_text() {
+    static const std::string text =
+        "usage: vramfit COMMAND [options]\n"
+        "\n"
+        "commands:\n"
+        "  estimate MODEL [flags] [--json]   what llama.cpp allocates for MODEL (a .gguf file, or a catalog\n"
+        "                                    name such as llama-3.1-8b:Q4_K_M), per buffer, on the CPU backend\n"
+        "                                    or, with --gpu, per CUDA device\n"
+        "  plan MODEL --gpu G [--ram SIZE] [...]  where MODEL should run: GPUs, split, CPU/disk offload, context,\n"
+        "                                    quantization, speed, and the llama.cpp / Ollama settings (plan --help)\n"
+        "  models [--json]                   list the built-in model catalog\n"
+        "  gpus [--json]                     list the built-in GPU catalog\n"
+        "  devices                           the CUDA devices this machine sees, with live free memory\n"
+        "  export MODEL FILE.gguf [--no-vocab]\n"
+        "                                    write a catalog model as a shape-only GGUF (sparse: no disk for\n"
+        "                                    the weights) that llama.cpp loads, to check an estimate for real\n"
+        "  help                              this text\n"
+        "\n" +
+        estimate_flag_help();
+    return text;
+}
 
 // `vramfit export llama-3.1-8b:Q4_K_M out.gguf`
 inline int run_export(std::span<const std::string_view> args, std::string& out, std::string& err) {
@@ -96,18 +72,18 @@ inline int run_export(std::span<const std::string_view> args, std::string& out, 
 
 inline int run(std::span<const std::string_view> args, std::string& out, std::string& err) {
     if (args.empty()) {
-        err += usage_text;
+        err += usage_text();
         return 2;
     }
     const std::string_view command = args.front();
     const auto rest = args.subspan(1);
     if (command == "help" || command == "--help" || command == "-h") {
-        out += usage_text;
+        out += usage_text();
         return 0;
     }
     if (command == "estimate") {
         for (auto a : rest)
-            if (a == "--help" || a == "-h") { out += usage_text; return 0; }
+            if (a == "--help" || a == "-h") { out += usage_text(); return 0; }
         return run_estimate(rest, out, err);
     }
     if (command == "models") {
@@ -144,7 +120,7 @@ inline int run(std::span<const std::string_view> args, std::string& out, std::st
         return 0;
     }
     err += "vramfit: unknown command '" + std::string{command} + "'\n\n";
-    err += usage_text;
+    err += usage_text();
     return 2;
 }
 

@@ -1,20 +1,20 @@
 // tools/estimate_command.hpp — `vramfit estimate`: the engine's buffers for one model and context.
 #pragma once
 
-#include <cstdio>
 #include <filesystem>
+#include <iterator>
 #include <string>
 #include <string_view>
 
+#include <fmt/format.h>
+
 #include "arguments.hpp"
 #include "json_writer.hpp"
-#include "vramfit/core/format.hpp"
 #include "vramfit/vramfit.hpp"
 
 namespace vramfit::cli {
 
 // llama.cpp commit whose allocation code the engine model mirrors.
-inline constexpr std::string_view llama_cpp_commit = "1425386fd996511e1f3295e7366c38289a92a271";
 
 inline std::string_view kind_name(llama_cpp::buffer_kind kind) { return llama_cpp::to_string(kind); }
 
@@ -28,9 +28,7 @@ inline result<model_description> load_model(const std::string& name) {
 }
 
 inline std::string describe_params(std::uint64_t parameters) {
-    char text[32];
-    std::snprintf(text, sizeof text, "%.2f B", static_cast<double>(parameters) / 1e9);
-    return text;
+    return fmt::format("{:.2f} B", static_cast<double>(parameters) / 1e9);
 }
 
 // What the engine's own log line says about a buffer: K and V of a cache, cells and layers.
@@ -38,21 +36,16 @@ inline std::string buffer_detail(const llama_cpp::buffer& b, const llama_cpp::me
     const llama_cpp::kv_cache_size* cache = nullptr;
     if (b.kind == llama_cpp::buffer_kind::kv) cache = &estimate.kv.full;
     if (b.kind == llama_cpp::buffer_kind::kv_swa) cache = &estimate.kv.swa;
-    char text[160];
     if (cache != nullptr) {
-        std::snprintf(text, sizeof text, "  K %s + V %s; %u cells x %u stream%s, %u layers", format_mib(cache->k).c_str(),
-                      format_mib(cache->v).c_str(), cache->cells, cache->streams, cache->streams == 1 ? "" : "s",
-                      cache->layers);
-        return text;
+        return fmt::format("  K {} + V {}; {} cells x {} stream{}, {} layers", format_mib(cache->k), format_mib(cache->v), cache->cells,
+                           cache->streams, cache->streams == 1 ? "" : "s", cache->layers);
     }
     if (b.kind == llama_cpp::buffer_kind::recurrent) {
-        std::snprintf(text, sizeof text, "  R %s + S %s; %u cells, %u layers", format_mib(estimate.recurrent.r).c_str(),
-                      format_mib(estimate.recurrent.s).c_str(), estimate.recurrent.cells, estimate.recurrent.layers);
-        return text;
+        return fmt::format("  R {} + S {}; {} cells, {} layers", format_mib(estimate.recurrent.r), format_mib(estimate.recurrent.s),
+                           estimate.recurrent.cells, estimate.recurrent.layers);
     }
     if (b.kind == llama_cpp::buffer_kind::model && b.buffer_type == "CPU_Mapped" && estimate.weights.mapped.size() > 1) {
-        std::snprintf(text, sizeof text, "  split file %u", static_cast<unsigned>(b.part) + 1);
-        return text;
+        return fmt::format("  split file {}", static_cast<unsigned>(b.part) + 1);
     }
     return {};
 }
@@ -60,42 +53,32 @@ inline std::string buffer_detail(const llama_cpp::buffer& b, const llama_cpp::me
 // Per CUDA device: each buffer, the total, the GPU's capacity, the margin and the verdict.
 inline std::string render_devices_table(const fit_report& report) {
     std::string out;
-    char line[256];
+    auto line = std::back_inserter(out);
     out += "\nCUDA placement (llama.cpp load_tensors / llama_kv_cache; compute: ggml_backend_sched and ggml_gallocr\n"
            "replayed per device; overhead: driver reserve + CUDA context + cuBLAS/pools, an estimate whose range\n"
            "is listed below; reserve: --reserve)\n";
-    std::snprintf(line, sizeof line, "%-7s %-14s %6s %12s %12s %12s %10s %10s %12s %12s %12s  %s\n", "device", "gpu", "layers", "model",
-                  "kv", "compute", "overhead", "reserve", "total", "capacity", "margin", "verdict");
-    out += line;
+    constexpr std::string_view row = "{:<7} {:<14} {:>6} {:>12} {:>12} {:>12} {:>10} {:>10} {:>12} {:>12} {:>12}  {}\n";
+    fmt::format_to(line, row, "device", "gpu", "layers", "model", "kv", "compute", "overhead", "reserve", "total", "capacity", "margin",
+                   "verdict");
     for (const auto& d : report.devices) {
-        char layers[16];
-        std::snprintf(layers, sizeof layers, "%u%s", d.layers, d.output_layer ? "+out" : "");
-        std::string margin = d.fits() ? format_mib(d.margin()) : "-" + format_mib(d.over());
+        const std::string layers = fmt::format("{}{}", d.layers, d.output_layer ? "+out" : "");
+        const std::string margin = d.fits() ? format_mib(d.margin()) : "-" + format_mib(d.over());
         std::string verdict = d.fits() ? "FITS" : "DOES NOT FIT (over by " + format_mib(d.over()) + "; largest buffer: " +
                                                       std::string{to_string(d.largest())} + ")";
         if (d.fits() && !d.fits_at_high_overhead()) verdict += " (not at the overhead's high bound)";
-        std::snprintf(line, sizeof line, "%-7s %-14s %6s %12s %12s %12s %10s %10s %12s %12s %12s  %s\n", std::string{d.name}.c_str(),
-                      std::string{d.device_id.view()}.c_str(), layers, format_mib(d.model).c_str(), format_mib(d.kv).c_str(),
-                      format_mib(d.compute).c_str(), format_mib(d.overhead).c_str(), format_mib(d.reserve).c_str(),
-                      format_mib(d.total()).c_str(), format_mib(d.capacity).c_str(), margin.c_str(), verdict.c_str());
-        out += line;
+        fmt::format_to(line, row, d.name, d.device_id.view(), layers, format_mib(d.model), format_mib(d.kv), format_mib(d.compute), format_mib(d.overhead),
+                       format_mib(d.reserve), format_mib(d.total()), format_mib(d.capacity), margin, verdict);
     }
     for (const auto& d : report.devices) {
         if (d.overhead_high == bytes{}) continue;
-        std::snprintf(line, sizeof line, "overhead %-6s %s, range %s .. %s (cuda/runtime_overhead.hpp: measured figures per GPU generation)\n",
-                      std::string{d.name}.c_str(), format_mib(d.overhead).c_str(), format_mib(d.overhead_low).c_str(),
-                      format_mib(d.overhead_high).c_str());
-        out += line;
+        fmt::format_to(line, "overhead {:<6} {}, range {} .. {} (cuda/runtime_overhead.hpp: measured figures per GPU generation)\n", d.name,
+                       format_mib(d.overhead), format_mib(d.overhead_low), format_mib(d.overhead_high));
     }
     const auto& host = report.placement;
-    std::snprintf(line, sizeof line, "host    model %s (CPU_Mapped %s, CPU %s, CUDA_Host %s), KV %s, compute %s (CUDA_Host)",
-                  format_mib(host.host_model()).c_str(), format_mib(host.mapped_total()).c_str(), format_mib(host.cpu).c_str(),
-                  format_mib(host.cuda_host).c_str(), format_mib(host.cpu_kv).c_str(), format_mib(report.host_compute).c_str());
-    out += line;
-    if (report.blas) {
-        std::snprintf(line, sizeof line, " + %s (CPU, BLAS backend)", format_mib(report.blas_compute).c_str());
-        out += line;
-    }
+    fmt::format_to(line, "host    model {} (CPU_Mapped {}, CPU {}, CUDA_Host {}), KV {}, compute {} (CUDA_Host)", format_mib(host.host_model()),
+                   format_mib(host.mapped_total()), format_mib(host.cpu), format_mib(host.cuda_host), format_mib(host.cpu_kv),
+                   format_mib(report.host_compute));
+    if (report.blas) fmt::format_to(line, " + {} (CPU, BLAS backend)", format_mib(report.blas_compute));
     out += "\n";
     out += report.fits() ? "verdict FITS\n" : "verdict DOES NOT FIT\n";
     return out;
@@ -136,47 +119,50 @@ inline void write_devices_json(json_writer& json, const fit_report& report) {
         .field("pipeline_copies", static_cast<std::uint64_t>(report.n_copies));
 }
 
-inline std::string render_table(const model_description& model, const llama_cpp::memory_estimate& estimate) {
+// The model, its context and the engine: the first lines of either run's table.
+inline std::string render_header(const model_description& model, const llama_cpp::memory_estimate& estimate, std::string_view backend) {
     const auto& ctx = estimate.context;
     std::string out;
-    char line[256];
-    std::snprintf(line, sizeof line, "model     %s (%s, %s parameters, %s of weights)\n",
-                  std::string{model.name.view()}.c_str(), std::string{architecture_name(model.hparams.arch)}.c_str(),
-                  describe_params(model.parameter_count()).c_str(), format_bytes(model.weight_bytes()).c_str());
-    out += line;
-    std::snprintf(line, sizeof line,
-                  "context   n_ctx %u (%u stream%s x %u cells), n_batch %u, n_ubatch %u, flash attention %s, K %s, V %s\n",
-                  ctx.n_ctx, ctx.n_stream, ctx.n_stream == 1 ? "" : "s", ctx.n_ctx_seq, ctx.n_batch, ctx.n_ubatch,
-                  ctx.flash_attn ? "on" : "off", std::string{type_name(ctx.type_k)}.c_str(),
-                  std::string{type_name(ctx.type_v)}.c_str());
-    out += line;
-    out += "engine    llama.cpp ";
-    out += llama_cpp_commit.substr(0, 8);
-    out += ", CPU backend\n\n";
-    std::snprintf(line, sizeof line, "%-8s %-10s %-12s %14s\n", "device", "kind", "buffer type", "size");
-    out += line;
-    for (const auto& b : estimate.buffers) {
-        std::snprintf(line, sizeof line, "%-8s %-10s %-12s %14s", std::string{b.device}.c_str(),
-                      std::string{kind_name(b.kind)}.c_str(), std::string{b.buffer_type}.c_str(),
-                      format_mib(b.size).c_str());
-        out += line;
-        out += buffer_detail(b, estimate);
-        out += '\n';
-    }
-    std::snprintf(line, sizeof line, "%-32s %14s  (%s)\n", "total", format_mib(estimate.total()).c_str(),
-                  format_bytes(estimate.total()).c_str());
-    out += line;
+    auto line = std::back_inserter(out);
+    fmt::format_to(line, "model     {} ({}, {} parameters, {} of weights)\n", model.name.view(), architecture_name(model.hparams.arch),
+                   describe_params(model.parameter_count()), format_bytes(model.weight_bytes()));
+    fmt::format_to(line, "context   n_ctx {} ({} stream{} x {} cells), n_batch {}, n_ubatch {}, flash attention {}, K {}, V {}\n", ctx.n_ctx,
+                   ctx.n_stream, ctx.n_stream == 1 ? "" : "s", ctx.n_ctx_seq, ctx.n_batch, ctx.n_ubatch, ctx.flash_attn ? "on" : "off",
+                   type_name(ctx.type_k), type_name(ctx.type_v));
+    fmt::format_to(line, "engine    llama.cpp {}, {} backend\n", llama_cpp::engine_commit_short, backend);
     return out;
 }
 
+// The CPU backend's run: its header and every buffer.
+inline std::string render_table(const model_description& model, const llama_cpp::memory_estimate& estimate) {
+    std::string out = render_header(model, estimate, "CPU") + "\n";
+    auto line = std::back_inserter(out);
+    fmt::format_to(line, "{:<8} {:<10} {:<12} {:>14}\n", "device", "kind", "buffer type", "size");
+    for (const auto& b : estimate.buffers) {
+        fmt::format_to(line, "{:<8} {:<10} {:<12} {:>14}", b.device, kind_name(b.kind), b.buffer_type, format_mib(b.size));
+        out += buffer_detail(b, estimate);
+        out += '\n';
+    }
+    fmt::format_to(line, "{:<32} {:>14}  ({})\n", "total", format_mib(estimate.total()), format_bytes(estimate.total()));
+    return out;
+}
+
+// The CUDA backend's run (--gpu): its header and the per-device table; the CPU backend's buffers
+// (CPU_REPACK and the rest) belong to a run that was not asked for.
+inline std::string render_cuda_table(const model_description& model, const llama_cpp::memory_estimate& estimate, const fit_report& report) {
+    return render_header(model, estimate, "CUDA") + render_devices_table(report);
+}
+
+// One run as JSON: the CPU backend's buffers, or with `devices` (--gpu) the CUDA backend's
+// per-device figures and host buffers instead.
 inline std::string render_json(const model_description& model, const llama_cpp::memory_estimate& estimate,
                                const fit_report* devices = nullptr) {
     const auto& ctx = estimate.context;
     json_writer json;
     json.begin_object()
         .field("engine", "llama.cpp")
-        .field("engine_commit", llama_cpp_commit)
-        .field("backend", "CPU");
+        .field("engine_commit", llama_cpp::engine_commit)
+        .field("backend", devices != nullptr ? "CUDA" : "CPU");
     json.key("model").begin_object()
         .field("name", model.name.view())
         .field("architecture", architecture_name(model.hparams.arch))
@@ -199,6 +185,11 @@ inline std::string render_json(const model_description& model, const llama_cpp::
         .field("type_v", type_name(ctx.type_v))
         .field("kv_cells", ctx.kv_cells)
         .field("kv_swa_cells", ctx.kv_swa_cells);
+    if (devices != nullptr) {
+        write_devices_json(json, *devices);
+        json.end_object();
+        return json.str() + "\n";
+    }
     json.key("buffers").begin_array();
     for (const auto& b : estimate.buffers) {
         json.begin_object()
@@ -221,9 +212,31 @@ inline std::string render_json(const model_description& model, const llama_cpp::
     }
     json.end_array();
     json.field("total_bytes", estimate.total().count());
-    if (devices != nullptr) write_devices_json(json, *devices);
     json.end_object();
     return json.str() + "\n";
+}
+
+// check_fit on the GPUs of `options`; a device this machine reports is charged only the part of
+// the CUDA overhead its measured capacity does not already lack (detail::overhead_for).
+inline result<fit_report> fit_devices(const model_description& model, const estimate_options& options) {
+    std::vector<catalog::gpu_spec> gpus;
+    for (const auto& g : options.gpus) gpus.push_back(g.spec);
+    fit_params fit{};
+    fit.context = options.params;
+    fit.offload = options.offload;
+    fit.reserve_per_device = options.reserve_per_device;
+    auto report = check_fit(model, gpus, fit);
+    if (!report) return report;
+    for (std::size_t i = 0; i < options.gpus.size() && i < report->devices.size(); ++i) {
+        const bool in_use = options.offload.mode != llama_cpp::split_mode::none || i == options.offload.main_gpu;
+        if (!options.gpus[i].from_device || !in_use) continue;
+        const auto overhead = detail::overhead_for(options.gpus[i]);
+        auto& d = report->devices[i];
+        d.overhead = fit.count_overhead ? overhead.estimate : bytes{};
+        d.overhead_low = overhead.low;
+        d.overhead_high = overhead.high;
+    }
+    return report;
 }
 
 // Returns the process exit status: 0, or 2 for any error (already reported on `err`).
@@ -247,18 +260,12 @@ inline int run_estimate(std::span<const std::string_view> args, std::string& out
         out += options->json ? render_json(*model, *estimate) : render_table(*model, *estimate);
         return 0;
     }
-    std::vector<catalog::gpu_spec> gpus;
-    for (const auto* gpu : options->gpus) gpus.push_back(*gpu);
-    fit_params fit{};
-    fit.context = options->params;
-    fit.offload = options->offload;
-    fit.reserve_per_device = options->reserve_per_device;
-    auto report = check_fit(*model, gpus, fit);
+    auto report = fit_devices(*model, *options);
     if (!report) {
         err += "vramfit estimate: " + report.err().describe() + "\n";
         return 2;
     }
-    out += options->json ? render_json(*model, *estimate, &*report) : render_table(*model, *estimate) + render_devices_table(*report);
+    out += options->json ? render_json(*model, *estimate, &*report) : render_cuda_table(*model, *estimate, *report);
     return 0;
 }
 

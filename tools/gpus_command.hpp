@@ -1,9 +1,11 @@
 // tools/gpus_command.hpp — `vramfit gpus [--json]`: the built-in GPU catalog.
 #pragma once
 
-#include <cstdio>
+#include <iterator>
 #include <string>
 #include <string_view>
+
+#include <fmt/format.h>
 
 #include "vramfit/catalog/gpus.hpp"
 
@@ -13,17 +15,13 @@ namespace gpu_listing {
 
 // "3.0 x16"
 inline std::string pcie_text(const catalog::gpu_spec& gpu) {
-    char text[24];
-    std::snprintf(text, sizeof text, "%d.0 x%d", gpu.pcie_gen, gpu.pcie_lanes);
-    return text;
+    return fmt::format("{}.0 x{}", gpu.pcie_gen, gpu.pcie_lanes);
 }
 
 // A throughput or bandwidth, or "-" where the part has none.
 inline std::string rate_text(double value) {
     if (value <= 0) return "-";
-    char text[24];
-    std::snprintf(text, sizeof text, "%.6g", value);
-    return text;
+    return fmt::format("{:.6g}", value);
 }
 
 } // namespace gpu_listing
@@ -31,22 +29,15 @@ inline std::string rate_text(double value) {
 // One line per catalog GPU, then what the columns mean.
 inline std::string render_gpu_table() {
     std::string out;
-    char line[320];
-    std::snprintf(line, sizeof line, "%-17s %-31s %10s %4s %5s %4s %6s %8s %8s %8s %8s %7s\n", "id", "name",
-                  "memory", "GB", "CC", "SMs", "GB/s", "FP32 TF", "FP16 TF", "BF16 TF", "PCIe", "NVLink");
-    out += line;
+    auto line = std::back_inserter(out);
+    fmt::format_to(line, "{:<17} {:<31} {:>10} {:>4} {:>5} {:>4} {:>6} {:>8} {:>8} {:>8} {:>8} {:>7}\n", "id", "name", "memory", "GB", "CC",
+                   "SMs", "GB/s", "FP32 TF", "FP16 TF", "BF16 TF", "PCIe", "NVLink");
     for (const auto& gpu : catalog::gpus) {
-        char memory[24];
-        std::snprintf(memory, sizeof memory, "%.0f MiB", gpu.memory.mib());
-        char capability[16];
-        std::snprintf(capability, sizeof capability, "%d.%d", gpu.cc_major, gpu.cc_minor);
-        std::snprintf(line, sizeof line, "%-17s %-31s %10s %4u %5s %4d %6s %8s %8s %8s %8s %7s\n",
-                      std::string{gpu.id}.c_str(), std::string{gpu.name}.c_str(), memory, gpu.datasheet_gb,
-                      capability, gpu.sm_count, gpu_listing::rate_text(gpu.bandwidth_gb_s).c_str(),
-                      gpu_listing::rate_text(gpu.fp32_tflops).c_str(), gpu_listing::rate_text(gpu.fp16_tflops).c_str(),
-                      gpu_listing::rate_text(gpu.bf16_tflops).c_str(), gpu_listing::pcie_text(gpu).c_str(),
-                      gpu_listing::rate_text(gpu.nvlink_gb_s).c_str());
-        out += line;
+        fmt::format_to(line, "{:<17} {:<31} {:>10} {:>4} {:>5} {:>4} {:>6} {:>8} {:>8} {:>8} {:>8} {:>7}\n", gpu.id, gpu.name,
+                       fmt::format("{:.0f} MiB", gpu.memory.mib()), gpu.datasheet_gb, fmt::format("{}.{}", gpu.cc_major, gpu.cc_minor),
+                       gpu.sm_count, gpu_listing::rate_text(gpu.bandwidth_gb_s), gpu_listing::rate_text(gpu.fp32_tflops),
+                       gpu_listing::rate_text(gpu.fp16_tflops), gpu_listing::rate_text(gpu.bf16_tflops), gpu_listing::pcie_text(gpu),
+                       gpu_listing::rate_text(gpu.nvlink_gb_s));
     }
     out += "\nPer CUDA device (a Tesla K80 board holds two). memory: the total nvidia-smi reports in the\n"
            "default ECC mode (CUDA itself reports a few hundred MiB less); GB: the datasheet capacity.\n"
@@ -67,9 +58,7 @@ inline std::string json_string(std::string_view text) {
             out += '\\';
             out += c;
         } else if (static_cast<unsigned char>(c) < 0x20) {
-            char escaped[8];
-            std::snprintf(escaped, sizeof escaped, "\\u%04x", static_cast<unsigned>(c));
-            out += escaped;
+            fmt::format_to(std::back_inserter(out), "\\u{:04x}", static_cast<unsigned>(c));
         } else {
             out += c;
         }
@@ -78,9 +67,7 @@ inline std::string json_string(std::string_view text) {
 }
 
 inline std::string json_number(double value) {
-    char text[32];
-    std::snprintf(text, sizeof text, "%.6g", value);
-    return text;
+    return fmt::format("{:.6g}", value);
 }
 
 } // namespace gpu_listing
@@ -98,8 +85,6 @@ inline std::string render_gpu_json() {
         };
         out += first ? "{" : ",{";
         first = false;
-        char capability[16];
-        std::snprintf(capability, sizeof capability, "%d.%d", gpu.cc_major, gpu.cc_minor);
         field("id", gpu_listing::json_string(gpu.id));
         field("name", gpu_listing::json_string(gpu.name));
         field("vendor", gpu_listing::json_string(gpu.vendor));
@@ -109,7 +94,7 @@ inline std::string render_gpu_json() {
         field("datasheet_gb", std::to_string(gpu.datasheet_gb));
         field("memory_type", gpu_listing::json_string(gpu.memory_type));
         field("ecc", gpu_listing::json_string(catalog::to_string(gpu.ecc)));
-        field("compute_capability", gpu_listing::json_string(capability));
+        field("compute_capability", gpu_listing::json_string(fmt::format("{}.{}", gpu.cc_major, gpu.cc_minor)));
         field("sm_count", std::to_string(gpu.sm_count));
         field("bandwidth_gb_s", gpu_listing::json_number(gpu.bandwidth_gb_s));
         field("fp32_tflops", gpu_listing::json_number(gpu.fp32_tflops));

@@ -2,10 +2,12 @@
 #pragma once
 
 #include <cstdint>
-#include <cstdio>
+#include <iterator>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include <fmt/format.h>
 
 namespace vramfit::cli {
 
@@ -32,9 +34,7 @@ public:
     json_writer& value(int number) { return value(static_cast<std::int64_t>(number)); }
     json_writer& value(double number) {
         value_prefix();
-        char buffer[32];
-        std::snprintf(buffer, sizeof buffer, "%.6g", number);
-        text_ += buffer;
+        fmt::format_to(std::back_inserter(text_), "{:.6g}", number);
         return *this;
     }
     template <class T>
@@ -64,9 +64,7 @@ private:
                 case '\r': text_ += "\\r"; break;
                 default:
                     if (static_cast<unsigned char>(c) < 0x20) {
-                        char escaped[8];
-                        std::snprintf(escaped, sizeof escaped, "\\u%04x", static_cast<unsigned>(c));
-                        text_ += escaped;
+                        fmt::format_to(std::back_inserter(text_), "\\u{:04x}", static_cast<unsigned>(c));
                     } else {
                         text_ += c;
                     }

@@ -1,8 +1,10 @@
 // tools/models_command.hpp — `vramfit models`: the built-in model catalog.
 #pragma once
 
-#include <cstdio>
+#include <iterator>
 #include <string>
+
+#include <fmt/format.h>
 
 #include "json_writer.hpp"
 #include "vramfit/catalog/models.hpp"
@@ -12,17 +14,11 @@ namespace vramfit::cli {
 
 inline std::string render_model_table() {
     std::string out;
-    char line[256];
-    std::snprintf(line, sizeof line, "%-22s %-14s %6s %7s %9s %8s  %s\n", "model", "architecture", "layers", "n_embd",
-                  "heads/kv", "vocab", "name");
-    out += line;
+    auto line = std::back_inserter(out);
+    fmt::format_to(line, "{:<22} {:<14} {:>6} {:>7} {:>9} {:>8}  {}\n", "model", "architecture", "layers", "n_embd", "heads/kv", "vocab", "name");
     for (const auto& m : catalog::models) {
-        char heads[24];
-        std::snprintf(heads, sizeof heads, "%u/%u", m.n_head, m.n_head_kv);
-        std::snprintf(line, sizeof line, "%-22s %-14s %6u %7u %9s %8u  %s\n", std::string{m.key}.c_str(),
-                      std::string{architecture_name(m.arch)}.c_str(), m.n_layer, m.n_embd, heads, m.n_vocab,
-                      std::string{m.display_name}.c_str());
-        out += line;
+        fmt::format_to(line, "{:<22} {:<14} {:>6} {:>7} {:>9} {:>8}  {}\n", m.key, architecture_name(m.arch), m.n_layer, m.n_embd,
+                       fmt::format("{}/{}", m.n_head, m.n_head_kv), m.n_vocab, m.display_name);
     }
     out += "\nUse NAME or NAME:FTYPE (e.g. llama-3.1-8b:Q4_K_M) wherever a model is expected.\n";
     return out;

@@ -5,17 +5,17 @@
 //   vramfit plan qwen2.5-72b --gpu a100-40gbx2 --ram 120GiB --quant any --objective speed
 #pragma once
 
-#include <charconv>
-#include <cstdio>
+#include <iterator>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include <fmt/format.h>
 
 #include "arguments.hpp"
 #include "estimate_command.hpp"
 #include "json_writer.hpp"
 #include "vramfit/engines/llama_cpp/from_catalog.hpp"
-#include "vramfit/core/format.hpp"
 #include "vramfit/engines/llama_cpp/emit.hpp"
 #include "vramfit/engines/llama_cpp/ollama.hpp"
 #include "vramfit/engines/llama_cpp/cuda/runtime_overhead.hpp"
@@ -23,65 +23,9 @@
 
 namespace vramfit::cli {
 
-inline constexpr std::string_view plan_usage =
-    "usage: vramfit plan MODEL --gpu NAME[xN] [--gpu ...] [options]\n"
-    "  MODEL                 a .gguf file or a catalog name (llama-3.3-70b:Q4_K_M; bare name = default quant)\n"
-    "  --gpu NAME[xN]|auto   the GPUs (vramfit gpus); auto = this machine's CUDA devices, live free memory\n"
-    "  --free MiB[,MiB...]   free memory of each GPU, in order (what nvidia-smi or cudaMemGetInfo says\n"
-    "                        now); replaces the catalog totals\n"
-    "  --ram SIZE            host RAM the model may use (64GiB, 120G, 65536MiB)   [not checked]\n"
-    "  --no-disk             never page weights from disk (mmap) beyond RAM\n"
-    "  --reserve MiB|auto    left free on each GPU (like llama.cpp --fit-target); auto = each GPU's\n"
-    "                        estimated CUDA overhead (driver, context, cuBLAS: cuda/runtime_overhead.hpp)\n"
-    "                        [auto for catalog GPUs; 0 with --free or --gpu auto]\n"
-    "  -c, --ctx N           context (0 = the training context)                  [4096]\n"
-    "  --max-ctx             the largest context that fits (-c is then the least)\n"
-    "  -np, --parallel N     parallel sequences                                   [1]\n"
-    "  -ctk T, -ctv T        fix the KV cache types (default: f16, else q8_0, else q4_0 to fit)\n"
-    "  -fa on|off            flash attention                                      [on]\n"
-    "  -b N, -ub N           batch and micro-batch                                [2048, 512]\n"
-    "  --no-mmap             load weights into buffers (no disk paging)\n"
-    "  --blas                llama.cpp built with GGML_BLAS (its BLAS backend's compute buffer)\n"
-    "  --quant any|Q,Q,...   choose among quantizations of a catalog model (any = the whole ladder)\n"
-    "  --objective fit|speed fit: fewest GPUs; speed: the fastest GPUs / placement  [fit]\n"
-    "  --nodes N             machines like this one reachable by llama.cpp RPC    [1]\n"
-    "  --host-bw GB/s, --host-tflops T, --disk-bw GB/s, --net-bw GB/s   speed-model inputs\n"
-    "  --emit llama.cpp|ollama|all   print the engine settings only\n"
-    "  --json                machine-readable plan\n";
-
 namespace detail {
 
-// "64GiB", "64G" (GiB), "64GB" (10^9), "65536MiB", "512M", a bare number = GiB.
-inline result<bytes> parse_size(std::string_view flag, std::string_view text) {
-    double value = 0;
-    const auto* end = text.data() + text.size();
-    auto [ptr, ec] = std::from_chars(text.data(), end, value);
-    if (text.empty() || ec != std::errc{} || !(value >= 0) || value > 1e7) return flag_error(flag, "expects a size such as 64GiB", text);
-    const std::string_view unit{ptr, static_cast<std::size_t>(end - ptr)};
-    double scale = 0;
-    if (unit.empty() || unit == "G" || unit == "GiB" || unit == "g") scale = 1073741824.0;
-    else if (unit == "GB") scale = 1e9;
-    else if (unit == "M" || unit == "MiB") scale = 1048576.0;
-    else if (unit == "MB") scale = 1e6;
-    else if (unit == "T" || unit == "TiB") scale = 1099511627776.0;
-    else if (unit == "TB") scale = 1e12;
-    else return flag_error(flag, "has an unknown unit (GiB, GB, MiB, MB, TiB, TB)", text);
-    return bytes{static_cast<std::uint64_t>(value * scale)};
-}
-
-inline result<double> parse_rate(std::string_view flag, std::string_view text) {
-    double value = 0;
-    const auto* end = text.data() + text.size();
-    auto [ptr, ec] = std::from_chars(text.data(), end, value);
-    if (text.empty() || ec != std::errc{} || ptr != end || !(value > 0) || value > 1e6) return flag_error(flag, "expects a positive number", text);
-    return value;
-}
-
-inline std::string gib(bytes b) {
-    char text[32];
-    std::snprintf(text, sizeof text, "%.1f", b.gib());
-    return text;
-}
+inline std::string gib(bytes b) { return fmt::format("{:.1f}", b.gib()); }
 
 // A bar of `width` cells: M model, K KV, C compute, R reserve, '.' free.
 inline std::string fill_bar(const plan_device_row& d, int width) {
@@ -101,230 +45,44 @@ inline std::string fill_bar(const plan_device_row& d, int width) {
 
 } // namespace detail
 
-struct plan_options {
-    std::string model;
-    plan_request request;
-    std::vector<std::string> quants;  // empty: as named; "any": the ladder
-    bool json = false;
-    std::string emit;
-    bool gpus_given = false;
-};
-
-inline result<plan_options> parse_plan_args(std::span<const std::string_view> args) {
-    plan_options o;
-    auto& r = o.request;
-    std::vector<std::uint32_t> free_mib;
-    bool reserve_auto = false;
-    bool reserve_given = false;
-    bool live_memory = false;  // --gpu auto or --free: the figures are free memory, not totals
-    constexpr std::uint32_t max_tokens = 1u << 24;
-    for (std::size_t i = 0; i < args.size(); ++i) {
-        const std::string_view arg = args[i];
-        auto next = [&]() -> result<std::string_view> {
-            if (i + 1 >= args.size()) return error{errc::invalid_argument, arg}.with(": missing value");
-            return args[++i];
-        };
-        auto count = [&](std::uint32_t lo, std::uint32_t hi) -> result<std::uint32_t> {
-            auto t = next();
-            if (!t) return t.err();
-            return detail::parse_count(arg, *t, lo, hi);
-        };
-        auto rate = [&](double& out) -> result<bool> {
-            auto t = next();
-            if (!t) return t.err();
-            auto v = detail::parse_rate(arg, *t);
-            if (!v) return v.err();
-            out = *v;
-            return true;
-        };
-        result<bool> status = true;
-        if (arg == "--gpu") {
-            auto t = next();
-            if (!t) return t.err();
-            o.gpus_given = true;
-            if (*t == "auto") {
-                live_memory = true;
-                auto live = detail::live_gpus();
-                if (!live) return live.err();
-                for (const auto* g : *live) r.gpus.push_back(*g);
-            } else {
-                auto sel = catalog::parse_gpu_argument(*t);
-                if (!sel) return sel.err();
-                for (unsigned n = 0; n < sel->count; ++n) r.gpus.push_back(*sel->gpu);
-            }
-            if (r.gpus.size() > llama_cpp::max_cuda_devices) return detail::flag_error(arg, "asks for more than 16 CUDA devices in all", *t);
-        } else if (arg == "--free") {
-            auto t = next();
-            if (!t) return t.err();
-            std::string_view rest = *t;
-            free_mib.clear();
-            while (!rest.empty() || free_mib.empty()) {
-                const auto comma = rest.find(',');
-                auto v = detail::parse_count(arg, rest.substr(0, comma), 1, 1u << 24);
-                if (!v) return v.err();
-                free_mib.push_back(*v);
-                if (comma == std::string_view::npos) break;
-                rest = rest.substr(comma + 1);
-            }
-        } else if (arg == "--ram") {
-            auto t = next();
-            if (!t) return t.err();
-            auto s = detail::parse_size(arg, *t);
-            if (!s) return s.err();
-            r.host_ram = *s;
-        } else if (arg == "--no-disk") {
-            r.allow_disk = false;
-        } else if (arg == "--reserve") {
-            reserve_given = true;
-            if (i + 1 < args.size() && args[i + 1] == "auto") {
-                ++i;
-                reserve_auto = true;
-                continue;
-            }
-            auto v = count(0, 1u << 20);
-            if (!v) return v.err();
-            r.reserve_per_device = bytes{std::uint64_t{*v} * 1048576ULL};
-        } else if (arg == "-c" || arg == "--ctx" || arg == "--ctx-size") {
-            auto v = count(0, max_tokens);
-            if (!v) return v.err();
-            r.n_ctx = *v;
-        } else if (arg == "--max-ctx") {
-            r.max_ctx = true;
-        } else if (arg == "-np" || arg == "--parallel") {
-            auto v = count(1, 256);
-            if (!v) return v.err();
-            r.n_seq = *v;
-        } else if (arg == "-b" || arg == "--batch-size") {
-            auto v = count(1, max_tokens);
-            if (!v) return v.err();
-            r.n_batch = *v;
-        } else if (arg == "-ub" || arg == "--ubatch-size") {
-            auto v = count(1, max_tokens);
-            if (!v) return v.err();
-            r.n_ubatch = *v;
-        } else if (arg == "-ctk" || arg == "--cache-type-k" || arg == "-ctv" || arg == "--cache-type-v") {
-            auto t = next();
-            if (!t) return t.err();
-            auto type = detail::parse_cache_type(arg, *t);
-            if (!type) return type.err();
-            (arg == "-ctk" || arg == "--cache-type-k" ? r.type_k : r.type_v) = *type;
-        } else if (arg == "-fa" || arg == "--flash-attn") {
-            auto t = next();
-            if (!t) return t.err();
-            if (*t == "on") r.flash_attn = true;
-            else if (*t == "off") r.flash_attn = false;
-            else if (*t != "auto") return detail::flag_error(arg, "expects on, off or auto", *t);
-        } else if (arg == "--blas") {
-            r.blas = true;
-        } else if (arg == "--no-mmap") {
-            r.use_mmap = false;
-        } else if (arg == "--quant") {
-            auto t = next();
-            if (!t) return t.err();
-            std::string_view rest = *t;
-            while (!rest.empty()) {
-                const auto comma = rest.find(',');
-                o.quants.emplace_back(rest.substr(0, comma));
-                rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
-            }
-        } else if (arg == "--objective") {
-            auto t = next();
-            if (!t) return t.err();
-            if (*t == "fit") r.objective = plan_objective::fit;
-            else if (*t == "speed") r.objective = plan_objective::speed;
-            else return detail::flag_error(arg, "expects fit or speed", *t);
-        } else if (arg == "--nodes") {
-            auto v = count(1, 16);
-            if (!v) return v.err();
-            r.nodes = *v;
-        } else if (arg == "--host-bw") status = rate(r.speed.host_bandwidth_gb_s);
-        else if (arg == "--host-tflops") status = rate(r.speed.host_tflops);
-        else if (arg == "--disk-bw") status = rate(r.speed.disk_gb_s);
-        else if (arg == "--net-bw") status = rate(r.speed.network_gb_s);
-        else if (arg == "--emit") {
-            auto t = next();
-            if (!t) return t.err();
-            if (*t != "llama.cpp" && *t != "ollama" && *t != "all") return detail::flag_error(arg, "expects llama.cpp, ollama or all", *t);
-            o.emit = std::string{*t};
-        } else if (arg == "--json") {
-            o.json = true;
-        } else if (!arg.empty() && arg[0] == '-' && arg != "-") {
-            return error{errc::invalid_argument, "unknown flag '"}.with(arg).with("' (see vramfit plan --help)");
-        } else if (o.model.empty()) {
-            o.model = std::string{arg};
-        } else {
-            return error{errc::invalid_argument, "unexpected argument '"}.with(arg).with("': one MODEL only");
-        }
-        if (!status) return status.err();
-    }
-    if (o.model.empty()) return error{errc::invalid_argument, "missing MODEL: a .gguf file or a catalog name such as llama-3.3-70b:Q4_K_M"};
-    if (!o.gpus_given) return error{errc::invalid_argument, "missing --gpu: name the GPUs (e.g. --gpu rtx-3090x2; vramfit gpus lists them; --gpu auto for this machine's)"};
-    if (!free_mib.empty()) {
-        if (free_mib.size() != r.gpus.size()) {
-            return error{errc::invalid_argument, "--free gives "}.with_number(free_mib.size()).with(" figure(s) for ")
-                .with_number(r.gpus.size()).with(" GPU(s); give one MiB figure per GPU, in --gpu order");
-        }
-        for (std::size_t i = 0; i < free_mib.size(); ++i) r.gpus[i].memory = bytes{std::uint64_t{free_mib[i]} * 1048576ULL};
-    }
-    if (!free_mib.empty()) live_memory = true;
-    // By default a catalog GPU's total keeps the estimated CUDA overhead back (what the engine's
-    // process will lose before its first buffer); figures of free memory already lack the
-    // driver's part, so there the default stays 0 and --reserve auto is the user's choice.
-    if (!reserve_given && !live_memory) reserve_auto = true;
-    if (reserve_auto) {
-        for (const auto& g : r.gpus) r.reserve_per_gpu.push_back(cuda_overhead_for(g).estimate);
-    }
-    return o;
-}
-
 inline std::string render_plan_text(const plan_result& p, const plan_options& o, const std::string& emit_llama, const std::string& emit_ollama) {
     std::string out;
-    char line[512];
-    std::snprintf(line, sizeof line, "plan      %s %s: %s, %u GPU%s used, n_ctx %u, KV %s/%s, flash attention %s\n",
-                  std::string{p.model}.c_str(), std::string{p.quant}.c_str(), std::string{to_string(p.tier)}.c_str(), p.gpus_used,
-                  p.gpus_used == 1 ? "" : "s", p.n_ctx, std::string{type_name(p.type_k)}.c_str(), std::string{type_name(p.type_v)}.c_str(),
-                  p.flash_attn ? "on" : "off");
-    out += line;
-    out += "engine    llama.cpp " + std::string{llama_cpp_commit.substr(0, 8)} + ", CUDA placement (model/KV exact; compute as check_fit models it)\n\n";
+    auto line = std::back_inserter(out);
+    fmt::format_to(line, "plan      {} {}: {}, {} GPU{} used, n_ctx {}, KV {}/{}, flash attention {}\n", p.model, p.quant, to_string(p.tier),
+                   p.gpus_used, p.gpus_used == 1 ? "" : "s", p.n_ctx, type_name(p.type_k), type_name(p.type_v), p.flash_attn ? "on" : "off");
+    out += "engine    llama.cpp " + std::string{llama_cpp::engine_commit_short} + ", CUDA placement (model/KV exact; compute as check_fit models it)\n\n";
     out += "decisions\n";
     for (const auto& n : p.decisions) out += "  - " + std::string{n.view()} + "\n";
     out += "\n";
-    std::snprintf(line, sizeof line, "%-11s %-12s %7s  %-32s %13s %12s %12s %12s %13s %13s %13s\n", "device", "gpu", "layers",
-                  "M model K kv C compute R reserve", "model", "kv", "compute", "reserve", "total", "capacity", "margin");
-    out += line;
+    constexpr std::string_view row = "{:<11} {:<12} {:>7}  {:<32} {:>13} {:>12} {:>12} {:>12} {:>13} {:>13} {:>13}\n";
+    fmt::format_to(line, row, "device", "gpu", "layers", "M model K kv C compute R reserve", "model", "kv", "compute", "reserve", "total",
+                   "capacity", "margin");
     for (const auto& d : p.devices) {
-        char layers[16];
-        std::snprintf(layers, sizeof layers, "%u%s", d.layers, d.output_layer ? "+out" : "");
-        std::string name = d.node == 0 ? std::string{d.name} : "RPC" + std::to_string(d.node) + "." + std::string{d.name};
+        const std::string layers = fmt::format("{}{}", d.layers, d.output_layer ? "+out" : "");
+        const std::string name = d.node == 0 ? std::string{d.name} : "RPC" + std::to_string(d.node) + "." + std::string{d.name};
         const bool cpu = d.name == "CPU";
         const std::string cap = d.capacity == unlimited_memory ? std::string{"-"} : format_mib(d.capacity);
         const std::string margin = d.capacity == unlimited_memory ? std::string{"-"} : format_mib(d.margin());
-        std::snprintf(line, sizeof line, "%-11s %-12s %7s  [%s] %13s %12s %12s %12s %13s %13s %13s\n", name.c_str(),
-                      cpu ? "host" : std::string{d.gpu}.c_str(), layers, detail::fill_bar(d, 30).c_str(), format_mib(d.model).c_str(),
-                      format_mib(d.kv).c_str(), format_mib(d.compute).c_str(), format_mib(d.reserve).c_str(), format_mib(d.total()).c_str(),
-                      cap.c_str(), margin.c_str());
-        out += line;
+        fmt::format_to(line, row, name, cpu ? std::string_view{"host"} : d.gpu, layers, "[" + detail::fill_bar(d, 30) + "]",
+                       format_mib(d.model), format_mib(d.kv), format_mib(d.compute), format_mib(d.reserve), format_mib(d.total()), cap, margin);
     }
     if (p.disk_bytes.count() != 0) out += "disk        " + format_mib(p.disk_bytes) + " of weights paged from the file (mmap) every token: SLOW\n";
     out += "(MiB; the CPU row counts tensor bytes the host must hold: input layer, CPU layers and experts, their KV, a CPU compute buffer)\n\n";
     out += "alternatives (speed model: bandwidth- and FLOP-bound estimate, plan/speed.hpp)\n";
-    std::snprintf(line, sizeof line, "  %-1s %-9s %7s %-9s %4s %-13s %8s %8s %8s %10s %10s\n", "", "quant", "n_ctx", "KV", "GPUs", "placement",
-                  "GPU GiB", "host GiB", "disk GiB", "decode t/s", "prompt t/s");
-    out += line;
+    fmt::format_to(line, "  {:<1} {:<9} {:>7} {:<9} {:>4} {:<13} {:>8} {:>8} {:>8} {:>10} {:>10}\n", "", "quant", "n_ctx", "KV", "GPUs", "placement",
+                   "GPU GiB", "host GiB", "disk GiB", "decode t/s", "prompt t/s");
     std::size_t shown = 0;
     for (const auto& a : p.alternatives) {
         if (++shown > 12) break;
-        char placement[32];
-        if (a.tier == plan_tier::gpu) std::snprintf(placement, sizeof placement, "all on GPU");
-        else if (a.n_cpu_moe != 0 && a.n_gpu_layers == p.n_layer + 1) std::snprintf(placement, sizeof placement, "n-cpu-moe %u", a.n_cpu_moe);
-        else std::snprintf(placement, sizeof placement, "ngl %u", a.n_gpu_layers);
-        std::snprintf(line, sizeof line, "  %-1s %-9s %7u %-9s %4u %-13s %8s %8s %8s %10.1f %10.0f%s\n", a.chosen ? "*" : "",
-                      std::string{a.quant}.c_str(), a.n_ctx,
-                      (std::string{type_name(a.type_k)} + (a.type_v != a.type_k ? "/" + std::string{type_name(a.type_v)} : "")).c_str(),
-                      a.gpus_used, placement, detail::gib(a.gpu_bytes).c_str(), detail::gib(a.host_bytes).c_str(),
-                      detail::gib(a.disk_bytes).c_str(), a.speed.decode_tokens_per_s, a.speed.prompt_tokens_per_s,
-                      a.nodes_used > 1 ? (" (" + std::to_string(a.nodes_used) + " nodes)").c_str() : "");
-        out += line;
+        std::string placement;
+        if (a.tier == plan_tier::gpu) placement = "all on GPU";
+        else if (a.n_cpu_moe != 0 && a.n_gpu_layers == p.n_layer + 1) placement = fmt::format("n-cpu-moe {}", a.n_cpu_moe);
+        else placement = fmt::format("ngl {}", a.n_gpu_layers);
+        const std::string kv = std::string{type_name(a.type_k)} + (a.type_v != a.type_k ? "/" + std::string{type_name(a.type_v)} : "");
+        const std::string nodes = a.nodes_used > 1 ? " (" + std::to_string(a.nodes_used) + " nodes)" : "";
+        fmt::format_to(line, "  {:<1} {:<9} {:>7} {:<9} {:>4} {:<13} {:>8} {:>8} {:>8} {:>10.1f} {:>10.0f}{}\n", a.chosen ? "*" : "", a.quant, a.n_ctx,
+                       kv, a.gpus_used, placement, detail::gib(a.gpu_bytes), detail::gib(a.host_bytes), detail::gib(a.disk_bytes),
+                       a.speed.decode_tokens_per_s, a.speed.prompt_tokens_per_s, nodes);
     }
     if (p.alternatives.size() > 12) out += "  ... " + std::to_string(p.alternatives.size() - 12) + " more in --json\n";
     out += "\nllama.cpp\n  " + emit_llama + "\nollama\n";
@@ -342,7 +100,7 @@ inline std::string render_plan_json(const plan_result& p, const std::string& emi
     json_writer json;
     json.begin_object()
         .field("engine", "llama.cpp")
-        .field("engine_commit", llama_cpp_commit)
+        .field("engine_commit", llama_cpp::engine_commit)
         .field("model", p.model)
         .field("quant", p.quant)
         .field("gpus_used", p.gpus_used)
@@ -407,7 +165,7 @@ inline std::string render_plan_json(const plan_result& p, const std::string& emi
 
 inline int run_plan(std::span<const std::string_view> args, std::string& out, std::string& err) {
     for (auto a : args) {
-        if (a == "--help" || a == "-h") { out += plan_usage; return 0; }
+        if (a == "--help" || a == "-h") { out += plan_flag_help(); return 0; }
     }
     auto options = parse_plan_args(args);
     if (!options) { err += "vramfit plan: " + options.err().describe() + "\n"; return 2; }

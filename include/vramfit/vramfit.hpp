@@ -5,6 +5,7 @@
 
 #include "vramfit/core/buffer.hpp"
 #include "vramfit/core/bytes.hpp"
+#include "vramfit/core/cuda_overhead.hpp"
 #include "vramfit/core/device.hpp"
 #include "vramfit/core/error.hpp"
 #include "vramfit/core/fixed_string.hpp"

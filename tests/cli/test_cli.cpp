@@ -1,9 +1,11 @@
 #include <doctest/doctest.h>
 
-#include <cstdio>
+#include <algorithm>
 #include <filesystem>
 #include <string>
 #include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include "cli.hpp"
 #include "vramfit/engines/llama_cpp/from_catalog.hpp"
@@ -24,6 +26,11 @@ outcome run(std::vector<std::string_view> args) {
 
 bool contains(const std::string& text, std::string_view part) { return text.find(part) != std::string::npos; }
 
+// The CLI's JSON, parsed; key order kept (ordered_json) so the documented order can be checked.
+nlohmann::ordered_json parse(const std::string& text) { return nlohmann::ordered_json::parse(text); }
+
+bool one_line(const std::string& text) { return !text.empty() && text.find('\n') == text.size() - 1; }
+
 } // namespace
 
 TEST_CASE("estimate prints the engine's buffers for a catalog model") {
@@ -40,17 +47,37 @@ TEST_CASE("estimate prints the engine's buffers for a catalog model") {
 TEST_CASE("estimate --json has the documented shape") {
     auto o = run({"estimate", "gemma-3-12b:Q4_K_M", "-c", "4096", "--json", "--repack", "off"});
     REQUIRE(o.status == 0);
-    const auto& j = o.out;
-    CHECK(j.starts_with("{\"engine\":\"llama.cpp\",\"engine_commit\":\"1425386fd996511e1f3295e7366c38289a92a271\""));
-    CHECK(contains(j, "\"model\":{\"name\":\"gemma-3-12b\""));
-    CHECK(contains(j, "\"n_ctx\":4096"));
-    CHECK(contains(j, "\"buffers\":[{\"device\":\"CPU\",\"kind\":\"model\",\"buffer_type\":\"CPU_Mapped\",\"bytes\":"));
-    CHECK(contains(j, "\"kind\":\"kv_swa\""));
-    CHECK(contains(j, "\"kind\":\"compute\""));
-    CHECK(contains(j, "\"kind\":\"output\""));
-    CHECK_FALSE(contains(j, "CPU_REPACK"));
-    CHECK(contains(j, "\"total_bytes\":"));
-    CHECK(j.ends_with("}\n"));
+    CHECK(o.out.ends_with("}\n"));
+    CHECK(std::count(o.out.begin(), o.out.end(), '\n') == 1);  // one line
+    const auto j = parse(o.out);
+    REQUIRE(j.is_object());
+    auto key = j.begin();
+    CHECK(key.key() == "engine");
+    CHECK(key.value() == "llama.cpp");
+    ++key;
+    CHECK(key.key() == "engine_commit");
+    CHECK(key.value() == "1425386fd996511e1f3295e7366c38289a92a271");
+    CHECK(j["backend"] == "CPU");
+    CHECK(j["model"]["name"] == "gemma-3-12b");
+    CHECK(j["n_ctx"] == 4096);
+    const auto& buffers = j["buffers"];
+    REQUIRE(buffers.is_array());
+    REQUIRE(!buffers.empty());
+    CHECK(buffers[0]["device"] == "CPU");
+    CHECK(buffers[0]["kind"] == "model");
+    CHECK(buffers[0]["buffer_type"] == "CPU_Mapped");
+    CHECK(buffers[0]["bytes"].is_number_unsigned());
+    const auto has_kind = [&](std::string_view kind) {
+        return std::any_of(buffers.begin(), buffers.end(), [&](const auto& b) { return b["kind"] == kind; });
+    };
+    CHECK(has_kind("kv_swa"));
+    CHECK(has_kind("compute"));
+    CHECK(has_kind("output"));
+    CHECK_FALSE(contains(o.out, "CPU_REPACK"));
+    REQUIRE(j["total_bytes"].is_number_unsigned());
+    std::uint64_t sum = 0;
+    for (const auto& b : buffers) sum += b["bytes"].get<std::uint64_t>();
+    CHECK(j["total_bytes"].get<std::uint64_t>() == sum);
 }
 
 TEST_CASE("estimate reads a GGUF file") {
@@ -63,9 +90,11 @@ TEST_CASE("estimate reads a GGUF file") {
     auto from_catalog = run({"estimate", "llama-3.2-1b:Q4_0", "-c", "4096", "--json"});
     std::filesystem::remove(path);
     REQUIRE(from_file.status == 0);
+    REQUIRE(from_catalog.status == 0);
     // Same buffers either way; only the model's name and tensor offsets' source differ.
-    auto buffers = [](const std::string& j) { return j.substr(j.find("\"buffers\"")); };
-    CHECK(buffers(from_file.out) == buffers(from_catalog.out));
+    const auto file_json = parse(from_file.out), catalog_json = parse(from_catalog.out);
+    CHECK(file_json["buffers"] == catalog_json["buffers"]);
+    CHECK(file_json["total_bytes"] == catalog_json["total_bytes"]);
 }
 
 TEST_CASE("bad input: one clear line on stderr and exit status 2") {
@@ -90,6 +119,7 @@ TEST_CASE("bad input: one clear line on stderr and exit status 2") {
         CHECK(o.status == 2);
         CHECK(o.out.empty());
         CHECK(contains(o.err, c.message));
+        if (c.args.front() != "launch") CHECK(one_line(o.err));  // an unknown command adds the usage
     }
 }
 
@@ -100,7 +130,11 @@ TEST_CASE("models lists the catalog") {
     CHECK(contains(o.out, "deepseek-v2-lite"));
     auto j = run({"models", "--json"});
     REQUIRE(j.status == 0);
-    CHECK(j.out.starts_with("[{\"key\":\"llama-3.1-8b\""));
+    const auto models = parse(j.out);
+    REQUIRE(models.is_array());
+    REQUIRE(!models.empty());
+    CHECK(models[0].begin().key() == "key");
+    CHECK(models[0]["key"] == "llama-3.1-8b");
 }
 
 TEST_CASE("gpus lists the GPU catalog") {
@@ -110,7 +144,9 @@ TEST_CASE("gpus lists the GPU catalog") {
     CHECK(contains(o.out, "rtx-3090"));
     auto j = run({"gpus", "--json"});
     REQUIRE(j.status == 0);
-    CHECK(contains(j.out, "\"id\":\"h200\""));
+    const auto gpus = parse(j.out)["gpus"];
+    REQUIRE(gpus.is_array());
+    CHECK(std::any_of(gpus.begin(), gpus.end(), [](const auto& g) { return g["id"] == "h200"; }));
     CHECK(run({"gpus", "--bogus"}).status == 2);
 }
 
@@ -123,8 +159,10 @@ TEST_CASE("export writes a shape-only GGUF that estimates like the catalog model
     auto from_catalog = run({"estimate", "qwen3-30b-a3b:Q4_K_M", "-c", "8192", "--json", "--repack", "avx512"});
     std::filesystem::remove(path);
     REQUIRE(from_file.status == 0);
-    auto buffers = [](const std::string& j) { return j.substr(j.find("\"buffers\"")); };
-    CHECK(buffers(from_file.out) == buffers(from_catalog.out));
+    REQUIRE(from_catalog.status == 0);
+    const auto file_json = parse(from_file.out), catalog_json = parse(from_catalog.out);
+    CHECK(file_json["buffers"] == catalog_json["buffers"]);
+    CHECK(file_json["total_bytes"] == catalog_json["total_bytes"]);
     CHECK(run({"export", "qwen3-30b-a3b:Q4_K_M"}).status == 2);
     CHECK(run({"export", "nope:Q4_K_M", path}).status == 2);
     CHECK(run({"export", "qwen3-30b-a3b", "/nonexistent-dir/x.gguf"}).status == 2);
@@ -146,9 +184,51 @@ TEST_CASE("estimate --gpu: per-device buffers, capacity, margin and verdict") {
 
     auto json = run({"estimate", "llama-3.1-8b:Q4_K_M", "--gpu", "rtx-3090x2", "-c", "32768", "--json"});
     REQUIRE(json.status == 0);
-    CHECK(contains(json.out, "\"devices\":[{\"name\":\"CUDA0\",\"gpu\":\"rtx-3090\""));
-    CHECK(contains(json.out, "\"capacity_bytes\":25769803776"));
-    CHECK(contains(json.out, "\"fits\":true"));
+    const auto j = parse(json.out);
+    const auto& devices = j["devices"];
+    REQUIRE(devices.is_array());
+    REQUIRE(devices.size() == 2);
+    CHECK(devices[0].begin().key() == "name");
+    CHECK(devices[0]["name"] == "CUDA0");
+    CHECK(devices[0]["gpu"] == "rtx-3090");
+    CHECK(devices[1]["name"] == "CUDA1");
+    for (const auto& d : devices) {
+        CHECK(d["capacity_bytes"] == 25769803776ull);
+        CHECK(d["fits"] == true);
+    }
+    CHECK(j["fits"] == true);
+}
+
+TEST_CASE("estimate --gpu prints only the CUDA run, in text and in JSON") {
+    // The CPU backend's run (its CPU_REPACK buffer, its buffer list) is not what --gpu asks for.
+    const auto text = run({"estimate", "llama-3.1-8b:Q4_K_M", "--gpu", "rtx-3090", "-c", "8192"});
+    REQUIRE(text.status == 0);
+    CHECK(text.out.starts_with("model     llama-3.1-8b"));
+    CHECK(contains(text.out, "\ncontext   n_ctx 8192"));
+    CHECK(contains(text.out, "\nengine    llama.cpp 1425386f, CUDA backend\n\nCUDA placement"));
+    CHECK_FALSE(contains(text.out, "CPU backend"));
+    CHECK_FALSE(contains(text.out, "CPU_REPACK"));
+    CHECK_FALSE(contains(text.out, "buffer type"));
+    CHECK(text.out.ends_with("verdict FITS\n"));
+    const auto cpu = run({"estimate", "llama-3.1-8b:Q4_K_M", "-c", "8192"});
+    REQUIRE(cpu.status == 0);
+    CHECK(contains(cpu.out, "CPU backend"));
+    CHECK(contains(cpu.out, "CPU_REPACK"));
+    CHECK_FALSE(contains(cpu.out, "CUDA"));
+
+    const auto json = run({"estimate", "llama-3.1-8b:Q4_K_M", "--gpu", "rtx-3090", "-c", "8192", "--json"});
+    REQUIRE(json.status == 0);
+    const auto j = parse(json.out);
+    CHECK(j["backend"] == "CUDA");
+    CHECK_FALSE(j.contains("buffers"));
+    CHECK_FALSE(j.contains("total_bytes"));
+    CHECK_FALSE(contains(json.out, "CPU_REPACK"));
+    CHECK(j["n_ctx"] == 8192);
+    CHECK(j["devices"].size() == 1);
+    CHECK(j["host"].is_object());
+    const auto cpu_json = parse(run({"estimate", "llama-3.1-8b:Q4_K_M", "-c", "8192", "--json"}).out);
+    CHECK(cpu_json["backend"] == "CPU");
+    CHECK_FALSE(cpu_json.contains("devices"));
 }
 
 TEST_CASE("estimate --gpu: a configuration that does not fit says which device and why") {
@@ -158,12 +238,19 @@ TEST_CASE("estimate --gpu: a configuration that does not fit says which device a
     CHECK(contains(o.out, "largest buffer: kv"));
     CHECK(contains(o.out, "verdict DOES NOT FIT"));
     auto json = run({"estimate", "llama-3.1-8b:F16", "--gpu", "rtx-3090", "-c", "131072", "--json"});
-    CHECK(contains(json.out, "\"fits\":false"));
-    CHECK(contains(json.out, "\"largest_buffer\":\"kv\""));
+    REQUIRE(json.status == 0);
+    const auto j = parse(json.out);
+    CHECK(j["fits"] == false);
+    CHECK(j["devices"][0]["fits"] == false);
+    CHECK(j["devices"][0]["largest_buffer"] == "kv");
+    CHECK(j["devices"][0]["over_bytes"].get<std::uint64_t>() > 0);
     // -sm none with -mg 1: everything on the second GPU, nothing on the first
     auto pinned = run({"estimate", "llama-3.1-8b:Q4_K_M", "--gpu", "rtx-3090x2", "-sm", "none", "-mg", "1", "--json"});
     REQUIRE(pinned.status == 0);
-    CHECK(contains(pinned.out, "{\"name\":\"CUDA0\",\"gpu\":\"rtx-3090\",\"layers\":0,"));
+    const auto p = parse(pinned.out);
+    CHECK(p["devices"][0]["name"] == "CUDA0");
+    CHECK(p["devices"][0]["gpu"] == "rtx-3090");
+    CHECK(p["devices"][0]["layers"] == 0);
     // --n-cpu-moe / --cpu-moe move expert tensors to the host; --reserve is charged per device
     auto moe = run({"estimate", "qwen3-30b-a3b:Q4_K_M", "--gpu", "rtx-3090", "--cpu-moe", "--reserve", "300"});
     REQUIRE_MESSAGE(moe.status == 0, moe.err);
@@ -174,20 +261,17 @@ TEST_CASE("estimate --gpu --blas: a BLAS build's products of host weights leave 
     // -ngl 0: every weight in host memory. A plain CUDA build sends the large products to CUDA0
     // (the logits alone are 128256 x 512 x 4 bytes there); with GGML_BLAS the BLAS backend
     // takes them into its own "CPU" compute buffer and CUDA0 keeps the small ones.
-    const auto compute_of = [](const std::string& json, std::string_view key) {
-        const auto at = json.find(key);
-        REQUIRE(at != std::string::npos);
-        return std::stoull(json.substr(at + key.size()));
-    };
     auto plain = run({"estimate", "llama-3.2-1b:Q4_K_M", "--gpu", "rtx-3090", "-ngl", "0", "--json"});
     auto blas = run({"estimate", "llama-3.2-1b:Q4_K_M", "--gpu", "rtx-3090", "-ngl", "0", "--blas", "--json"});
     REQUIRE(plain.status == 0);
     REQUIRE(blas.status == 0);
-    CHECK(compute_of(plain.out, "\"blas_compute_bytes\":") == 0);
-    const auto blas_buffer = compute_of(blas.out, "\"blas_compute_bytes\":");
+    const auto plain_json = parse(plain.out), blas_json = parse(blas.out);
+    CHECK(plain_json["host"]["blas_compute_bytes"] == 0);
+    const auto blas_buffer = blas_json["host"]["blas_compute_bytes"].get<std::uint64_t>();
     CHECK(blas_buffer >= 128256ull * 512 * 4);
-    const auto cuda0_plain = compute_of(plain.out, "\"compute_bytes\":");
-    const auto cuda0_blas = compute_of(blas.out, "\"compute_bytes\":");
+    REQUIRE(plain_json["devices"][0]["name"] == "CUDA0");
+    const auto cuda0_plain = plain_json["devices"][0]["compute_bytes"].get<std::uint64_t>();
+    const auto cuda0_blas = blas_json["devices"][0]["compute_bytes"].get<std::uint64_t>();
     CHECK(cuda0_blas * 10 < cuda0_plain);
     auto text = run({"estimate", "llama-3.2-1b:Q4_K_M", "--gpu", "rtx-3090", "-ngl", "0", "--blas"});
     CHECK(contains(text.out, "(CPU, BLAS backend)"));
@@ -203,6 +287,7 @@ TEST_CASE("estimate --gpu: bad placement flags are errors") {
     CHECK(run({"estimate", "llama-3.1-8b", "--gpu", "rtx-3090", "-ngl"}).status == 2);
     auto e = run({"estimate", "llama-3.1-8b", "--gpu", "rtx-3090x9", "--gpu", "rtx-3090x9"});
     CHECK(e.status == 2);
+    CHECK(contains(e.err, "--gpu: asks for more than 16 CUDA devices in all, got 'rtx-3090x9'"));
 }
 
 TEST_CASE("--gpu auto uses the devices this machine sees, or says why there are none") {
@@ -212,7 +297,7 @@ TEST_CASE("--gpu auto uses the devices this machine sees, or says why there are 
     } else {
         CHECK(o.status == 2);
         CHECK(contains(o.err, "--gpu auto"));
-        CHECK(o.err.find('\n') == o.err.size() - 1);  // one line
+        CHECK(one_line(o.err));
     }
 }
 
@@ -245,7 +330,7 @@ TEST_CASE("estimate -ot: malformed overrides are one-line errors") {
         CAPTURE(value);
         CHECK(o.status == 2);
         CHECK(contains(o.err, expected));
-        CHECK(o.err.find('\n') == o.err.size() - 1);
+        CHECK(one_line(o.err));
     };
     bad("exps", "-ot: expects PATTERN=BUFFER_TYPE, comma-separated, got 'exps'");
     bad("exps=GPU", "-ot: unknown buffer type (CPU, CUDA0, CUDA1, ...), got 'GPU'");
@@ -262,6 +347,140 @@ TEST_CASE("estimate --gpu -sm row: the split weights are charged to every GPU") 
     const auto layer = json("layer");
     REQUIRE_MESSAGE(row.status == 0, row.err);
     REQUIRE(layer.status == 0);
-    CHECK(contains(row.out, "\"fits\":true"));
+    CHECK(parse(row.out)["fits"] == true);
     CHECK(row.out != layer.out);  // same layers and KV per device, different weight bytes per device
+}
+
+TEST_CASE("one flag table: estimate and plan take the same spellings, and reject each other's own flags") {
+    // -c, --ctx-size and --ctx are one flag in both commands
+    const auto by_short = run({"estimate", "llama-3.2-1b:Q4_0", "-c", "8192", "--json"});
+    REQUIRE(by_short.status == 0);
+    CHECK(run({"estimate", "llama-3.2-1b:Q4_0", "--ctx-size", "8192", "--json"}).out == by_short.out);
+    CHECK(run({"estimate", "llama-3.2-1b:Q4_0", "--ctx", "8192", "--json"}).out == by_short.out);
+    const auto plan_short = run({"plan", "llama-3.2-1b:Q4_0", "--gpu", "rtx-3090", "-c", "8192", "--json"});
+    REQUIRE(plan_short.status == 0);
+    CHECK(run({"plan", "llama-3.2-1b:Q4_0", "--gpu", "rtx-3090", "--ctx-size", "8192", "--json"}).out == plan_short.out);
+    CHECK(run({"plan", "llama-3.2-1b:Q4_0", "--gpu", "rtx-3090", "--ctx", "8192", "--json"}).out == plan_short.out);
+    CHECK(run({"plan", "llama-3.2-1b:Q4_0", "--gpu", "rtx-3090", "-lm", "none", "--json"}).out ==
+          run({"plan", "llama-3.2-1b:Q4_0", "--gpu", "rtx-3090", "--no-mmap", "--json"}).out);
+    // same errors for the same flag
+    for (std::string_view command : {"estimate", "plan"}) {
+        const auto bad = run({command, "llama-3.1-8b", "--gpu", "rtx-3090", "--ctx-size", "many"});
+        CHECK(bad.status == 2);
+        CHECK(bad.err == "vramfit " + std::string{command} + ": --ctx-size: expects a whole number, got 'many'\n");
+        const auto kv = run({command, "llama-3.1-8b", "--gpu", "rtx-3090", "-ctv", "q3_K"});
+        CHECK(kv.err == "vramfit " + std::string{command} +
+                            ": -ctv: expects one of f32, f16, bf16, q8_0, q4_0, q4_1, iq4_nl, q5_0, q5_1, got 'q3_K'\n");
+    }
+    // a flag only one command has is an unknown flag to the other
+    const auto ngl = run({"plan", "llama-3.1-8b", "--gpu", "rtx-3090", "-ngl", "99"});
+    CHECK(ngl.status == 2);
+    CHECK(ngl.err == "vramfit plan: unknown flag '-ngl' (see vramfit plan --help)\n");
+    const auto ram = run({"estimate", "llama-3.1-8b", "--ram", "64GiB"});
+    CHECK(ram.status == 2);
+    CHECK(ram.err == "vramfit estimate: unknown flag '--ram' (see vramfit estimate --help)\n");
+    CHECK(run({"estimate", "llama-3.1-8b", "--reserve", "auto"}).err ==
+          "vramfit estimate: --reserve: expects a whole number, got 'auto'\n");
+}
+
+TEST_CASE("the help text comes from the flag table") {
+    const auto help = run({"estimate", "--help"});
+    REQUIRE(help.status == 0);
+    CHECK(help.out == run({"help"}).out);
+    CHECK(contains(help.out, "  -c, --ctx-size, --ctx N       context size (0 = the model's training context)  [4096]\n"));
+    CHECK(contains(help.out, "-ctk, --cache-type-k T        K cache type: f32 f16 bf16 q8_0 q4_0 q4_1 iq4_nl q5_0 q5_1  [f16]\n"));
+    CHECK(contains(help.out, "-ngl, --n-gpu-layers, --gpu-layers N"));
+    const auto estimate_flags = help.out.substr(help.out.find("estimate flags"));
+    CHECK_FALSE(contains(estimate_flags, "--ram"));
+    CHECK_FALSE(contains(estimate_flags, "--max-ctx"));
+    const auto plan_help = run({"plan", "--help"});
+    REQUIRE(plan_help.status == 0);
+    CHECK(plan_help.out.starts_with("usage: vramfit plan MODEL"));
+    CHECK(contains(plan_help.out, "  -c, --ctx-size, --ctx N       context size (0 = the model's training context)  [4096]\n"));
+    CHECK(contains(plan_help.out, "--ram SIZE"));
+    CHECK(contains(plan_help.out, "[auto, which plan takes as on]"));
+    CHECK_FALSE(contains(plan_help.out, "-ngl"));
+    CHECK_FALSE(contains(plan_help.out, "-kvu"));
+    // every spelling of every row is listed in the help of the commands that take it
+    for (const auto& flag : vramfit::cli::detail::flag_table) {
+        for (auto name : flag.names) {
+            if (name.empty()) continue;
+            CAPTURE(name);
+            if (flag.commands & vramfit::cli::detail::for_estimate) CHECK(contains(help.out, name));
+            if (flag.commands & vramfit::cli::detail::for_plan) CHECK(contains(plan_help.out, name));
+        }
+    }
+}
+
+namespace {
+
+// A device as the runtime reports it (runtime/devices.cpp): an RTX 3090 with 20000 of CUDA's
+// 24268 MiB free, another process holding the rest.
+vramfit::device busy_rtx_3090(bool measured) {
+    vramfit::device d;
+    d.name = std::string_view{"NVIDIA GeForce RTX 3090"};
+    d.ordinal = 0;
+    d.cc_major = 8;
+    d.cc_minor = 6;
+    d.sm_count = 82;
+    d.total_memory = vramfit::bytes{24268ull * 1048576};
+    if (measured) d.free_memory = vramfit::bytes{20000ull * 1048576};
+    return d;
+}
+
+} // namespace
+
+TEST_CASE("--gpu auto: a measured device's capacity is its free memory, charged no driver reserve or second context") {
+    using namespace vramfit;
+    const auto live = cli::detail::gpu_from_device(busy_rtx_3090(true), "cuda0-live", "NVIDIA GeForce RTX 3090");
+    CHECK(live.from_device);
+    CHECK(live.measured);
+    CHECK(live.spec.memory == bytes{20000ull * 1048576});  // cudaMemGetInfo's free figure is the capacity
+    CHECK(live.device_total == bytes{24268ull * 1048576});
+    const auto catalog_overhead = cuda_overhead_for(live.spec);
+    const auto o = cli::detail::overhead_for(live);
+    // cudaMemGetInfo's figure lacks the driver's reserve and the querying process's context
+    CHECK(o.driver_reserve == bytes{});
+    CHECK(o.context == bytes{});
+    // what the new llama.cpp process adds: cuBLAS workspace, pools, kernels (part 3 only)
+    CHECK(o.runtime == catalog_overhead.runtime);
+    CHECK(o.estimate == bytes{75ull * 1048576});
+    CHECK(o.low == bytes{});
+    CHECK(o.high == bytes{150ull * 1048576});
+    CHECK(o.estimate < catalog_overhead.estimate - catalog_overhead.driver_reserve);
+
+    // Not measured (cudaMemGetInfo failed): the capacity is CUDA's total, which still lacks the
+    // driver reserve but not llama.cpp's context.
+    const auto unmeasured = cli::detail::gpu_from_device(busy_rtx_3090(false), "cuda0-live", "NVIDIA GeForce RTX 3090");
+    CHECK(unmeasured.spec.memory == bytes{24268ull * 1048576});
+    const auto u = cli::detail::overhead_for(unmeasured);
+    CHECK(u.driver_reserve == bytes{});
+    CHECK(u.context == catalog_overhead.context);
+    CHECK(u.estimate == catalog_overhead.context + catalog_overhead.runtime);
+    CHECK(u.low <= u.estimate);
+    CHECK(u.estimate <= u.high);
+    CHECK(u.high == catalog_overhead.high - bytes{650ull * 1048576});  // the flat driver reserve's high bound, gone
+
+    // A catalog GPU keeps all three parts.
+    const cli::gpu_choice catalog{catalog::gpu<"rtx-3090">::spec};
+    CHECK(cli::detail::overhead_for(catalog).estimate == cuda_overhead_for(catalog::gpu<"rtx-3090">::spec).estimate);
+
+    // estimate --gpu auto's fit: the measured capacity, the live overhead, llama.cpp's buffers
+    auto model = llama_cpp::describe("llama-3.1-8b:Q4_K_M");
+    REQUIRE(model.ok());
+    cli::estimate_options options;
+    options.gpus.push_back(live);
+    auto report = cli::fit_devices(*model, options);
+    REQUIRE_MESSAGE(report.ok(), report.err().describe());
+    const auto& d = report->devices.at(0);
+    CHECK(d.capacity == bytes{20000ull * 1048576});
+    CHECK(d.overhead == bytes{75ull * 1048576});
+    CHECK(d.overhead_low == bytes{});
+    CHECK(d.overhead_high == bytes{150ull * 1048576});
+    cli::estimate_options on_catalog;
+    on_catalog.gpus.push_back(catalog);
+    auto catalog_report = cli::fit_devices(*model, on_catalog);
+    REQUIRE(catalog_report.ok());
+    CHECK(catalog_report->devices.at(0).model == d.model);  // same buffers; only capacity and overhead differ
+    CHECK(catalog_report->devices.at(0).overhead == cuda_overhead_for(catalog::gpu<"rtx-3090">::spec).estimate);
 }

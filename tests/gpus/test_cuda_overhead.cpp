@@ -87,3 +87,23 @@ TEST_CASE("cuda overhead: the modelled parts hold the measurements they stand fo
     CHECK(kepler.context.count() == 450000000ULL);
     CHECK(kepler.high - kepler.driver_reserve - kepler.runtime >= bytes{700000000ULL});
 }
+
+TEST_CASE("cuda overhead: a device measured live is not charged the driver reserve again") {
+    // cudaMemGetInfo's free memory already excludes the driver's reserve (and other processes);
+    // only the new process's context and llama.cpp's own use remain to charge.
+    device live = catalog::gpu<"rtx-3090">::as_device();
+    live.catalog_id = {};
+    live.total_memory = 24268_MiB;  // what CUDA reports as total on this card
+    live.free_memory = 23800_MiB;
+    REQUIRE(live.measured());
+    CHECK(live.capacity() == 23800_MiB);
+    const auto measured = cuda_overhead_for(live);
+    const auto catalog_figure = cuda_overhead_for(catalog::gpu<"rtx-3090">::spec);
+    CHECK(measured.driver_reserve == 0_B);
+    CHECK(measured.low == catalog_figure.low - 308_MiB);  // the card's lowest measured reserve
+    CHECK(measured.estimate == catalog_figure.estimate - catalog_figure.driver_reserve);
+    CHECK(measured.context == catalog_figure.context);
+    CHECK(measured.runtime == catalog_figure.runtime);
+    // and a fit charges it against the measured free memory
+    CHECK(cuda_process_overhead(live).estimate == measured.context);
+}

@@ -50,7 +50,7 @@ constexpr model_description pythia_2_8b(pythia_file file) {
                                    "blk.24.", "blk.25.", "blk.26.", "blk.27.", "blk.28.", "blk.29.", "blk.30.", "blk.31."};
     for (int il = 0; il < 32; ++il) {
         const auto name = [&](std::string_view suffix) {
-            vramfit::fixed_string<64> n{names[il]};
+            vramfit::tensor_name n{names[il]};
             n.append(suffix);
             return n;
         };

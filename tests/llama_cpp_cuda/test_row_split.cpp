@@ -22,7 +22,7 @@ constexpr model_description three_layers() {
     test::add_tensor(m, "token_embd.weight", {4096, 1000, 1, 1}, ggml_type::q8_0);
     for (const char* blk : {"blk.0.", "blk.1.", "blk.2."}) {
         const auto name = [&](std::string_view suffix) {
-            vramfit::fixed_string<64> n{blk};
+            vramfit::tensor_name n{blk};
             n.append(suffix);
             return n;
         };

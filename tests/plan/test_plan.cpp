@@ -9,7 +9,7 @@
 
 using namespace vramfit;
 using namespace vramfit::literals;
-namespace gpu = vramfit::catalog::gpu;
+using vramfit::catalog::gpu;
 
 // ---- compile time -----------------------------------------------------------------------------
 // The seed case: gemma3:12b Q4_K_M at 4096 tokens on a Tesla K80 board (two 11441 MiB dies).

@@ -1,10 +1,12 @@
 // `vramfit plan` run in-process (tools/plan_command.hpp).
 #include <doctest/doctest.h>
 
+#include <algorithm>
+#include <filesystem>
 #include <string>
 #include <vector>
 
-#include <filesystem>
+#include <nlohmann/json.hpp>
 
 #include "plan_command.hpp"
 #include "vramfit/engines/llama_cpp/from_catalog.hpp"
@@ -25,6 +27,16 @@ outcome run(std::vector<std::string_view> args) {
 
 bool has(const std::string& text, std::string_view part) { return text.find(part) != std::string::npos; }
 
+nlohmann::ordered_json parse(const std::string& text) { return nlohmann::ordered_json::parse(text); }
+
+// The plan's row for a device ("CUDA0", "CPU"); REQUIREs that there is one.
+const nlohmann::ordered_json& device(const nlohmann::ordered_json& plan, std::string_view name) {
+    const auto& devices = plan.at("devices");
+    const auto row = std::find_if(devices.begin(), devices.end(), [&](const auto& d) { return d.at("name") == name; });
+    REQUIRE(row != devices.end());
+    return *row;
+}
+
 } // namespace
 
 TEST_CASE("plan llama-3.3-70b:Q4_K_M --gpu rtx-3090x2 --ram 64GiB --ctx 32768") {
@@ -41,15 +53,24 @@ TEST_CASE("plan llama-3.3-70b:Q4_K_M --gpu rtx-3090x2 --ram 64GiB --ctx 32768") 
 TEST_CASE("plan --json has the issue's shape") {
     const auto o = run({"gemma-3-12b:Q4_K_M", "--gpu", "tesla-k80x2", "--json"});
     REQUIRE(o.status == 0);
-    CHECK(has(o.out, "\"gpus_used\":1,"));
-    CHECK(has(o.out, "\"n_ctx\":4096,"));
-    CHECK(has(o.out, "\"quant\":\"Q4_K_M\""));
-    CHECK(has(o.out, "\"devices\":[{\"name\":\"CUDA0\",\"gpu\":\"tesla-k80\""));
-    CHECK(has(o.out, "\"capacity_bytes\":11996758016"));  // 11441 MiB
-    CHECK(has(o.out, "{\"name\":\"CPU\""));
-    CHECK(has(o.out, "\"alternatives\":[{"));
-    CHECK(has(o.out, "\"emit\":{\"llama.cpp\":\"CUDA_VISIBLE_DEVICES=0 llama-server"));
-    CHECK(has(o.out, "\"ollama\":\"# environment"));
+    const auto j = parse(o.out);
+    CHECK(j["gpus_used"] == 1);
+    CHECK(j["n_ctx"] == 4096);
+    CHECK(j["quant"] == "Q4_K_M");
+    const auto& devices = j["devices"];
+    REQUIRE(devices.is_array());
+    REQUIRE(!devices.empty());
+    CHECK(devices[0].begin().key() == "name");
+    CHECK(devices[0]["name"] == "CUDA0");
+    CHECK(devices[0]["gpu"] == "tesla-k80");
+    CHECK(devices[0]["capacity_bytes"] == 11996758016ull);  // 11441 MiB
+    CHECK(device(j, "CPU")["name"] == "CPU");
+    REQUIRE(j["alternatives"].is_array());
+    REQUIRE(!j["alternatives"].empty());
+    CHECK(j["alternatives"][0].is_object());
+    CHECK(j["emit"].begin().key() == "llama.cpp");
+    CHECK(j["emit"]["llama.cpp"].get<std::string>().starts_with("CUDA_VISIBLE_DEVICES=0 llama-server"));
+    CHECK(j["emit"]["ollama"].get<std::string>().starts_with("# environment"));
 }
 
 TEST_CASE("plan --emit llama.cpp: a MoE that spills keeps its experts on the CPU") {
@@ -72,11 +93,12 @@ TEST_CASE("plan --free: the user's free memory per GPU replaces the catalog tota
     // no longer fits one card, so it splits
     const auto full = run({"llama-3.1-8b:Q8_0", "--gpu", "rtx-3090x2", "-c", "32768", "--json"});
     REQUIRE(full.status == 0);
-    CHECK(has(full.out, "\"gpus_used\":1,"));
+    CHECK(parse(full.out)["gpus_used"] == 1);
     const auto busy = run({"llama-3.1-8b:Q8_0", "--gpu", "rtx-3090x2", "-c", "32768", "--free", "12288,12288", "--json"});
     REQUIRE(busy.status == 0);
-    CHECK(has(busy.out, "\"gpus_used\":2,"));
-    CHECK(has(busy.out, "\"capacity_bytes\":12884901888"));
+    const auto j = parse(busy.out);
+    CHECK(j["gpus_used"] == 2);
+    CHECK(device(j, "CUDA0")["capacity_bytes"] == 12884901888ull);
     const auto wrong = run({"llama-3.1-8b:Q8_0", "--gpu", "rtx-3090x2", "--free", "12288"});
     CHECK(wrong.status == 2);
     CHECK(has(wrong.err, "one MiB figure per GPU"));
@@ -100,17 +122,15 @@ TEST_CASE("plan --objective speed: a heterogeneous split puts more layers on the
 TEST_CASE("plan --reserve auto: each GPU keeps its estimated CUDA overhead free") {
     const auto o = run({"gemma-3-12b:Q4_K_M", "--gpu", "tesla-k80x2", "--reserve", "auto", "--json"});
     REQUIRE(o.status == 0);
-    CHECK(has(o.out, "\"gpus_used\":1,"));           // 8.2 GiB + the overhead still fits one die
-    const auto at = o.out.find("\"reserve_bytes\":", o.out.find("\"name\":\"CUDA0\""));
-    REQUIRE(at != std::string::npos);
-    CHECK(o.out.substr(at + 16, 2) != "0,");                   // CUDA0 carries a reserve
-    CHECK(has(o.out, "\"capacity_bytes\":11996758016"));     // shown against the die's full 11441 MiB
+    const auto j = parse(o.out);
+    CHECK(j["gpus_used"] == 1);                                      // 8.2 GiB + the overhead still fits one die
+    CHECK(device(j, "CUDA0")["reserve_bytes"].get<std::uint64_t>() != 0);  // CUDA0 carries a reserve
+    CHECK(device(j, "CUDA0")["capacity_bytes"] == 11996758016ull);  // shown against the die's full 11441 MiB
 }
 
 TEST_CASE("plan: catalog GPUs keep the CUDA overhead by default; live free memory does not") {
     const auto reserve_of_cuda0 = [](const std::string& out) {
-        const auto at = out.find("\"reserve_bytes\":", out.find("\"name\":\"CUDA0\""));
-        return at == std::string::npos ? std::string{} : out.substr(at + 16, out.find(',', at) - at - 16);
+        return device(parse(out), "CUDA0").at("reserve_bytes").get<std::uint64_t>();
     };
     const auto by_default = run({"gemma-3-12b:Q4_K_M", "--gpu", "tesla-k80x2", "--json"});
     const auto as_auto = run({"gemma-3-12b:Q4_K_M", "--gpu", "tesla-k80x2", "--reserve", "auto", "--json"});
@@ -119,18 +139,19 @@ TEST_CASE("plan: catalog GPUs keep the CUDA overhead by default; live free memor
     REQUIRE(by_default.status == 0);
     REQUIRE(live.status == 0);
     CHECK(reserve_of_cuda0(by_default.out) == reserve_of_cuda0(as_auto.out));
-    CHECK(reserve_of_cuda0(by_default.out) != "0");
-    CHECK(reserve_of_cuda0(zero.out) == "0");
-    CHECK(reserve_of_cuda0(live.out) == "0");
+    REQUIRE(as_auto.status == 0);
+    REQUIRE(zero.status == 0);
+    CHECK(reserve_of_cuda0(by_default.out) != 0);
+    CHECK(reserve_of_cuda0(by_default.out) == vramfit::cuda_overhead_for(vramfit::catalog::gpu<"tesla-k80">::spec).estimate.count());
+    CHECK(reserve_of_cuda0(zero.out) == 0);
+    CHECK(reserve_of_cuda0(live.out) == 0);
 }
 
 TEST_CASE("plan --blas: a BLAS build's own compute buffer is counted in host memory") {
     // Llama-3.3-70B Q4_K_M does not fit one RTX 3090: the CPU keeps layers, whose large products
     // a GGML_BLAS build runs on its BLAS backend, with activations in a "CPU" compute buffer.
     const auto cpu_compute = [](const std::string& out) {
-        const auto at = out.find("\"compute_bytes\":", out.find("\"name\":\"CPU\""));
-        REQUIRE(at != std::string::npos);
-        return std::stoull(out.substr(at + 16));
+        return device(parse(out), "CPU").at("compute_bytes").get<std::uint64_t>();
     };
     const auto plain = run({"llama-3.3-70b:Q4_K_M", "--gpu", "rtx-3090", "--ram", "64GiB", "--json"});
     const auto blas = run({"llama-3.3-70b:Q4_K_M", "--gpu", "rtx-3090", "--ram", "64GiB", "--blas", "--json"});

@@ -9,7 +9,7 @@
 
 using namespace vramfit;
 using namespace vramfit::literals;
-namespace gpu = vramfit::catalog::gpu;
+using vramfit::catalog::gpu;
 
 namespace {
 

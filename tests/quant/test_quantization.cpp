@@ -66,7 +66,7 @@ constexpr model_description make_toy(const toy_spec& s) {
     for (std::uint32_t il = 0; il < s.n_layer; ++il) {
         const auto layer = static_cast<std::int32_t>(il);
         auto named = [il](std::string_view suffix) {
-            fixed_string<64> n{"blk."};
+            tensor_name n{"blk."};
             n.append_number(il);
             n.append(".");
             n.append(suffix);

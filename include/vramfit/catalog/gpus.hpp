@@ -512,6 +512,10 @@ struct gpu_selection {
     d.pcie_gen = gpu.pcie_gen;
     d.pcie_lanes = gpu.pcie_lanes;
     d.nvlink_gb_s = gpu.nvlink_gb_s;
+    if (gpu.driver_reserve_high_mib != 0) {
+        d.driver_reserve_low = detail::mib(gpu.driver_reserve_low_mib);
+        d.driver_reserve_high = detail::mib(gpu.driver_reserve_high_mib);
+    }
     return d;
 }
 

@@ -29,10 +29,11 @@ struct device {
 
     bytes total_memory{};                // catalog: nvidia-smi total; live: cudaMemGetInfo total
     std::optional<bytes> free_memory{};  // live: cudaMemGetInfo free at query time; catalog: none
-    // Catalog devices: the part of total_memory the CUDA runtime never reports (measured per card
-    // where a measurement exists, else estimated: engines/llama_cpp/cuda/runtime_overhead.hpp).
-    // Live devices: 0, since cudaMemGetInfo's figures already exclude it.
-    std::optional<bytes> driver_reserve{};
+    // Catalog devices: the part of total_memory the CUDA runtime never reports, where it was
+    // measured for this card (lowest and highest measurement); unset: estimate it
+    // (core/cuda_overhead.hpp). Live devices leave it unset: their free memory excludes it.
+    std::optional<bytes> driver_reserve_low{};
+    std::optional<bytes> driver_reserve_high{};
 
     double bandwidth_gb_s = 0;         // peak memory bandwidth, GB/s (10^9)
     double fp32_tflops = 0;            // non-tensor FP32

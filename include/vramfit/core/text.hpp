@@ -90,6 +90,14 @@ public:
         for (char c : value) spill_.push_back(c);
         size_ += value.size();
     }
+    constexpr void append_number(unsigned long long value) {
+        char digits[24];
+        std::size_t n = 0;
+        do { digits[n++] = static_cast<char>('0' + value % 10); value /= 10; } while (value != 0);
+        char ordered[24];
+        for (std::size_t i = 0; i < n; ++i) ordered[i] = digits[n - 1 - i];
+        append(std::string_view{ordered, n});
+    }
 
     [[nodiscard]] constexpr std::string_view view() const noexcept {
         return size_ <= Inline ? std::string_view{inline_, size_} : std::string_view{spill_.data(), size_};

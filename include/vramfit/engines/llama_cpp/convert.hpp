@@ -75,7 +75,7 @@ public:
 
     // blk.<il>.<suffix>
     constexpr void block(std::uint32_t il, std::string_view suffix, std::initializer_list<std::int64_t> shape) {
-        fixed_string<64> name{"blk."};
+        tensor_name name{"blk."};
         name.append_number(il);
         name.append(".");
         name.append(suffix);

@@ -234,7 +234,7 @@ constexpr result<bool> check_tensor_shapes(const model_description& model) {
     options.rope_freqs = detail::has_tensor(sorted, "rope_freqs.weight");
     options.attn_qkv_bias = detail::has_tensor(sorted, "blk.0.attn_q.bias");
     options.attn_output_bias = detail::has_tensor(sorted, "blk.0.attn_output.bias");
-    fixed_string<64> router_bias{"blk."};
+    tensor_name router_bias{"blk."};
     router_bias.append_number(hp.n_layer_dense_lead);
     router_bias.append(".exp_probs_b.bias");
     options.expert_probs_bias = detail::has_tensor(sorted, router_bias.view());
