@@ -21,7 +21,8 @@ for compiler in gcc clang; do
     if [ $compiler = gcc ]; then cxx=g++; else cxx=clang++-14; command -v $cxx >/dev/null || cxx=clang++; fi
     echo "=== $compiler ($cxx)"
     if [ ! -d $dir ]; then
-        if ! CXX=$cxx meson setup $dir >$dir.setup.log 2>&1; then
+        # warnings are errors in CI (werror is not the project's default: consumers must not inherit it)
+        if ! CXX=$cxx meson setup $dir -Dwerror=true -Dwarning_level=3 >$dir.setup.log 2>&1; then
             cat $dir.setup.log; echo "setup failed for $compiler"; failed=$((failed + 1)); continue
         fi
     fi

@@ -18,7 +18,7 @@ for sanitizer in address thread; do
     echo "--- $sanitizer sanitizer ($cxx) in $dir"
     if [ ! -d "$dir" ]; then
         if ! CXX=$cxx meson setup "$dir" -Db_sanitize=$sanitizer -Db_lundef=false -Dbuildtype=debugoptimized \
-                -Dcuda=disabled -Dtools=false -Dexamples=false -Dbench=false -Dfuzz=disabled >"$dir.setup.log" 2>&1; then
+                -Dwerror=true -Dcuda=disabled -Dtools=disabled -Dexamples=disabled -Dbench=disabled -Dfuzz=disabled >"$dir.setup.log" 2>&1; then
             tail -20 "$dir.setup.log"; echo "setup failed for $sanitizer"; fail=$((fail + 1)); rm -rf "$dir"; continue
         fi
     fi
