@@ -77,7 +77,7 @@ struct weight_table {
             w.input_host += host;
             continue;
         }
-        const std::int64_t block = llama_cpp::detail::block_of(name);
+        const std::int64_t block = gguf::block_index(name);
         if (block < 0 && name.substr(0, 10) == "token_embd") { w.input_host += host; continue; }
         const std::size_t slot = block >= 0 && block < static_cast<std::int64_t>(hp.n_layer) ? static_cast<std::size_t>(block) : hp.n_layer;
         const std::uint64_t gpu = llama_cpp::detail::cuda_tensor_alloc(t).count();
@@ -119,7 +119,7 @@ struct context_table {
     for (std::uint32_t i = 0; i <= hp.n_layer; ++i) {
         c.kv_gpu.push_back(0); c.kv_host.push_back(0); c.kv_read.push_back(0); c.attn_flops.push_back(0);
     }
-    const bool mla = llama_cpp::detail::is_mla(hp);
+    const bool mla = hp.is_mla();
     const bool v_trans = !ctx.flash_attn;
     const std::uint32_t v_width_max = llama_cpp::detail::n_embd_v_gqa_max(hp);
     const auto add = [&](bool want_swa, std::uint32_t cells) {

@@ -50,11 +50,6 @@ struct kv_cache_breakdown {
 
 namespace detail {
 
-// llama_hparams::is_mla(): both MLA head sizes are set.
-[[nodiscard]] constexpr bool is_mla(const hyperparameters& hp) noexcept {
-    return hp.n_embd_head_k_mla != 0 && hp.n_embd_head_v_mla != 0;
-}
-
 // llama_hparams::n_embd_v_gqa_max(): the widest V row over all layers.
 [[nodiscard]] constexpr std::uint32_t n_embd_v_gqa_max(const hyperparameters& hp) noexcept {
     std::uint32_t widest = 0;
@@ -78,7 +73,7 @@ namespace detail {
     kv_cache_size cache{};
     cache.cells = cells;
     cache.streams = ctx.n_stream;
-    const bool mla = is_mla(hp);
+    const bool mla = hp.is_mla();
     const bool v_trans = !ctx.flash_attn;
     const std::uint32_t v_width_max = n_embd_v_gqa_max(hp);
     const std::uint64_t rows = static_cast<std::uint64_t>(cells) * ctx.n_stream;

@@ -99,6 +99,9 @@ struct hyperparameters {
 
     std::vector<layer_params> layers;  // n_layer entries
 
+    // llama_hparams::is_mla(): both MLA head sizes are set (the cache then holds the latent only).
+    [[nodiscard]] constexpr bool is_mla() const noexcept { return n_embd_head_k_mla != 0 && n_embd_head_v_mla != 0; }
+
     // llama_hparams::n_embd_k_gqa / n_embd_v_gqa
     [[nodiscard]] constexpr std::uint32_t n_embd_k_gqa(std::uint32_t il) const { return n_embd_head_k * layers[il].n_head_kv; }
     [[nodiscard]] constexpr std::uint32_t n_embd_v_gqa(std::uint32_t il) const { return n_embd_head_v * layers[il].n_head_kv; }

@@ -137,6 +137,22 @@ struct metadata_entry {
     std::uint64_t value_offset = 0;               // absolute offset of the value (first element)
 };
 
+// The block of a GGUF tensor name: "blk.N." → N, -1 outside the repeating blocks (GGUF's tensor
+// naming, llama-arch.cpp's LLM_TENSOR_NAMES). Every reader of block numbers uses this one.
+[[nodiscard]] constexpr std::int32_t block_index(std::string_view name) noexcept {
+    constexpr std::string_view prefix = "blk.";
+    if (name.size() <= prefix.size() || name.substr(0, prefix.size()) != prefix) return -1;
+    std::int64_t layer = 0;
+    std::size_t i = prefix.size();
+    const std::size_t first_digit = i;
+    while (i < name.size() && name[i] >= '0' && name[i] <= '9' && i - first_digit < 9) {
+        layer = layer * 10 + (name[i] - '0');
+        ++i;
+    }
+    if (i == first_digit || i >= name.size() || name[i] != '.') return -1;
+    return static_cast<std::int32_t>(layer);
+}
+
 namespace detail {
 
 // An error message under construction. Builds into its own buffer and converts to
@@ -184,20 +200,6 @@ constexpr std::string_view clip(std::string_view text) noexcept {
     return text.size() <= 96 ? text : text.substr(0, 96);
 }
 
-// "blk.N." → N; -1 for tensors outside the repeating blocks (llama.cpp names, llama-arch.cpp).
-constexpr std::int32_t layer_of(std::string_view name) noexcept {
-    constexpr std::string_view prefix = "blk.";
-    if (name.size() <= prefix.size() || name.substr(0, prefix.size()) != prefix) return -1;
-    std::int64_t layer = 0;
-    std::size_t i = prefix.size();
-    const std::size_t first_digit = i;
-    while (i < name.size() && name[i] >= '0' && name[i] <= '9' && i - first_digit < 9) {
-        layer = layer * 10 + (name[i] - '0');
-        ++i;
-    }
-    if (i == first_digit || i >= name.size() || name[i] != '.') return -1;
-    return static_cast<std::int32_t>(layer);
-}
 
 struct kv_record {
     std::uint64_t key_begin = 0;     // in the header's text arena
@@ -800,7 +802,7 @@ private:
             if (!available(8)) return truncated(8, "tensor '", name, "' offset");
             tensor_offsets_.push_back(pos_);
             t.offset = take_u64();
-            t.layer = layer_of(name);
+            t.layer = block_index(name);
             h.tensors_.push_back(t);
         }
         h.tensors_end_ = pos_;

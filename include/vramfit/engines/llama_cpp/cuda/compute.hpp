@@ -69,7 +69,7 @@ namespace detail {
     for (std::size_t i = 0; i < model.tensors.size(); ++i) {
         const auto& t = model.tensors[i];
         const auto name = t.name.view();
-        const std::int64_t block = block_of(name);
+        const std::int64_t block = gguf::block_index(name);
         std::size_t slot = hp.n_layer + 1;
         if (block >= 0 && block < std::int64_t{hp.n_layer}) slot = static_cast<std::size_t>(block) + 1;
         else if (name.substr(0, 10) == "token_embd") slot = 0;

@@ -68,6 +68,7 @@
 #include "vramfit/core/fixed_string.hpp"
 #include "vramfit/core/detail/regex.hpp"
 #include "vramfit/engines/llama_cpp/context.hpp"
+#include "vramfit/formats/gguf/reader.hpp"
 #include "vramfit/engines/llama_cpp/version.hpp"
 #include "vramfit/engines/llama_cpp/kv_cache.hpp"
 #include "vramfit/engines/llama_cpp/weights.hpp"
@@ -206,15 +207,6 @@ namespace detail {
     return pad_to(size, cuda_buffer_alignment);
 }
 
-// N of "blk.N.", -1 outside any block (read from the name: hand-built descriptions leave
-// tensor_info::layer unset).
-[[nodiscard]] constexpr std::int64_t block_of(std::string_view name) noexcept {
-    if (name.substr(0, 4) != "blk.") return -1;
-    std::int64_t n = 0;
-    std::size_t i = 4;
-    for (; i < name.size() && name[i] >= '0' && name[i] <= '9' && n < 0x7FFFFFFF; ++i) n = n * 10 + (name[i] - '0');
-    return i > 4 && i < name.size() && name[i] == '.' ? n : -1;
-}
 
 // The compiled overrides, in order. An override whose block is past the model's last block is
 // dropped: no tensor name of this model carries that block number, so it can never match.
@@ -427,7 +419,7 @@ struct row_split {
             if ((*overrides)[i].search(name)) { device = params.overrides[i].device; overridden = true; break; }
         }
         if (!overridden) {
-            const std::int64_t block = detail::block_of(name);
+            const std::int64_t block = gguf::block_index(name);
             if (block >= n_layer) return error{errc::invalid_argument, "a tensor's block is beyond n_layer: "}.with(name);
             if (block >= 0) device = out.layer_device[static_cast<std::size_t>(block)];
             else if (name.substr(0, 10) == "token_embd") device = -1;  // the input layer stays on the CPU
@@ -473,7 +465,7 @@ struct row_split {
     // KV cache: per cached layer, K and V on that layer's device.
     const auto add_kv = [&](bool want_swa, std::uint32_t cells) {
         if (cells == 0) return;
-        const bool mla = detail::is_mla(hp);
+        const bool mla = hp.is_mla();
         const bool v_trans = !ctx.flash_attn;
         const std::uint32_t v_width_max = detail::n_embd_v_gqa_max(hp);
         const std::uint64_t rows = static_cast<std::uint64_t>(cells) * ctx.n_stream;

@@ -46,11 +46,6 @@ struct weight_placement {
     bool full_offload = false;  // every layer and the output on GPUs (n_gpu_layers > n_layer)
 };
 
-// llama_hparams::is_mla()
-[[nodiscard]] constexpr bool graph_is_mla(const hyperparameters& hp) noexcept {
-    return hp.n_embd_head_k_mla != 0 && hp.n_embd_head_v_mla != 0;
-}
-
 class llama_graph_builder {
 public:
     compute_graph graph;
@@ -66,8 +61,8 @@ public:
         // llama_kv_cache constructor: attn_rot_k / attn_rot_v
         // (the K-only cache of MLA models takes no rotation: build_attn_inp_k builds no k_rot)
         // (not in the legacy builds: the rotation came with quantized-cache accuracy work later)
-        rot_k_ = !ctx.legacy_graph && head_k_all > 0 && is_quantized(ctx.type_k) && cache_head_k() % 64 == 0 && !graph_is_mla(hp);
-        rot_v_ = !ctx.legacy_graph && head_v_all > 0 && is_quantized(ctx.type_v) && hp.n_embd_head_v % 64 == 0 && !graph_is_mla(hp);
+        rot_k_ = !ctx.legacy_graph && head_k_all > 0 && is_quantized(ctx.type_k) && cache_head_k() % 64 == 0 && !hp.is_mla();
+        rot_v_ = !ctx.legacy_graph && head_v_all > 0 && is_quantized(ctx.type_v) && hp.n_embd_head_v % 64 == 0 && !hp.is_mla();
         if (rot_k_) {
             // build_input_k_rot: the largest power of two (from 128) dividing the head size
             std::int64_t n = 64;
@@ -156,11 +151,11 @@ private:
     [[nodiscard]] constexpr bool is_swa(std::uint32_t il) const { return uses_swa() && hp_.layers[il].swa; }
     [[nodiscard]] constexpr std::int64_t n_head(std::uint32_t il) const { return hp_.layers[il].n_head; }
     [[nodiscard]] constexpr std::int64_t n_head_kv(std::uint32_t il) const {
-        return graph_is_mla(hp_) ? 1 : hp_.layers[il].n_head_kv;
+        return hp_.is_mla() ? 1 : hp_.layers[il].n_head_kv;
     }
     // Width of one cached K head: for MLA the compressed latent plus the rope part.
     [[nodiscard]] constexpr std::int64_t cache_head_k() const {
-        return graph_is_mla(hp_) ? static_cast<std::int64_t>(hp_.n_lora_kv) + hp_.n_rot : hp_.n_embd_head_k;
+        return hp_.is_mla() ? static_cast<std::int64_t>(hp_.n_lora_kv) + hp_.n_rot : hp_.n_embd_head_k;
     }
     [[nodiscard]] constexpr std::uint32_t uniform_head(bool k) const {
         // n_embd_head_k_all: the head size when every cached layer has the same one
@@ -327,7 +322,7 @@ private:
     constexpr tid build_attn(attn_args a) {
         const bool swa = is_swa(a.il);
         const bool iswa = uses_swa();
-        const bool k_only = graph_is_mla(hp_);
+        const bool k_only = hp_.is_mla();
         const attn_inputs& in = swa ? swa_ : base_;
         tid q = a.q, k = a.k, v = a.v;
         if (in.k_rot >= 0) { q = hadamard(q, in.k_rot); k = hadamard(k, in.k_rot); }
@@ -922,7 +917,7 @@ private:
     // src/models/deepseek2.cpp with MLA (K-only cache of the compressed latent, absorbed q, wv_b
     // applied after attention), the Lite variant (no q LoRA), dense lead layers, shared experts.
     constexpr void build_deepseek2() {
-        const bool mla = graph_is_mla(hp_);
+        const bool mla = hp_.is_mla();
         tid inpL = build_inp_embd();
         build_inp_pos();
         build_attn_inputs(!mla);
