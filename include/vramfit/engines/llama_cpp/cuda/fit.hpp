@@ -217,10 +217,10 @@ template <class Model, class Quant, class... Gpus>
 [[nodiscard]] constexpr bool fits(ctx_size ctx, fit_params params = {}) {
     const std::array<catalog::gpu_spec, sizeof...(Gpus)> gpus{Gpus::spec...};
     auto model = catalog::describe(Model::entry, Quant::value);
-    if (!model) throw model.err();
+    if (!model) throw_error(model.err());
     params.context.n_ctx = ctx.tokens;
     const auto report = check_fit(*model, gpus, params);
-    if (!report) throw report.err();
+    if (!report) throw_error(report.err());
     const std::size_t over = report->first_over();
     if (over == report->devices.size()) return true;
     const auto& d = report->devices[over];
