@@ -148,7 +148,7 @@ inline result<plan_options> parse_plan_args(std::span<const std::string_view> ar
                 for (const auto* g : *live) r.gpus.push_back(*g);
             } else {
                 auto sel = catalog::parse_gpu_argument(*t);
-                if (!sel) return sel.err();
+                if (!sel) return detail::with_cli_hint(sel.err());
                 for (unsigned n = 0; n < sel->count; ++n) r.gpus.push_back(*sel->gpu);
             }
             if (r.gpus.size() > llama_cpp::max_cuda_devices) return detail::flag_error(arg, "asks for more than 16 CUDA devices in all", *t);
