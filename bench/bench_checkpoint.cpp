@@ -48,8 +48,8 @@ timing best_of(int runs, const std::function<void()>& body) {
     return best;
 }
 
-void die(const failure& problem) {
-    std::fprintf(stderr, "bench_checkpoint: %s\n", problem.describe().c_str());
+void die(const error& problem) {
+    std::fprintf(stderr, "bench_checkpoint: %s: %s\n", std::string{to_string(problem.code())}.c_str(), problem.describe().c_str());
     std::exit(1);
 }
 
@@ -77,12 +77,12 @@ void host_throughput(bool quick) {
         const timing save = best_of(7, [&] {
             for (std::size_t r = 0; r < rounds; ++r)
                 for (std::size_t e = 0; e < entries; ++e)
-                    if (!pool.save(e, source.data(), bytes{size})) die(failure(runtime_errc::backend_error, "save failed"));
+                    if (!pool.save(e, source.data(), bytes{size})) die(error(errc::backend_error, "save failed"));
         });
         const timing restore = best_of(7, [&] {
             for (std::size_t r = 0; r < rounds; ++r)
                 for (std::size_t e = 0; e < entries; ++e)
-                    if (!pool.restore(e, target.data())) die(failure(runtime_errc::backend_error, "restore failed"));
+                    if (!pool.restore(e, target.data())) die(error(errc::backend_error, "restore failed"));
         });
         const auto rate = [moved](const timing& t) {
             char text[64];
@@ -122,7 +122,7 @@ void allocation_latency(bool quick) {
             });
             const timing with_pool = best_of(7, [&] {
                 for (std::size_t op = 0; op < operations; ++op) {
-                    if (!pool.save(7, source.data(), bytes{size})) die(failure(runtime_errc::backend_error, "save failed"));
+                    if (!pool.save(7, source.data(), bytes{size})) die(error(errc::backend_error, "save failed"));
                     pool.erase(7);
                 }
             });
@@ -161,28 +161,28 @@ void cuda_throughput(bool quick) {
         const std::size_t rounds = quick ? 1 : std::max<std::size_t>(1, (std::size_t{1} << 30) / (size * entries));
         auto source = cuda::device_allocate(bytes{size}), target = cuda::device_allocate(bytes{size});
         auto plain = cuda::device_allocate(bytes{size * entries});
-        if (!source || !target || !plain) die(failure(runtime_errc::backend_error, "device allocation failed"));
+        if (!source || !target || !plain) die(error(errc::backend_error, "device allocation failed"));
         const double moved = static_cast<double>(size) * static_cast<double>(entries * rounds);
         // Per round: enqueue one copy per entry, then wait — the same shape for both sides.
         const timing copy = best_of(5, [&] {
             for (std::size_t r = 0; r < rounds; ++r) {
                 for (std::size_t e = 0; e < entries; ++e)
                     if (!cuda::copy_async(static_cast<unsigned char*>(*plain) + e * size, *source, bytes{size}, *stream))
-                        die(failure(runtime_errc::backend_error, "cudaMemcpyAsync failed"));
+                        die(error(errc::backend_error, "cudaMemcpyAsync failed"));
                 (void)cuda::synchronize(*stream);
             }
         });
         const timing save = best_of(5, [&] {
             for (std::size_t r = 0; r < rounds; ++r) {
                 for (std::size_t e = 0; e < entries; ++e)
-                    if (!pool.save(e, *source, bytes{size}, *stream)) die(failure(runtime_errc::backend_error, "save failed"));
+                    if (!pool.save(e, *source, bytes{size}, *stream)) die(error(errc::backend_error, "save failed"));
                 (void)pool.synchronize();
             }
         });
         const timing restore = best_of(5, [&] {
             for (std::size_t r = 0; r < rounds; ++r) {
                 for (std::size_t e = 0; e < entries; ++e)
-                    if (!pool.restore(e, *target, *stream)) die(failure(runtime_errc::backend_error, "restore failed"));
+                    if (!pool.restore(e, *target, *stream)) die(error(errc::backend_error, "restore failed"));
                 (void)pool.synchronize();
             }
         });

@@ -68,6 +68,15 @@ inline error flag_error(std::string_view flag, std::string_view problem, std::st
     return error{errc::invalid_argument, flag}.with(": ").with(problem).with(", got '").with(got).with("'");
 }
 
+// The library says what is wrong; where to look next is the command line's to say.
+inline error with_cli_hint(error e) {
+    if (e.code() == errc::unknown_name && e.message().starts_with("unknown GPU '")) {
+        e.with(e.message().ends_with('?') ? " " : "; ").with("`vramfit gpus` lists the ").with_number(catalog::gpus.size())
+            .with(" known GPUs");
+    }
+    return e;
+}
+
 inline result<std::uint32_t> parse_count(std::string_view flag, std::string_view text, std::uint32_t minimum,
                                          std::uint32_t maximum) {
     std::uint64_t value = 0;
@@ -329,7 +338,7 @@ inline result<bool> set_gpu(flag_target& t, std::string_view flag, std::string_v
         for (const auto& g : *live) t.gpus.push_back(g);
     } else {
         auto selection = catalog::parse_gpu_argument(text);
-        if (!selection) return selection.err();
+        if (!selection) return with_cli_hint(selection.err());
         for (unsigned n = 0; n < selection->count; ++n) t.gpus.push_back(gpu_choice{*selection->gpu});
     }
     if (t.gpus.size() > llama_cpp::max_cuda_devices) return flag_error(flag, "asks for more than 16 CUDA devices in all", text);

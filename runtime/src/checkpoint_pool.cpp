@@ -17,15 +17,15 @@ std::string describe_size(std::uint64_t size) {
 }
 } // namespace
 
-outcome<std::unique_ptr<checkpoint_pool>> checkpoint_pool::create(memory_backend& backend, bytes budget, pool_options options) {
+result<std::unique_ptr<checkpoint_pool>> checkpoint_pool::create(memory_backend& backend, bytes budget, pool_options options) {
     const std::uint64_t usable = budget.count() / alignment * alignment;
     if (usable == 0)
-        return failure(runtime_errc::invalid_argument,
-                       "checkpoint pool: budget " + describe_size(budget.count()) + " is smaller than one 256-byte block");
+        return error(errc::invalid_argument,
+                     "checkpoint pool: budget " + describe_size(budget.count()) + " is smaller than one 256-byte block");
     auto base = backend.reserve(bytes{usable});
     if (!base)
-        return failure(base.err().code(), "checkpoint pool: reserving " + describe_size(usable) + " on the "
-                                              + std::string(backend.name()) + " backend failed: " + std::string(base.err().message()));
+        return error(base.err().code(), "checkpoint pool: reserving " + describe_size(usable) + " on the "
+                                            + std::string(backend.name()) + " backend failed: " + std::string(base.err().message()));
     return std::unique_ptr<checkpoint_pool>(new checkpoint_pool(backend, *base, bytes{usable}, options));
 }
 
@@ -117,7 +117,7 @@ void checkpoint_pool::wait_for_unpinned(checkpoint_key spared) {
         if (key != spared && !item.pinned && busy(item)) (void)backend_.wait(item.done);
 }
 
-outcome<event_handle> checkpoint_pool::take_event() {
+result<event_handle> checkpoint_pool::take_event() {
     if (!spare_events_.empty()) {
         event_handle event = spare_events_.back();
         spare_events_.pop_back();
@@ -160,22 +160,22 @@ std::string checkpoint_pool::budget_report(checkpoint_key key, std::uint64_t siz
     return text;
 }
 
-outcome<bytes> checkpoint_pool::save(checkpoint_key key, const void* source, bytes size, stream_handle stream) {
+result<bytes> checkpoint_pool::save(checkpoint_key key, const void* source, bytes size, stream_handle stream) {
     std::lock_guard lock(mutex_);
-    const auto fail = [this](runtime_errc code, std::string text) {
+    const auto fail = [this](errc code, std::string text) {
         ++stats_.failed_saves;
-        return failure(code, std::move(text));
+        return error(code, std::move(text));
     };
-    if (source == nullptr) return fail(runtime_errc::invalid_argument, "checkpoint " + std::to_string(key) + ": null source");
-    if (size == bytes{0}) return fail(runtime_errc::invalid_argument, "checkpoint " + std::to_string(key) + ": empty save");
+    if (source == nullptr) return fail(errc::invalid_argument, "checkpoint " + std::to_string(key) + ": null source");
+    if (size == bytes{0}) return fail(errc::invalid_argument, "checkpoint " + std::to_string(key) + ": empty save");
     if (size > budget_)
-        return fail(runtime_errc::too_large_for_budget, "checkpoint " + std::to_string(key) + " of " + describe_size(size.count())
+        return fail(errc::too_large_for_budget, "checkpoint " + std::to_string(key) + " of " + describe_size(size.count())
                                                             + " exceeds the whole budget of " + describe_size(budget_.count()));
     const std::uint64_t footprint = align_up(size.count());
     auto existing = entries_.find(key);
     if (existing != entries_.end() && busy(existing->second)) {
         if (!options_.wait_for_copies_in_flight)
-            return fail(runtime_errc::busy, "checkpoint " + std::to_string(key) + " has a copy in flight; it cannot be overwritten yet");
+            return fail(errc::busy, "checkpoint " + std::to_string(key) + " has a copy in flight; it cannot be overwritten yet");
         (void)backend_.wait(existing->second.done);  // overwrite only once the old copy has landed
     }
 
@@ -198,7 +198,7 @@ outcome<bytes> checkpoint_pool::save(checkpoint_key key, const void* source, byt
                 fits = true;
             }
         }
-        if (!fits) return fail(runtime_errc::out_of_budget, budget_report(key, size.count()));
+        if (!fits) return fail(errc::out_of_budget, budget_report(key, size.count()));
         // Evict least-recently-used idle, unpinned entries (never `key`) until a block fits.
         while (!find_block(footprint, offset)) {
             auto victim = recency_.end();
@@ -207,7 +207,7 @@ outcome<bytes> checkpoint_pool::save(checkpoint_key key, const void* source, byt
                 if (*it != key && !item.pinned && !busy(item)) { victim = std::prev(it.base()); break; }
             }
             if (victim == recency_.end())  // cannot happen after could_fit_after_evicting, unless a copy started meanwhile
-                return fail(runtime_errc::out_of_budget, budget_report(key, size.count()));
+                return fail(errc::out_of_budget, budget_report(key, size.count()));
             auto position = entries_.find(*victim);
             ++stats_.evictions;
             stats_.total_evicted += bytes{position->second.footprint};
@@ -217,14 +217,14 @@ outcome<bytes> checkpoint_pool::save(checkpoint_key key, const void* source, byt
     auto event = take_event();
     if (!event) {
         free_block(offset, footprint);
-        return fail(runtime_errc::backend_error, "checkpoint " + std::to_string(key) + ": no completion event: "
+        return fail(errc::backend_error, "checkpoint " + std::to_string(key) + ": no completion event: "
                                                      + std::string(event.err().message()));
     }
     auto copied = backend_.copy(static_cast<std::byte*>(base_) + offset, source, size, stream, *event);
     if (!copied) {
         free_block(offset, footprint);
         recycle_event(*event);
-        return fail(runtime_errc::backend_error, "checkpoint " + std::to_string(key) + ": copy of " + describe_size(size.count())
+        return fail(errc::backend_error, "checkpoint " + std::to_string(key) + ": copy of " + describe_size(size.count())
                                                      + " into the pool failed: " + std::string(copied.err().message()));
     }
     // Both copies exist until the old one is dropped: the peak sees them together.
@@ -249,28 +249,28 @@ outcome<bytes> checkpoint_pool::save(checkpoint_key key, const void* source, byt
     return bytes{footprint};
 }
 
-outcome<bytes> checkpoint_pool::restore(checkpoint_key key, void* destination, stream_handle stream) {
+result<bytes> checkpoint_pool::restore(checkpoint_key key, void* destination, stream_handle stream) {
     std::lock_guard lock(mutex_);
     auto position = entries_.find(key);
     if (position == entries_.end()) {
         ++stats_.misses;
-        return failure(runtime_errc::unknown_key, "no checkpoint " + std::to_string(key) + " in the pool");
+        return error(errc::unknown_key, "no checkpoint " + std::to_string(key) + " in the pool");
     }
     ++stats_.hits;
     if (destination == nullptr)
-        return failure(runtime_errc::invalid_argument, "checkpoint " + std::to_string(key) + ": null destination");
+        return error(errc::invalid_argument, "checkpoint " + std::to_string(key) + ": null destination");
     entry& item = position->second;
     if (busy(item)) {
         // The save (or an earlier restore) may be on another stream: order this copy after it.
         auto ordered = backend_.order_after(item.done, stream);
         if (!ordered)
-            return failure(runtime_errc::backend_error, "checkpoint " + std::to_string(key) + ": cannot order the restore after "
-                                                            "its save: " + std::string(ordered.err().message()));
+            return error(errc::backend_error, "checkpoint " + std::to_string(key) + ": cannot order the restore after "
+                                                          "its save: " + std::string(ordered.err().message()));
     }
     auto copied = backend_.copy(destination, static_cast<std::byte*>(base_) + item.offset, bytes{item.size}, stream, item.done);
     if (!copied)
-        return failure(runtime_errc::backend_error, "checkpoint " + std::to_string(key) + ": copy out of the pool failed: "
-                                                        + std::string(copied.err().message()));
+        return error(errc::backend_error, "checkpoint " + std::to_string(key) + ": copy out of the pool failed: "
+                                                      + std::string(copied.err().message()));
     recency_.splice(recency_.begin(), recency_, item.recency);
     ++stats_.restores;
     stats_.total_restored += bytes{item.size};
@@ -313,14 +313,14 @@ bool checkpoint_pool::erase(checkpoint_key key) {
     return true;
 }
 
-outcome<void> checkpoint_pool::synchronize() {
+result<void> checkpoint_pool::synchronize() {
     std::lock_guard lock(mutex_);
     for (auto& [key, item] : entries_) {
         if (busy(item)) {
             auto waited = backend_.wait(item.done);
             if (!waited)
-                return failure(runtime_errc::backend_error, "checkpoint " + std::to_string(key) + ": waiting for its copy failed: "
-                                                                + std::string(waited.err().message()));
+                return error(errc::backend_error, "checkpoint " + std::to_string(key) + ": waiting for its copy failed: "
+                                                              + std::string(waited.err().message()));
         }
     }
     return {};

@@ -21,23 +21,23 @@ std::uint64_t fault_backend::failed_copies() const { std::lock_guard lock(mutex_
 std::uint64_t fault_backend::live_events() const { std::lock_guard lock(mutex_); return live_events_; }
 std::uint64_t fault_backend::waits() const { std::lock_guard lock(mutex_); return waits_; }
 
-outcome<void*> fault_backend::do_reserve(bytes size) {
+result<void*> fault_backend::do_reserve(bytes size) {
     {
         std::lock_guard lock(mutex_);
         if (reserves_to_fail_ != 0) {
             --reserves_to_fail_;
-            return failure(runtime_errc::backend_error, "injected reservation failure");
+            return error(errc::backend_error, "injected reservation failure");
         }
     }
     return host_.reserve(size);
 }
 void fault_backend::do_release(void* base, bytes size) noexcept { host_.release(base, size); }
 
-outcome<event_handle> fault_backend::do_create_event() {
+result<event_handle> fault_backend::do_create_event() {
     std::lock_guard lock(mutex_);
     if (events_to_fail_ != 0) {
         --events_to_fail_;
-        return failure(runtime_errc::backend_error, "injected event creation failure");
+        return error(errc::backend_error, "injected event creation failure");
     }
     ++live_events_;
     return static_cast<event_handle>(new event_state);
@@ -50,12 +50,12 @@ void fault_backend::do_destroy_event(event_handle event) noexcept {
     --live_events_;
 }
 
-outcome<void> fault_backend::do_copy(void* destination, const void* source, bytes size, stream_handle, event_handle done) {
+result<void> fault_backend::do_copy(void* destination, const void* source, bytes size, stream_handle, event_handle done) {
     std::lock_guard lock(mutex_);
     if (copies_to_fail_ != 0) {
         --copies_to_fail_;
         ++failed_copies_;
-        return failure(runtime_errc::backend_error, "injected copy failure");
+        return error(errc::backend_error, "injected copy failure");
     }
     std::memcpy(destination, source, size.count());
     ++copies_;
@@ -73,7 +73,7 @@ bool fault_backend::do_is_complete(event_handle event) {
     return static_cast<event_state*>(event)->complete;
 }
 // A blocking wait completes the event: the host would block until the copy ends.
-outcome<void> fault_backend::do_wait(event_handle event) {
+result<void> fault_backend::do_wait(event_handle event) {
     std::lock_guard lock(mutex_);
     auto* state = static_cast<event_state*>(event);
     if (!state->complete) {
@@ -83,6 +83,6 @@ outcome<void> fault_backend::do_wait(event_handle event) {
     }
     return {};
 }
-outcome<void> fault_backend::do_order_after(event_handle, stream_handle) { return {}; }
+result<void> fault_backend::do_order_after(event_handle, stream_handle) { return {}; }
 
 } // namespace vramfit::runtime

@@ -123,6 +123,16 @@ TEST_CASE("bad input: one clear line on stderr and exit status 2") {
     }
 }
 
+TEST_CASE("an unknown GPU: the library names close ids, the CLI adds where the list is") {
+    const auto typo = run({"estimate", "llama-3.1-8b", "--gpu", "rtx-3091"});
+    CHECK(typo.status == 2);
+    CHECK(typo.err == "vramfit estimate: unknown GPU 'rtx-3091'; did you mean rtx-3090, rtx-3070, rtx-3080, rtx-4090, "
+                      "rtx-5090? `vramfit gpus` lists the 34 known GPUs\n");
+    const auto far = run({"plan", "llama-3.1-8b", "--gpu", "quantum-accelerator-9000"});
+    CHECK(far.status == 2);
+    CHECK(far.err == "vramfit plan: unknown GPU 'quantum-accelerator-9000'; `vramfit gpus` lists the 34 known GPUs\n");
+}
+
 TEST_CASE("models lists the catalog") {
     auto o = run({"models"});
     REQUIRE(o.status == 0);

@@ -135,7 +135,14 @@ TEST_CASE("unsupported architectures are a named error") {
     bad = context_4096_512(true);
     bad.n_seq = 257;
     CHECK(try_compute_buffer_bytes(m, bad).err().code() == errc::limit_exceeded);
-    CHECK_THROWS_AS((void)compute_buffer_bytes(m, bad), vramfit::error);
+    // The throwing form throws a std::exception (vramfit::exception) that carries the error.
+    CHECK_THROWS_AS((void)compute_buffer_bytes(m, bad), std::exception);
+    try {
+        (void)compute_buffer_bytes(m, bad);
+    } catch (const vramfit::exception& thrown) {
+        CHECK(thrown.err().code() == errc::limit_exceeded);
+        CHECK(std::string{thrown.what()} == thrown.err().describe());
+    }
     model_description gemma{};
     REQUIRE(catalog_model("gemma-3-12b", gemma));
     CHECK(try_compute_buffer_bytes(gemma, context_4096_512(true)).err().code() == errc::invalid_argument);  // no SWA cells

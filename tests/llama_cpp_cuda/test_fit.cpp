@@ -1,6 +1,9 @@
 // Fit checks (cuda/fit.hpp): the issue's compile-time form, the run-time report, and the seed case.
 #include <doctest/doctest.h>
 
+#include <exception>
+#include <string>
+
 #include "vramfit/engines/llama_cpp/from_catalog.hpp"
 #include "vramfit/engines/llama_cpp/cuda/fit.hpp"
 
@@ -41,6 +44,20 @@ TEST_CASE("seed case: gemma-3-12b Q4_K_M, 4096 tokens, fits on one K80 die; a se
     CHECK(pinned->devices[0].kv == die.kv);
     CHECK(pinned->devices[1].total() == 0_B);
     CHECK(pinned->fits());
+}
+
+TEST_CASE("run-time fits() with impossible settings throws a std::exception naming the problem") {
+    fit_params impossible{};
+    impossible.context.n_batch = 0;
+    const auto check = [&] { return fits<catalog::llama_3_1_8b, quant::Q4_K_M, catalog::gpu<"rtx-3090">>(ctx_size{4096}, impossible); };
+    CHECK_THROWS_AS((void)check(), std::exception);
+    try {
+        (void)check();
+        FAIL("fits() returned for impossible settings");
+    } catch (const vramfit::exception& thrown) {
+        CHECK(thrown.err().code() == errc::invalid_argument);
+        CHECK(std::string{thrown.what()} == "n_batch (-b) must be at least 1");
+    }
 }
 
 TEST_CASE("run-time fits() and the report when it does not fit") {

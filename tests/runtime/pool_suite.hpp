@@ -75,7 +75,7 @@ TEST_CASE("a miss is counted and named") {
     std::vector<unsigned char> out(16);
     auto missing = pool->restore(42, out.data());
     REQUIRE_FALSE(missing.ok());
-    CHECK(missing.err().code() == runtime_errc::unknown_key);
+    CHECK(missing.err().code() == errc::unknown_key);
     CHECK(missing.err().message().find("42") != std::string_view::npos);
     CHECK(pool->statistics().misses == 1);
     CHECK(pool->statistics().hits == 0);
@@ -139,7 +139,7 @@ TEST_CASE("out of budget: nothing is evicted and the message names what blocks")
     const auto big = pattern(3 * 1024, 2);
     auto refused = pool->save(99, big.data(), 3_KiB);
     REQUIRE_FALSE(refused.ok());
-    CHECK(refused.err().code() == runtime_errc::out_of_budget);
+    CHECK(refused.err().code() == errc::out_of_budget);
     const std::string message(refused.err().message());
     CHECK(message.find("checkpoint 99") != std::string::npos);
     CHECK(message.find("3072 B") != std::string::npos);
@@ -153,7 +153,7 @@ TEST_CASE("out of budget: nothing is evicted and the message names what blocks")
     CHECK(stats.failed_saves == 1);
     CHECK(stats.saves == 4);
     auto too_large = pool->save(100, big.data(), 5_KiB);
-    CHECK(too_large.err().code() == runtime_errc::too_large_for_budget);
+    CHECK(too_large.err().code() == errc::too_large_for_budget);
     CHECK(pool->statistics().failed_saves == 2);
 }
 
@@ -190,9 +190,9 @@ TEST_CASE("peak can be reset; the budget rounds down to 256 bytes") {
     CHECK(pool->statistics().peak == 2_KiB);
     pool->reset_peak();
     CHECK(pool->statistics().peak == 0_B);
-    CHECK(checkpoint_pool::create(*backend, bytes{100}).err().code() == runtime_errc::invalid_argument);
-    CHECK(pool->save(2, nullptr, 1_KiB).err().code() == runtime_errc::invalid_argument);
-    CHECK(pool->save(2, data.data(), 0_B).err().code() == runtime_errc::invalid_argument);
+    CHECK(checkpoint_pool::create(*backend, bytes{100}).err().code() == errc::invalid_argument);
+    CHECK(pool->save(2, nullptr, 1_KiB).err().code() == errc::invalid_argument);
+    CHECK(pool->save(2, data.data(), 0_B).err().code() == errc::invalid_argument);
 }
 
 TEST_CASE("random operations agree with a reference model") {

@@ -2,7 +2,9 @@
 // statistics stay true.
 #include <doctest/doctest.h>
 
+#include <memory>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "vramfit/runtime/checkpoint/pool.hpp"
@@ -34,10 +36,24 @@ TEST_CASE("a failed reservation is a clear error, not a pool") {
     backend.fail_next_reserves(1);
     auto pool = checkpoint_pool::create(backend, 1_MiB);
     REQUIRE_FALSE(pool.ok());
-    CHECK(pool.err().code() == runtime_errc::backend_error);
+    CHECK(pool.err().code() == errc::backend_error);
     CHECK(pool.err().message().find("reserving 1.00 MiB (1048576 B)") != std::string_view::npos);
     CHECK(pool.err().message().find("injected reservation failure") != std::string_view::npos);
     CHECK(checkpoint_pool::create(backend, 1_MiB).ok());  // the next one succeeds
+}
+
+TEST_CASE("the runtime reports the core's error type, with checked access") {
+    fault_backend backend;
+    backend.fail_next_reserves(1);
+    auto pool = checkpoint_pool::create(backend, 1_MiB);
+    CHECK(std::is_same_v<decltype(pool), vramfit::result<std::unique_ptr<checkpoint_pool>>>);
+    REQUIRE_FALSE(pool.ok());
+    CHECK(to_string(pool.err().code()) == "backend error");
+    CHECK(pool.err().describe() == pool.err().message());  // no byte offset: the message alone
+    CHECK_THROWS_AS((void)pool.value(), vramfit::bad_result_access);
+    auto ok = make_pool(backend, 8_KiB);
+    const vramfit::result<void> synced = ok->synchronize();
+    CHECK(synced.ok());
 }
 
 TEST_CASE("a failed copy or event loses no entry and counts one failed save") {
@@ -55,7 +71,7 @@ TEST_CASE("a failed copy or event loses no entry and counts one failed save") {
     backend.fail_next_copies(1);
     auto failed = pool->save(2, replacement.data(), bytes{replacement.size()});  // overwrite that fails
     REQUIRE_FALSE(failed.ok());
-    CHECK(failed.err().code() == runtime_errc::backend_error);
+    CHECK(failed.err().code() == errc::backend_error);
     CHECK(failed.err().message().find("injected copy failure") != std::string_view::npos);
 
     const auto after = pool->statistics();
@@ -79,7 +95,7 @@ TEST_CASE("a failed restore copy keeps the entry and does not count a restore") 
     REQUIRE(pool->save(1, a.data(), bytes{a.size()}).ok());
     backend.fail_next_copies(1);
     std::vector<unsigned char> out(a.size());
-    CHECK(pool->restore(1, out.data()).err().code() == runtime_errc::backend_error);
+    CHECK(pool->restore(1, out.data()).err().code() == errc::backend_error);
     CHECK(pool->statistics().restores == 0);
     CHECK(holds(*pool, 1, a));
     CHECK(pool->statistics().restores == 1);
@@ -115,9 +131,9 @@ TEST_CASE("entries with a copy in flight are never evicted or overwritten") {
     CHECK(pool->is_busy(2));
     CHECK_FALSE(pool->is_busy(1));
     auto overwrite = pool->save(2, a.data(), 1_KiB);
-    CHECK(overwrite.err().code() == runtime_errc::busy);
+    CHECK(overwrite.err().code() == errc::busy);
     auto evicting = pool->save(3, big.data(), 2_KiB);  // would need entry 2 gone
-    CHECK(evicting.err().code() == runtime_errc::out_of_budget);
+    CHECK(evicting.err().code() == errc::out_of_budget);
     CHECK(pool->contains(1));  // nothing evicted for a save that could not succeed
     CHECK(pool->contains(2));
     CHECK(pool->statistics().evictions == 0);
@@ -145,7 +161,7 @@ TEST_CASE("by default a save that needs a busy entry's space waits for its copy,
     REQUIRE(pool->save(2, b.data(), 1_KiB).ok());
     REQUIRE(pool->pin(2));
     // Only entry 1 can go, and its copy is in flight: still impossible for 2 KiB (2 is pinned).
-    CHECK(pool->save(3, big.data(), 2_KiB).err().code() == runtime_errc::out_of_budget);
+    CHECK(pool->save(3, big.data(), 2_KiB).err().code() == errc::out_of_budget);
     CHECK(backend.waits() == 0);  // nothing waited for when waiting cannot help
     REQUIRE(pool->unpin(2));
     REQUIRE(pool->save(3, big.data(), 2_KiB).ok());

@@ -27,7 +27,7 @@
 // times SM count and boost clock, and the entry says so.
 //
 //   auto sel = vramfit::catalog::parse_gpu_argument("rtx-3090x2");   // 2 x RTX 3090
-//   static_assert(vramfit::catalog::gpu::h100_sxm::spec.sm_count == 132);
+//   static_assert(vramfit::catalog::gpu<"h100-sxm">::spec.sm_count == 132);
 #pragma once
 
 #include <array>
@@ -441,7 +441,7 @@ inline constexpr std::size_t max_compared_length = 48;
 // `typed` is the whole argument; `name` the part before an "xN" count, when there is one.
 // Both are compared with the catalog ids.
 [[nodiscard]] constexpr error unknown_gpu(std::string_view typed, std::string_view name) {
-    constexpr std::size_t shown = 40;  // keep the message within error's fixed buffer
+    constexpr std::size_t shown = 40;  // an absurdly long argument is echoed by its start
     error failure{errc::unknown_name, "unknown GPU '"};
     failure.with(typed.substr(0, shown)).with(typed.size() > shown ? "...'" : "'");
     if (name.size() < 3) name = {};  // "rtx4090" splits at the x of "rtx": "rt" says nothing
@@ -461,7 +461,8 @@ inline constexpr std::size_t max_compared_length = 48;
             ++suggested;
         }
     }
-    failure.with(suggested == 0 ? "; " : "? ").with("`vramfit gpus` lists the ").with_number(gpus.size()).with(" known GPUs");
+    // Where to look for the whole list depends on the program: the CLI adds "`vramfit gpus` lists ...".
+    if (suggested != 0) failure.with("?");
     return failure;
 }
 

@@ -43,9 +43,8 @@ struct execution_report {
 
 namespace detail {
 inline error store_error(std::string_view what, std::uint32_t index, std::string_view message) {
-    message_builder text;
-    text.add("checkpoint executor: ").add(what).add(" of state ").add(std::uint64_t{index}).add(" failed: ").add(message);
-    return text.build(errc::io);
+    return error{errc::io, "checkpoint executor: "}.with(what).with(" of state ").with_number(index).with(" failed: ")
+        .with(message);
 }
 } // namespace detail
 

@@ -88,47 +88,20 @@ struct schedule_cost {
 namespace detail {
 inline constexpr std::uint64_t no_number = ~std::uint64_t{0};
 
-// An error message built in its own buffer and turned into vramfit::error at the end: GCC 12
-// at -O3 reports a false -Wstringop-overflow when fixed_string append chains are inlined
-// (the same workaround as formats/gguf/reader.hpp's detail::failure).
-class message_builder {
-public:
-    constexpr message_builder& add(std::string_view text) noexcept {
-        for (std::size_t i = 0; i < text.size() && size_ < capacity; ++i) text_[size_++] = text[i];
-        return *this;
-    }
-    constexpr message_builder& add(std::uint64_t value) noexcept {
-        char digits[24] = {};
-        std::size_t count = 0;
-        do { digits[count++] = static_cast<char>('0' + value % 10); value /= 10; } while (value != 0 && count < 24);
-        while (count != 0 && size_ < capacity) text_[size_++] = digits[--count];
-        return *this;
-    }
-    [[nodiscard]] constexpr error build(errc code) const { return error(code, std::string_view(text_, size_)); }
-
-private:
-    static constexpr std::size_t capacity = 300;
-    char text_[capacity] = {};
-    std::size_t size_ = 0;
-};
-
 // "<first><n1><second><n2><third>", numbers skipped when no_number.
 constexpr error compose_error(errc code, std::string_view first, std::uint64_t n1 = no_number,
                               std::string_view second = {}, std::uint64_t n2 = no_number, std::string_view third = {}) {
-    message_builder text;
-    text.add(first);
-    if (n1 != no_number) text.add(n1);
-    text.add(second);
-    if (n2 != no_number) text.add(n2);
-    text.add(third);
-    return text.build(code);
+    error failure{code, first};
+    if (n1 != no_number) failure.with_number(n1);
+    failure.with(second);
+    if (n2 != no_number) failure.with_number(n2);
+    failure.with(third);
+    return failure;
 }
 
 constexpr error schedule_error(std::size_t position, std::string_view what, std::uint32_t index) {
-    message_builder text;
-    text.add("checkpoint schedule, action ").add(std::uint64_t{position}).add(": ").add(what).add(" (index ")
-        .add(std::uint64_t{index}).add(")");
-    return text.build(errc::invalid_argument);
+    return error{errc::invalid_argument, "checkpoint schedule, action "}.with_number(position).with(": ").with(what)
+        .with(" (index ").with_number(index).with(")");
 }
 } // namespace detail
 

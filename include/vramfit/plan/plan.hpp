@@ -1054,9 +1054,9 @@ template <class Model, class Quant, class... Gpus>
     request.gpus.clear();
     (request.gpus.push_back(Gpus::spec), ...);
     auto model = llama_cpp::describe(Model::entry, Quant::value);
-    if (!model) throw model.err();
+    if (!model) throw_error(model.err());
     auto r = plan(*model, Quant::name, request);
-    if (!r) throw r.err();
+    if (!r) throw_error(r.err());
     return std::move(*r);
 }
 

@@ -192,11 +192,11 @@ namespace detail {
     return pp.size > tg.size ? pp.size : tg.size;
 }
 
-// CPU backend compute buffer (sched_reserve's "CPU compute buffer size"). Throws vramfit::error
+// CPU backend compute buffer (sched_reserve's "CPU compute buffer size"). Throws vramfit::exception
 // for an architecture whose graph is not modelled (a compile error in a constant expression).
 [[nodiscard]] constexpr bytes compute_buffer_bytes(const model_description& model, const resolved_context& ctx) {
     auto r = try_compute_buffer_bytes(model, ctx);
-    if (!r.ok()) throw r.err();
+    if (!r.ok()) throw_error(r.err());
     return r.value();
 }
 

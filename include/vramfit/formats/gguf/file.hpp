@@ -68,16 +68,16 @@ namespace detail {
 inline std::string display_name(const std::filesystem::path& path) { return path.filename().string(); }
 
 inline error with_file(const error& e, const std::filesystem::path& path) {
-    return failure{e.code(), display_name(path), e.byte_offset()}.with(": ").with(e.message());
+    return error{e.code(), display_name(path), e.byte_offset()}.with(": ").with(e.message());
 }
 } // namespace detail
 
 [[nodiscard]] inline result<file> read_file(const std::filesystem::path& path) {
     std::error_code ec;
     const auto size = std::filesystem::file_size(path, ec);
-    if (ec) return error(detail::failure{errc::io, "cannot open '"}.with(detail::display_name(path)).with("': ").with(ec.message()));
+    if (ec) return error{errc::io, "cannot open '"}.with(detail::display_name(path)).with("': ").with(ec.message());
     std::ifstream in(path, std::ios::binary);
-    if (!in) return error(detail::failure{errc::io, "cannot open '"}.with(detail::display_name(path)).with("'"));
+    if (!in) return error{errc::io, "cannot open '"}.with(detail::display_name(path)).with("'");
 
     file f;
     f.path_ = path;
@@ -89,7 +89,7 @@ inline error with_file(const error& e, const std::filesystem::path& path) {
         f.buffer_.resize(static_cast<std::size_t>(want));
         in.read(reinterpret_cast<char*>(f.buffer_.data() + have), static_cast<std::streamsize>(want - have));
         if (static_cast<std::uint64_t>(in.gcount()) != want - have) {
-            return error(detail::failure{errc::io, "cannot read '"}.with(detail::display_name(path)).with("'"));
+            return error{errc::io, "cannot read '"}.with(detail::display_name(path)).with("'");
         }
         auto parsed = parse(f.buffer_, parse_options{size});
         if (parsed) {
@@ -100,8 +100,8 @@ inline error with_file(const error& e, const std::filesystem::path& path) {
         // Truncated inside the file: read on (the error's offset is the length needed).
         if (e.code() != errc::truncated || want >= cap || e.byte_offset() > size) return detail::with_file(e, path);
         if (e.byte_offset() > max_header_bytes) {
-            return error(detail::failure{errc::limit_exceeded, "", e.byte_offset()}.with(detail::display_name(path))
-                .with(": header larger than 1 GiB (").with(e.message()).with(")"));
+            return error{errc::limit_exceeded, "", e.byte_offset()}.with(detail::display_name(path))
+                .with(": header larger than 1 GiB (").with(e.message()).with(")");
         }
         want = std::min<std::uint64_t>(cap, std::max<std::uint64_t>(e.byte_offset(), want * 2));
     }
@@ -171,12 +171,12 @@ inline result<std::uint16_t> split_u16(const file& part, std::string_view key) {
     const auto& h = part.metadata();
     const auto type = h.type_of(key);
     if (!type) {
-        return error(detail::failure{errc::missing_key, ""}.with(display_name(part.path())).with(": missing key '").with(key)
-            .with("' in a split part"));
+        return error{errc::missing_key, ""}.with(display_name(part.path())).with(": missing key '").with(key)
+            .with("' in a split part");
     }
     if (*type != value_type::uint16) {
-        return error(detail::failure{errc::bad_value, ""}.with(display_name(part.path())).with(": key '").with(key)
-            .with("' must be u16 but is ").with(type_name(*type)));
+        return error{errc::bad_value, ""}.with(display_name(part.path())).with(": key '").with(key)
+            .with("' must be u16 but is ").with(type_name(*type));
     }
     return static_cast<std::uint16_t>(*h.get_uint(key));
 }
@@ -194,8 +194,8 @@ inline result<std::uint16_t> split_u16(const file& part, std::string_view key) {
     model_files model;
     const auto& meta = first->metadata();
     if (!meta.has(keys::general_architecture)) {
-        return error(detail::failure{errc::missing_key, ""}.with(detail::display_name(first_path))
-            .with(": missing key 'general.architecture'"));
+        return error{errc::missing_key, ""}.with(detail::display_name(first_path))
+            .with(": missing key 'general.architecture'");
     }
     std::uint16_t n_split = 0;
     if (meta.has(keys::split_count)) {
@@ -209,39 +209,39 @@ inline result<std::uint16_t> split_u16(const file& part, std::string_view key) {
         auto no = detail::split_u16(model.files.front(), keys::split_no);
         if (!no) return no.err();
         if (*no != 0) {
-            return error(detail::failure{errc::bad_value, ""}.with(detail::display_name(first_path)).with(": split.no is ")
-                .with_number(*no).with(", the first part must be split 0"));
+            return error{errc::bad_value, ""}.with(detail::display_name(first_path)).with(": split.no is ")
+                .with_number(*no).with(", the first part must be split 0");
         }
         if (!name) {
-            return error(detail::failure{errc::invalid_argument, ""}.with(detail::display_name(path)).with(": split.count is ")
+            return error{errc::invalid_argument, ""}.with(detail::display_name(path)).with(": split.count is ")
                 .with_number(n_split).with(" but the file name does not follow <prefix>-00001-of-")
-                .with_number(n_split).with(".gguf"));
+                .with_number(n_split).with(".gguf");
         }
         if (name->count != n_split) {
-            return error(detail::failure{errc::bad_value, ""}.with(detail::display_name(first_path)).with(": split.count is ")
-                .with_number(n_split).with(" but the file name says ").with_number(name->count).with(" parts"));
+            return error{errc::bad_value, ""}.with(detail::display_name(first_path)).with(": split.count is ")
+                .with_number(n_split).with(" but the file name says ").with_number(name->count).with(" parts");
         }
         for (std::uint16_t k = 1; k < n_split; ++k) {
             const auto part_path = split_path(name->prefix, k, n_split);
             std::error_code ec;
             if (!std::filesystem::exists(part_path, ec)) {
-                return error(detail::failure{errc::io, "missing split part '"}.with(detail::display_name(part_path)).with("' (part ")
-                    .with_number(k + 1U).with(" of ").with_number(n_split).with(")"));
+                return error{errc::io, "missing split part '"}.with(detail::display_name(part_path)).with("' (part ")
+                    .with_number(k + 1U).with(" of ").with_number(n_split).with(")");
             }
             auto part = read_file(part_path);
             if (!part) return part.err();
             auto idx = detail::split_u16(*part, keys::split_no);
             if (!idx) return idx.err();
             if (*idx != k) {
-                return error(detail::failure{errc::bad_value, ""}.with(detail::display_name(part_path)).with(": split.no is ")
-                    .with_number(*idx).with(", expected ").with_number(k));
+                return error{errc::bad_value, ""}.with(detail::display_name(part_path)).with(": split.no is ")
+                    .with_number(*idx).with(", expected ").with_number(k);
             }
             if (part->metadata().has(keys::split_count)) {
                 auto count = detail::split_u16(*part, keys::split_count);
                 if (!count) return count.err();
                 if (*count != n_split) {
-                    return error(detail::failure{errc::bad_value, ""}.with(detail::display_name(part_path)).with(": split.count is ")
-                        .with_number(*count).with(", the first part says ").with_number(n_split));
+                    return error{errc::bad_value, ""}.with(detail::display_name(part_path)).with(": split.count is ")
+                        .with_number(*count).with(", the first part says ").with_number(n_split);
                 }
             }
             model.files.push_back(std::move(part).value());
@@ -267,21 +267,21 @@ inline result<std::uint16_t> split_u16(const file& part, std::string_view key) {
             const auto& a = model.tensors[order[i - 1]];
             const auto& b = model.tensors[order[i]];
             if (a.name == b.name) {
-                return error(detail::failure{errc::bad_value, "tensor '"}.with(b.name.view()).with("' is in ")
+                return error{errc::bad_value, "tensor '"}.with(b.name.view()).with("' is in ")
                     .with(detail::display_name(model.files[a.file_index].path())).with(" and in ")
-                    .with(detail::display_name(model.files[b.file_index].path())));
+                    .with(detail::display_name(model.files[b.file_index].path()));
             }
         }
         // split.tensors.count (an int in llama_model_loader) must match the tensors found.
         const auto expected = model.metadata().get_int(keys::split_tensors_count);
         if (!expected) {
-            return error(detail::failure{errc::missing_key, ""}.with(detail::display_name(first_path))
-                .with(": missing or non-integer key 'split.tensors.count'"));
+            return error{errc::missing_key, ""}.with(detail::display_name(first_path))
+                .with(": missing or non-integer key 'split.tensors.count'");
         }
         if (*expected != static_cast<std::int64_t>(model.tensors.size())) {
-            return error(detail::failure{errc::bad_value, ""}.with(detail::display_name(first_path)).with(": split.tensors.count is ")
+            return error{errc::bad_value, ""}.with(detail::display_name(first_path)).with(": split.tensors.count is ")
                 .with_number(static_cast<std::uint64_t>(*expected)).with(" but the ").with_number(n_split)
-                .with(" parts hold ").with_number(model.tensors.size()).with(" tensors"));
+                .with(" parts hold ").with_number(model.tensors.size()).with(" tensors");
         }
     }
     return model;

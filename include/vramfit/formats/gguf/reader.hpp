@@ -155,35 +155,6 @@ struct metadata_entry {
 
 namespace detail {
 
-// An error message under construction. Builds into its own buffer and converts to
-// vramfit::error at the end: GCC 12 at -O3 reports a false -Wstringop-overflow when long
-// fixed_string::append chains are inlined, which this formulation avoids.
-class failure {
-public:
-    constexpr failure(errc code, std::string_view text, std::uint64_t byte_offset = error::no_offset) noexcept
-        : code_(code), offset_(byte_offset) { with(text); }
-    constexpr failure& with(std::string_view text) noexcept {
-        for (std::size_t i = 0; i < text.size() && size_ < text_.size(); ++i) text_[size_++] = text[i];
-        return *this;
-    }
-    constexpr failure& with_number(unsigned long long value) noexcept {
-        char digits[24] = {};
-        std::size_t n = 0;
-        do { digits[n++] = static_cast<char>('0' + value % 10); value /= 10; } while (value != 0 && n < 24);
-        while (n != 0 && size_ < text_.size()) text_[size_++] = digits[--n];
-        return *this;
-    }
-    constexpr operator error() const noexcept {  // NOLINT: implicit by design
-        return error{code_, std::string_view{text_.data(), size_}, offset_};
-    }
-
-private:
-    errc code_;
-    std::uint64_t offset_;
-    std::array<char, error::message_text::capacity()> text_{};
-    std::size_t size_ = 0;
-};
-
 constexpr std::uint16_t load_u16(std::span<const unsigned char> d, std::uint64_t at) noexcept {
     return static_cast<std::uint16_t>(d[at] | (d[at + 1] << 8));
 }
@@ -195,7 +166,8 @@ constexpr std::uint64_t load_u64(std::span<const unsigned char> d, std::uint64_t
     return static_cast<std::uint64_t>(load_u32(d, at)) | (static_cast<std::uint64_t>(load_u32(d, at + 4)) << 32);
 }
 
-// A key or name in an error message: long ones are clipped so the message keeps its tail.
+// A key or name in an error message: long ones (a GGUF key may be megabytes) are shown by their
+// first 96 characters.
 constexpr std::string_view clip(std::string_view text) noexcept {
     return text.size() <= 96 ? text : text.substr(0, 96);
 }
@@ -429,8 +401,8 @@ private:
     }
     [[nodiscard]] constexpr error missing_or_wrong(std::string_view key, std::string_view wanted) const {
         const auto* r = record(key);
-        if (r == nullptr) return detail::failure{errc::missing_key, "missing key '"}.with(detail::clip(key)).with("'");
-        return detail::failure{errc::bad_value, "key '", r->key_offset}.with(detail::clip(key)).with("' is ")
+        if (r == nullptr) return error{errc::missing_key, "missing key '"}.with(detail::clip(key)).with("'");
+        return error{errc::bad_value, "key '", r->key_offset}.with(detail::clip(key)).with("' is ")
             .with(type_name(r->type)).with(", expected ").with(wanted);
     }
 
@@ -480,7 +452,7 @@ private:
     [[nodiscard]] constexpr error truncated(std::uint64_t n, std::string_view what, std::string_view name = {},
                                             std::string_view tail = {}) const {
         const std::uint64_t end = n > ~std::uint64_t{0} - pos_ ? ~std::uint64_t{0} : pos_ + n;
-        detail::failure e{errc::truncated, "", end};
+        error e{errc::truncated, "", end};
         if (options_.file_size != 0 && end > options_.file_size) {
             e.with("file ends at byte ").with_number(options_.file_size);
         } else {
@@ -501,12 +473,12 @@ private:
                                                              std::string_view name = {}, std::string_view tail = {}) const {
         const std::uint64_t start = pos_;
         if (count > limit) {
-            return detail::failure{errc::limit_exceeded, "", start}.with(what).with(clip(name)).with(tail).with(" count ")
+            return error{errc::limit_exceeded, "", start}.with(what).with(clip(name)).with(tail).with(" count ")
                 .with_number(count).with(" exceeds the limit ").with_number(limit);
         }
         if (item_size != 0 && count > (known_end() - start) / item_size) {
             if (options_.file_size != 0 || count > (~std::uint64_t{0} - start) / item_size) {
-                return detail::failure{errc::limit_exceeded, "", start}.with(what).with(clip(name)).with(tail).with(" count ")
+                return error{errc::limit_exceeded, "", start}.with(what).with(clip(name)).with(tail).with(" count ")
                     .with_number(count).with(" needs at least ").with_number(count).with(" x ").with_number(item_size)
                     .with(" bytes but the input has ").with_number(known_end() - start).with(" left");
             }
@@ -528,21 +500,21 @@ private:
                 const unsigned char c = data_[i];
                 shown[i] = c >= 0x20 && c < 0x7f ? static_cast<char>(c) : '?';
             }
-            return detail::failure{errc::bad_magic, "invalid magic '", 0}.with(std::string_view{shown, 4})
+            return error{errc::bad_magic, "invalid magic '", 0}.with(std::string_view{shown, 4})
                 .with("', expected 'GGUF': not a GGUF file");
         }
         pos_ = 4;
         if (!available(4)) return truncated(4, "the version");
         h.version_ = take_u32();
         const std::uint32_t v = h.version_;
-        if (v == 0) return detail::failure{errc::unsupported_version, "bad GGUF version 0", 4};
+        if (v == 0) return error{errc::unsupported_version, "bad GGUF version 0", 4};
         if ((v & 0xFFFFu) == 0) {
-            return detail::failure{errc::unsupported_version, "GGUF version ", 4}.with_number(v)
+            return error{errc::unsupported_version, "GGUF version ", 4}.with_number(v)
                 .with(" is implausibly large: a file of the other byte order?");
         }
-        if (v == 1) return detail::failure{errc::unsupported_version, "GGUF v1 is no longer supported (ggml reads v2 and v3)", 4};
+        if (v == 1) return error{errc::unsupported_version, "GGUF v1 is no longer supported (ggml reads v2 and v3)", 4};
         if (v > max_version) {
-            return detail::failure{errc::unsupported_version, "GGUF version ", 4}.with_number(v)
+            return error{errc::unsupported_version, "GGUF version ", 4}.with_number(v)
                 .with(" is newer than the supported version 3");
         }
         // Counts are int64 in the file (gguf_init_from_reader reads n_tensors, then n_kv).
@@ -550,17 +522,17 @@ private:
         n_tensors_ = take_u64();
         n_kv_ = take_u64();
         if (n_tensors_ > static_cast<std::uint64_t>(INT64_MAX)) {
-            return detail::failure{errc::limit_exceeded, "number of tensors is negative", 8};
+            return error{errc::limit_exceeded, "number of tensors is negative", 8};
         }
         if (n_kv_ > static_cast<std::uint64_t>(INT64_MAX)) {
-            return detail::failure{errc::limit_exceeded, "number of key/value pairs is negative", 16};
+            return error{errc::limit_exceeded, "number of key/value pairs is negative", 16};
         }
         if (n_tensors_ > max_tensors) {
-            return detail::failure{errc::limit_exceeded, "", 8}.with_number(n_tensors_)
+            return error{errc::limit_exceeded, "", 8}.with_number(n_tensors_)
                 .with(" tensors: more than the limit of ").with_number(max_tensors);
         }
         if (n_kv_ > max_kv_pairs) {
-            return detail::failure{errc::limit_exceeded, "", 16}.with_number(n_kv_)
+            return error{errc::limit_exceeded, "", 16}.with_number(n_kv_)
                 .with(" key/value pairs: more than the limit of ").with_number(max_kv_pairs);
         }
         // Each key/value needs at least 8 (key length) + 1 (key) + 4 (type) + 1 (value) bytes and each
@@ -570,7 +542,7 @@ private:
         if (n_kv_ > left / min_kv || n_tensors_ > left / min_tensor ||
             n_kv_ * min_kv > left - n_tensors_ * min_tensor) {
             if (options_.file_size != 0 || n_kv_ > (1ULL << 58) || n_tensors_ > (1ULL << 58)) {
-                return detail::failure{errc::limit_exceeded, "", 8}.with_number(n_tensors_).with(" tensors and ")
+                return error{errc::limit_exceeded, "", 8}.with_number(n_tensors_).with(" tensors and ")
                     .with_number(n_kv_).with(" key/value pairs cannot fit in the ").with_number(left)
                     .with(" bytes that follow the header counts");
             }
@@ -586,13 +558,13 @@ private:
         const std::uint64_t at = pos_;
         length = take_u64();
         if (length > max_string_length) {
-            return detail::failure{errc::limit_exceeded, "", at}.with(what).with(clip(name)).with(tail).with(": string length ")
+            return error{errc::limit_exceeded, "", at}.with(what).with(clip(name)).with(tail).with(": string length ")
                 .with_number(length).with(" exceeds the maximum ").with_number(max_string_length);
         }
         if (!available(length)) {
             const std::uint64_t start = pos_;
             if (options_.file_size != 0 && length > options_.file_size - start) {
-                return detail::failure{errc::truncated, "", start + length}.with(what).with(clip(name)).with(tail)
+                return error{errc::truncated, "", start + length}.with(what).with(clip(name)).with(tail)
                     .with(": string length ").with_number(length).with(" exceeds the ")
                     .with_number(options_.file_size - start).with(" bytes left in the file");
             }
@@ -611,7 +583,7 @@ private:
         const std::uint64_t at = pos_;
         const std::uint32_t raw = take_u32();
         if (raw >= value_type_count) {
-            return detail::failure{errc::unknown_type, "", at}.with(what).with(clip(key)).with("' has invalid GGUF value type ")
+            return error{errc::unknown_type, "", at}.with(what).with(clip(key)).with("' has invalid GGUF value type ")
                 .with_number(raw).with(" (valid: 0..12)");
         }
         type = static_cast<value_type>(raw);
@@ -632,7 +604,7 @@ private:
         }
         if (element == value_type::array) {
             if (depth >= max_array_nesting) {
-                return detail::failure{errc::limit_exceeded, "key '", pos_}.with(clip(key)).with("' nests arrays deeper than ")
+                return error{errc::limit_exceeded, "key '", pos_}.with(clip(key)).with("' nests arrays deeper than ")
                     .with_number(max_array_nesting).with(" levels");
             }
             if (auto e = check_count(count, 12, max_array_elements, "key '", key, "' array")) return e;
@@ -663,7 +635,7 @@ private:
             what.append("key #");
             what.append_number(i);
             if (auto e = read_string_length(key_length, what.view())) return e;
-            if (key_length == 0) return detail::failure{errc::bad_value, "", r.key_offset}.with(what.view()).with(" is empty");
+            if (key_length == 0) return error{errc::bad_value, "", r.key_offset}.with(what.view()).with(" is empty");
             r.key_begin = h.text_.size();
             r.key_size = key_length;
             copy_text(h.text_, key_length);
@@ -706,7 +678,7 @@ private:
             const auto& first = h.records_[h.sorted_keys_[i - 1]];
             const auto& again = h.records_[h.sorted_keys_[i]];
             if (h.key_view(first) == h.key_view(again)) {
-                return detail::failure{errc::bad_value, "duplicate key '", again.key_offset}.with(clip(h.key_view(again)))
+                return error{errc::bad_value, "duplicate key '", again.key_offset}.with(clip(h.key_view(again)))
                     .with("' (first at byte ").with_number(first.key_offset).with(")");
             }
         }
@@ -714,12 +686,12 @@ private:
         // general.alignment must be a u32 power of two (gguf_init_from_reader).
         if (const auto* r = h.record(keys::general_alignment)) {
             if (r->type != value_type::uint32) {
-                return detail::failure{errc::bad_value, "key 'general.alignment' must be of type u32 but is ", r->key_offset}
+                return error{errc::bad_value, "key 'general.alignment' must be of type u32 but is ", r->key_offset}
                     .with(type_name(r->type));
             }
             const std::uint32_t a = load_u32(data_, r->value_offset);
             if (a == 0 || (a & (a - 1)) != 0) {
-                return detail::failure{errc::bad_value, "key 'general.alignment' is ", r->key_offset}.with_number(a)
+                return error{errc::bad_value, "key 'general.alignment' is ", r->key_offset}.with_number(a)
                     .with(", not a power of 2");
             }
             h.alignment_ = a;
@@ -741,7 +713,7 @@ private:
             std::uint64_t length = 0;
             if (auto e = read_string_length(length, what.view())) return e;
             if (length >= max_tensor_name) {
-                return detail::failure{errc::limit_exceeded, "", start}.with(what.view()).with(" is too long: ")
+                return error{errc::limit_exceeded, "", start}.with(what.view()).with(" is too long: ")
                     .with_number(length).with(" >= GGML_MAX_NAME (64) bytes");
             }
             char name_chars[max_tensor_name] = {};
@@ -755,7 +727,7 @@ private:
             const std::uint64_t dims_at = pos_;
             const std::uint32_t n_dims = take_u32();
             if (n_dims > max_dims) {
-                return detail::failure{errc::limit_exceeded, "tensor '", dims_at}.with(name).with("' has ").with_number(n_dims)
+                return error{errc::limit_exceeded, "tensor '", dims_at}.with(name).with("' has ").with_number(n_dims)
                     .with(" dimensions, more than GGML_MAX_DIMS (4)");
             }
             t.n_dims = n_dims;
@@ -764,7 +736,7 @@ private:
                 const std::uint64_t at = pos_;
                 const auto ne = static_cast<std::int64_t>(take_u64());
                 if (ne <= 0) {
-                    detail::failure e{errc::bad_value, "tensor '", at};
+                    error e{errc::bad_value, "tensor '", at};
                     e.with(name).with("' dimension ").with_number(d).with(" has ");
                     if (ne < 0) e.with("a negative number of elements");
                     else e.with("0 elements");
@@ -774,7 +746,7 @@ private:
             }
             if (INT64_MAX / t.ne[1] <= t.ne[0] || INT64_MAX / t.ne[2] <= t.ne[0] * t.ne[1] ||
                 INT64_MAX / t.ne[3] <= t.ne[0] * t.ne[1] * t.ne[2]) {
-                detail::failure e{errc::limit_exceeded, "tensor '", dims_at};
+                error e{errc::limit_exceeded, "tensor '", dims_at};
                 e.with(name).with("' shape (");
                 for (std::size_t d = 0; d < 4; ++d) e.with(d ? ", " : "").with_number(static_cast<std::uint64_t>(t.ne[d]));
                 return e.with(") has too many elements for int64");
@@ -786,17 +758,17 @@ private:
             const std::uint32_t type_id = take_u32();
             const auto type = ggml_type_from_id(type_id);
             if (!type) {
-                return detail::failure{type.err().code(), "tensor '", type_at}.with(name).with("': ").with(type.err().message());
+                return error{type.err().code(), "tensor '", type_at}.with(name).with("': ").with(type.err().message());
             }
             t.type = *type;
             const std::uint64_t block = block_size(t.type), block_bytes = bytes_per_block(t.type);
             if (static_cast<std::uint64_t>(t.ne[0]) % block != 0) {
-                return detail::failure{errc::bad_value, "tensor '", type_at}.with(name).with("' of type ").with(type_name(t.type))
+                return error{errc::bad_value, "tensor '", type_at}.with(name).with("' of type ").with(type_name(t.type))
                     .with(" has ").with_number(static_cast<std::uint64_t>(t.ne[0]))
                     .with(" elements per row, not a multiple of the block size ").with_number(block);
             }
             if (static_cast<std::uint64_t>(t.n_elements()) / block > ~std::uint64_t{0} / block_bytes) {
-                return detail::failure{errc::limit_exceeded, "tensor '", type_at}.with(name).with("' size in bytes overflows");
+                return error{errc::limit_exceeded, "tensor '", type_at}.with(name).with("' size in bytes overflows");
             }
 
             if (!available(8)) return truncated(8, "tensor '", name, "' offset");
@@ -817,7 +789,7 @@ private:
         for (std::size_t i = 1; i < h.sorted_tensors_.size(); ++i) {
             const auto first = h.sorted_tensors_[i - 1], again = h.sorted_tensors_[i];
             if (h.tensors_[first].name == h.tensors_[again].name) {
-                return detail::failure{errc::bad_value, "duplicate tensor name '", tensor_offsets_[again]}
+                return error{errc::bad_value, "duplicate tensor name '", tensor_offsets_[again]}
                     .with(h.tensors_[again].name.view()).with("' (tensors #").with_number(first).with(" and #")
                     .with_number(again).with(")");
             }
@@ -832,10 +804,10 @@ private:
         const std::uint64_t a = h.alignment_;
         std::uint64_t offset = pos_;
         if (!h.tensors_.empty()) {
-            if (offset > ~std::uint64_t{0} - a) return detail::failure{errc::limit_exceeded, "data section offset overflows", pos_};
+            if (offset > ~std::uint64_t{0} - a) return error{errc::limit_exceeded, "data section offset overflows", pos_};
             offset = (offset + a - 1) / a * a;
             if (options_.file_size != 0 && offset > options_.file_size) {
-                return detail::failure{errc::out_of_bounds, "data section would start at byte ", pos_}.with_number(offset)
+                return error{errc::out_of_bounds, "data section would start at byte ", pos_}.with_number(offset)
                     .with(", past the end of the ").with_number(options_.file_size).with("-byte file");
             }
         }
@@ -845,25 +817,25 @@ private:
             const auto& t = h.tensors_[i];
             const std::uint64_t at = tensor_offsets_[i];
             if (t.offset % a != 0) {
-                return detail::failure{errc::bad_value, "tensor '", at}.with(t.name.view()).with("' offset ").with_number(t.offset)
+                return error{errc::bad_value, "tensor '", at}.with(t.name.view()).with("' offset ").with_number(t.offset)
                     .with(" is not a multiple of the alignment ").with_number(a);
             }
             if (t.offset != size) {
-                return detail::failure{errc::bad_value, "tensor '", at}.with(t.name.view()).with("' has offset ")
+                return error{errc::bad_value, "tensor '", at}.with(t.name.view()).with("' has offset ")
                     .with_number(t.offset).with(", expected ").with_number(size);
             }
             const std::uint64_t nbytes = t.size().count();
             if (nbytes > ~std::uint64_t{0} - (a - 1)) {
-                return detail::failure{errc::limit_exceeded, "tensor '", at}.with(t.name.view()).with("' size overflows");
+                return error{errc::limit_exceeded, "tensor '", at}.with(t.name.view()).with("' size overflows");
             }
             const std::uint64_t padded = (nbytes + a - 1) / a * a;
             if (padded > ~std::uint64_t{0} - size || size + padded > ~std::uint64_t{0} - offset) {
-                return detail::failure{errc::limit_exceeded, "tensor '", at}.with(t.name.view())
+                return error{errc::limit_exceeded, "tensor '", at}.with(t.name.view())
                     .with("': data section size overflows");
             }
             // llama_tensor_weight: "tensor data is not within the file bounds".
             if (options_.file_size != 0 && offset + t.offset + nbytes > options_.file_size) {
-                return detail::failure{errc::out_of_bounds, "tensor '", at}.with(t.name.view()).with("' data [")
+                return error{errc::out_of_bounds, "tensor '", at}.with(t.name.view()).with("' data [")
                     .with_number(offset + t.offset).with(", ").with_number(offset + t.offset + nbytes)
                     .with(") is not within the ").with_number(options_.file_size).with("-byte file");
             }

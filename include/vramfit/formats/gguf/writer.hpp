@@ -360,14 +360,14 @@ public:
         const auto head = header_bytes();
         {
             std::ofstream out(path, std::ios::binary | std::ios::trunc);
-            if (!out) return error(detail::failure{errc::io, "cannot create '"}.with(path.filename().string()).with("'"));
+            if (!out) return error{errc::io, "cannot create '"}.with(path.filename().string()).with("'");
             out.write(reinterpret_cast<const char*>(head.data()), static_cast<std::streamsize>(head.size()));
-            if (!out) return error(detail::failure{errc::io, "cannot write '"}.with(path.filename().string()).with("'"));
+            if (!out) return error{errc::io, "cannot write '"}.with(path.filename().string()).with("'");
         }
         const bytes total = bytes{head.size()} + data_size();
         std::error_code ec;
         std::filesystem::resize_file(path, total.count(), ec);
-        if (ec) return error(detail::failure{errc::io, "cannot extend '"}.with(path.filename().string()).with("': ").with(ec.message()));
+        if (ec) return error{errc::io, "cannot extend '"}.with(path.filename().string()).with("': ").with(ec.message());
         return total;
     }
     // A split model: `<prefix>-00001-of-0000N.gguf` … (llama_split_path); returns the paths.

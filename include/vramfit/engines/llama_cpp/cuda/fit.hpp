@@ -177,10 +177,10 @@ template <class Model, class Quant, class... Gpus>
 [[nodiscard]] constexpr bool fits(ctx_size ctx, fit_params params = {}) {
     const std::array<device, sizeof...(Gpus)> gpus{catalog::to_device(Gpus::spec)...};
     auto model = llama_cpp::describe(Model::entry, Quant::value);
-    if (!model) throw model.err();
+    if (!model) throw_error(model.err());
     params.context.n_ctx = ctx.tokens;
     const auto report = check_fit(*model, std::span<const device>{gpus}, params);
-    if (!report) throw report.err();
+    if (!report) throw_error(report.err());
     const std::size_t over = report->first_over();
     if (over == report->devices.size()) return true;
     const auto& d = report->devices[over];

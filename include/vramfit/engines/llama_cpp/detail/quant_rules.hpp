@@ -236,7 +236,7 @@ struct quant_state {
 }
 
 // Why a tensor cannot be typed (the engine throws). Kept small and turned into an `error`
-// only once, by `quantize`: `result<T>` carries a 320-byte message, too costly per tensor in
+// only once, by `quantize`: a `result<T>` per tensor (a value beside an error) is costly in
 // constant evaluation.
 enum class quant_issue_kind : std::uint8_t { none, layer_unreadable, layer_out_of_range, no_fallback };
 struct quant_issue {

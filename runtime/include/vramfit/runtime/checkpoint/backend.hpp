@@ -8,7 +8,7 @@
 
 #include <string_view>
 
-#include "vramfit/runtime/outcome.hpp"
+#include "vramfit/core/error.hpp"
 #include "vramfit/core/bytes.hpp"
 
 namespace vramfit::runtime {
@@ -24,39 +24,39 @@ public:
     virtual ~memory_backend() = default;
 
     // One block of `size` bytes, 256-byte aligned; called once per pool.
-    outcome<void*> reserve(bytes size) {
-        if (size == bytes{0}) return failure(runtime_errc::invalid_argument, "reserve of 0 bytes");
+    result<void*> reserve(bytes size) {
+        if (size == bytes{0}) return error(errc::invalid_argument, "reserve of 0 bytes");
         return do_reserve(size);
     }
     void release(void* base, bytes size) noexcept { if (base != nullptr) do_release(base, size); }
 
-    outcome<event_handle> create_event() { return do_create_event(); }
+    result<event_handle> create_event() { return do_create_event(); }
     void destroy_event(event_handle event) noexcept { if (event != nullptr) do_destroy_event(event); }
 
     // Enqueue a copy on `stream`, then record `done` on the same stream.
-    outcome<void> copy(void* destination, const void* source, bytes size, stream_handle stream, event_handle done) {
+    result<void> copy(void* destination, const void* source, bytes size, stream_handle stream, event_handle done) {
         if (destination == nullptr || source == nullptr)
-            return failure(runtime_errc::invalid_argument, "copy with a null pointer");
+            return error(errc::invalid_argument, "copy with a null pointer");
         return do_copy(destination, source, size, stream, done);
     }
     // True when everything recorded on `event` has finished.
     [[nodiscard]] bool is_complete(event_handle event) { return do_is_complete(event); }
     // Block the calling thread until `event` completes.
-    outcome<void> wait(event_handle event) { return do_wait(event); }
+    result<void> wait(event_handle event) { return do_wait(event); }
     // Make later work on `stream` wait for `event` without blocking the host.
-    outcome<void> order_after(event_handle event, stream_handle stream) { return do_order_after(event, stream); }
+    result<void> order_after(event_handle event, stream_handle stream) { return do_order_after(event, stream); }
 
     [[nodiscard]] virtual std::string_view name() const noexcept = 0;
 
 private:
-    virtual outcome<void*> do_reserve(bytes size) = 0;
+    virtual result<void*> do_reserve(bytes size) = 0;
     virtual void do_release(void* base, bytes size) noexcept = 0;
-    virtual outcome<event_handle> do_create_event() = 0;
+    virtual result<event_handle> do_create_event() = 0;
     virtual void do_destroy_event(event_handle event) noexcept = 0;
-    virtual outcome<void> do_copy(void* destination, const void* source, bytes size, stream_handle stream, event_handle done) = 0;
+    virtual result<void> do_copy(void* destination, const void* source, bytes size, stream_handle stream, event_handle done) = 0;
     virtual bool do_is_complete(event_handle event) = 0;
-    virtual outcome<void> do_wait(event_handle event) = 0;
-    virtual outcome<void> do_order_after(event_handle event, stream_handle stream) = 0;
+    virtual result<void> do_wait(event_handle event) = 0;
+    virtual result<void> do_order_after(event_handle event, stream_handle stream) = 0;
 };
 
 // Plain host memory, std::memcpy, events that are complete at once. Runs everywhere; the pool's
@@ -66,14 +66,14 @@ public:
     [[nodiscard]] std::string_view name() const noexcept override { return "host"; }
 
 private:
-    outcome<void*> do_reserve(bytes size) override;
+    result<void*> do_reserve(bytes size) override;
     void do_release(void* base, bytes size) noexcept override;
-    outcome<event_handle> do_create_event() override;
+    result<event_handle> do_create_event() override;
     void do_destroy_event(event_handle event) noexcept override;
-    outcome<void> do_copy(void* destination, const void* source, bytes size, stream_handle stream, event_handle done) override;
+    result<void> do_copy(void* destination, const void* source, bytes size, stream_handle stream, event_handle done) override;
     bool do_is_complete(event_handle event) override;
-    outcome<void> do_wait(event_handle event) override;
-    outcome<void> do_order_after(event_handle event, stream_handle stream) override;
+    result<void> do_wait(event_handle event) override;
+    result<void> do_order_after(event_handle event, stream_handle stream) override;
 };
 
 } // namespace vramfit::runtime

@@ -11,7 +11,7 @@
 #include <string>
 
 #include "vramfit/runtime/checkpoint/backend.hpp"
-#include "vramfit/runtime/outcome.hpp"
+#include "vramfit/core/error.hpp"
 
 namespace vramfit::runtime {
 
@@ -20,42 +20,42 @@ namespace vramfit::runtime {
 
 // The number of visible CUDA devices, or why there are none: the CUDA error name and string
 // from cudaGetDeviceCount (no driver, insufficient driver, no device, CUDA_VISIBLE_DEVICES
-// hiding all of them), mapped to runtime_errc::no_device.
-[[nodiscard]] outcome<int> cuda_device_count();
+// hiding all of them), mapped to errc::no_device.
+[[nodiscard]] result<int> cuda_device_count();
 
 class cuda_backend final : public memory_backend {
 public:
-    static outcome<std::unique_ptr<cuda_backend>> create(int device = 0);
+    static result<std::unique_ptr<cuda_backend>> create(int device = 0);
     [[nodiscard]] int device() const noexcept { return device_; }
     [[nodiscard]] std::string_view name() const noexcept override { return "cuda"; }
 
 private:
     explicit cuda_backend(int device) : device_(device) {}
-    outcome<void*> do_reserve(bytes size) override;
+    result<void*> do_reserve(bytes size) override;
     void do_release(void* base, bytes size) noexcept override;
-    outcome<event_handle> do_create_event() override;
+    result<event_handle> do_create_event() override;
     void do_destroy_event(event_handle event) noexcept override;
-    outcome<void> do_copy(void* destination, const void* source, bytes size, stream_handle stream, event_handle done) override;
+    result<void> do_copy(void* destination, const void* source, bytes size, stream_handle stream, event_handle done) override;
     bool do_is_complete(event_handle event) override;
-    outcome<void> do_wait(event_handle event) override;
-    outcome<void> do_order_after(event_handle event, stream_handle stream) override;
+    result<void> do_wait(event_handle event) override;
+    result<void> do_order_after(event_handle event, stream_handle stream) override;
 
     int device_ = 0;
 };
 
 // Small helpers for tests, benchmarks and examples that need device buffers and streams.
 namespace cuda {
-outcome<void*> device_allocate(bytes size);
+result<void*> device_allocate(bytes size);
 void device_free(void* pointer) noexcept;
-outcome<void*> host_allocate_pinned(bytes size);
+result<void*> host_allocate_pinned(bytes size);
 void host_free_pinned(void* pointer) noexcept;
-outcome<stream_handle> create_stream();
+result<stream_handle> create_stream();
 void destroy_stream(stream_handle stream) noexcept;
-outcome<void> synchronize(stream_handle stream);
+result<void> synchronize(stream_handle stream);
 // cudaMemcpyAsync (cudaMemcpyDefault): the baseline the pool's throughput is compared with.
-outcome<void> copy_async(void* destination, const void* source, bytes size, stream_handle stream);
+result<void> copy_async(void* destination, const void* source, bytes size, stream_handle stream);
 // copy_async, then cudaStreamSynchronize.
-outcome<void> copy(void* destination, const void* source, bytes size, stream_handle stream);
+result<void> copy(void* destination, const void* source, bytes size, stream_handle stream);
 } // namespace cuda
 
 } // namespace vramfit::runtime

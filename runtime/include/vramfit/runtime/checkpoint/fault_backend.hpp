@@ -32,14 +32,14 @@ public:
 private:
     struct event_state { bool complete = true; };
 
-    outcome<void*> do_reserve(bytes size) override;
+    result<void*> do_reserve(bytes size) override;
     void do_release(void* base, bytes size) noexcept override;
-    outcome<event_handle> do_create_event() override;
+    result<event_handle> do_create_event() override;
     void do_destroy_event(event_handle event) noexcept override;
-    outcome<void> do_copy(void* destination, const void* source, bytes size, stream_handle stream, event_handle done) override;
+    result<void> do_copy(void* destination, const void* source, bytes size, stream_handle stream, event_handle done) override;
     bool do_is_complete(event_handle event) override;
-    outcome<void> do_wait(event_handle event) override;
-    outcome<void> do_order_after(event_handle event, stream_handle stream) override;
+    result<void> do_wait(event_handle event) override;
+    result<void> do_order_after(event_handle event, stream_handle stream) override;
 
     mutable std::mutex mutex_;
     host_backend host_;

@@ -23,7 +23,7 @@
 #include <vector>
 
 #include "vramfit/runtime/checkpoint/backend.hpp"
-#include "vramfit/runtime/outcome.hpp"
+#include "vramfit/core/error.hpp"
 #include "vramfit/core/bytes.hpp"
 
 namespace vramfit::runtime {
@@ -62,7 +62,7 @@ public:
     static constexpr std::uint64_t alignment = 256;  // cudaMalloc's guarantee; RMM's minimum
 
     // Reserves `budget` (rounded down to 256 bytes) from `backend`, which must outlive the pool.
-    static outcome<std::unique_ptr<checkpoint_pool>> create(memory_backend& backend, bytes budget, pool_options options = {});
+    static result<std::unique_ptr<checkpoint_pool>> create(memory_backend& backend, bytes budget, pool_options options = {});
     ~checkpoint_pool();
     checkpoint_pool(const checkpoint_pool&) = delete;
     checkpoint_pool& operator=(const checkpoint_pool&) = delete;
@@ -72,10 +72,10 @@ public:
     // its own space makes room); if that entry has a copy in flight, waits for it (or fails with
     // `busy` when pool_options::wait_for_copies_in_flight is off). Returns the bytes the entry
     // occupies.
-    outcome<bytes> save(checkpoint_key key, const void* source, bytes size, stream_handle stream = nullptr);
+    result<bytes> save(checkpoint_key key, const void* source, bytes size, stream_handle stream = nullptr);
     // Copies the entry into `destination` on `stream`, after any save of it still in flight.
     // Returns the entry's size. The entry stays (use erase to drop it).
-    outcome<bytes> restore(checkpoint_key key, void* destination, stream_handle stream = nullptr);
+    result<bytes> restore(checkpoint_key key, void* destination, stream_handle stream = nullptr);
     [[nodiscard]] bool contains(checkpoint_key key) const;
     [[nodiscard]] bool is_busy(checkpoint_key key) const;  // a copy of it is in flight
     bool pin(checkpoint_key key);    // pinned entries are never evicted; false if unknown
@@ -83,7 +83,7 @@ public:
     // Drops the entry, first waiting for any copy of it in flight. False if unknown.
     bool erase(checkpoint_key key);
     // Waits for every copy in flight.
-    outcome<void> synchronize();
+    result<void> synchronize();
 
     [[nodiscard]] pool_statistics statistics() const;
     void reset_peak();
@@ -111,7 +111,7 @@ private:
     void free_block(std::uint64_t offset, std::uint64_t footprint);
     bool could_fit_after_evicting(std::uint64_t footprint, checkpoint_key replaced, bool count_replaced, bool count_busy);
     void wait_for_unpinned(checkpoint_key spared);
-    outcome<event_handle> take_event();
+    result<event_handle> take_event();
     void recycle_event(event_handle event);
     void drop(std::unordered_map<checkpoint_key, entry>::iterator position);
     std::string budget_report(checkpoint_key key, std::uint64_t size) const;
