@@ -130,7 +130,7 @@ inline result<std::array<float, llama_cpp::max_cuda_devices>> parse_tensor_split
     while (true) {
         const auto sep = text.find_first_of(",/");
         const std::string_view part = text.substr(0, sep);
-        if (index >= split.size()) return flag_error("-ts", "has more than 16 entries", text);
+        if (index >= split.size()) return flag_error("-ts", "has more than " + std::to_string(split.size()) + " entries", text);
         double value = 0;
         const auto* end = part.data() + part.size();
         auto [ptr, ec] = std::from_chars(part.data(), end, value);
@@ -341,7 +341,9 @@ inline result<bool> set_gpu(flag_target& t, std::string_view flag, std::string_v
         if (!selection) return with_cli_hint(selection.err());
         for (unsigned n = 0; n < selection->count; ++n) t.gpus.push_back(gpu_choice{*selection->gpu});
     }
-    if (t.gpus.size() > llama_cpp::max_cuda_devices) return flag_error(flag, "asks for more than 16 CUDA devices in all", text);
+    if (t.gpus.size() > llama_cpp::max_cuda_devices) {
+        return flag_error(flag, "asks for more than " + std::to_string(llama_cpp::max_cuda_devices) + " CUDA devices in all", text);
+    }
     return true;
 }
 

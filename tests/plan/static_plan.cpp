@@ -6,7 +6,7 @@
 #include "vramfit/plan/plan.hpp"
 
 using namespace vramfit;
-namespace gpu = vramfit::catalog::gpu;
+using vramfit::catalog::gpu;
 
 // The seed case: gemma3:12b Q4_K_M at 4096 tokens on a Tesla K80 board (two 11441 MiB dies).
 // One die holds all 48 layers, the output layer, 736 MiB of KV and the 527 MiB compute buffer
