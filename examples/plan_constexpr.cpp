@@ -6,7 +6,7 @@
 #include <cstdio>
 #include <string>
 
-#include "vramfit/plan/plan.hpp"
+#include "vramfit/engines/llama_cpp/plan.hpp"
 #include "vramfit/engines/llama_cpp/emit.hpp"
 #include "vramfit/engines/llama_cpp/ollama.hpp"
 

@@ -18,7 +18,7 @@
 #include "vramfit/engines/llama_cpp/emit.hpp"
 #include "vramfit/engines/llama_cpp/ollama.hpp"
 #include "vramfit/engines/llama_cpp/cuda/runtime_overhead.hpp"
-#include "vramfit/plan/plan.hpp"
+#include "vramfit/engines/llama_cpp/plan.hpp"
 
 namespace vramfit::cli {
 
@@ -80,6 +80,28 @@ inline std::string gib(bytes b) {
     char text[32];
     std::snprintf(text, sizeof text, "%.1f", b.gib());
     return text;
+}
+
+// The planner's messages state facts; the CLI adds the flags that change them.
+inline std::string with_cli_hints(std::string_view message) {
+    std::string out{message};
+    const auto replace = [&](std::string_view fact, std::string_view hinted) {
+        const auto at = out.find(fact);
+        if (at != std::string::npos) out.replace(at, fact.size(), hinted);
+    };
+    replace("(host RAM not given: not checked)", "(--ram not given: not checked)");
+    replace("a shorter context or a quantized KV cache", "a shorter context (-c) or a quantized KV cache (-ctk/-ctv q8_0)");
+    replace("of host RAM, more GPUs, a smaller quantization or", "of host RAM (--ram), more GPUs, a smaller quantization (--quant any) or");
+    if (out.starts_with("context 0 asks for the training context")) {
+        out.replace(0, 9, "-c 0");
+        out += "; give -c N";
+    }
+    constexpr std::string_view beyond = " is beyond the training context ";
+    if (const auto at = out.find(beyond); at != std::string::npos && out.starts_with("context ")) {
+        const auto digits = out.substr(at + beyond.size(), out.find(' ', at + beyond.size()) - at - beyond.size());
+        out += "; use -c " + digits + " or less, or --max-ctx for the largest that fits";
+    }
+    return out;
 }
 
 // A bar of `width` cells: M model, K KV, C compute, R reserve, '.' free.
@@ -196,27 +218,27 @@ inline result<plan_options> parse_plan_args(std::span<const std::string_view> ar
         } else if (arg == "-b" || arg == "--batch-size") {
             auto v = count(1, max_tokens);
             if (!v) return v.err();
-            r.n_batch = *v;
+            r.engine.n_batch = *v;
         } else if (arg == "-ub" || arg == "--ubatch-size") {
             auto v = count(1, max_tokens);
             if (!v) return v.err();
-            r.n_ubatch = *v;
+            r.engine.n_ubatch = *v;
         } else if (arg == "-ctk" || arg == "--cache-type-k" || arg == "-ctv" || arg == "--cache-type-v") {
             auto t = next();
             if (!t) return t.err();
             auto type = detail::parse_cache_type(arg, *t);
             if (!type) return type.err();
-            (arg == "-ctk" || arg == "--cache-type-k" ? r.type_k : r.type_v) = *type;
+            (arg == "-ctk" || arg == "--cache-type-k" ? r.engine.type_k : r.engine.type_v) = *type;
         } else if (arg == "-fa" || arg == "--flash-attn") {
             auto t = next();
             if (!t) return t.err();
-            if (*t == "on") r.flash_attn = true;
-            else if (*t == "off") r.flash_attn = false;
+            if (*t == "on") r.engine.flash_attn = true;
+            else if (*t == "off") r.engine.flash_attn = false;
             else if (*t != "auto") return detail::flag_error(arg, "expects on, off or auto", *t);
         } else if (arg == "--blas") {
-            r.blas = true;
+            r.engine.blas = true;
         } else if (arg == "--no-mmap") {
-            r.use_mmap = false;
+            r.engine.use_mmap = false;
         } else if (arg == "--quant") {
             auto t = next();
             if (!t) return t.err();
@@ -280,13 +302,13 @@ inline std::string render_plan_text(const plan_result& p, const plan_options& o,
     std::string out;
     char line[512];
     std::snprintf(line, sizeof line, "plan      %s %s: %s, %u GPU%s used, n_ctx %u, KV %s/%s, flash attention %s\n",
-                  std::string{p.model}.c_str(), std::string{p.quant}.c_str(), std::string{to_string(p.tier)}.c_str(), p.gpus_used,
-                  p.gpus_used == 1 ? "" : "s", p.n_ctx, std::string{type_name(p.type_k)}.c_str(), std::string{type_name(p.type_v)}.c_str(),
-                  p.flash_attn ? "on" : "off");
+                  p.model.str().c_str(), p.quant.str().c_str(), std::string{to_string(p.tier)}.c_str(), p.gpus_used,
+                  p.gpus_used == 1 ? "" : "s", p.n_ctx, std::string{type_name(p.engine.type_k)}.c_str(), std::string{type_name(p.engine.type_v)}.c_str(),
+                  p.engine.flash_attn ? "on" : "off");
     out += line;
     out += "engine    llama.cpp " + std::string{llama_cpp_commit.substr(0, 8)} + ", CUDA placement (model/KV exact; compute as check_fit models it)\n\n";
     out += "decisions\n";
-    for (const auto& n : p.decisions) out += "  - " + std::string{n.view()} + "\n";
+    for (const auto& n : p.decisions) out += "  - " + detail::with_cli_hints(n.view()) + "\n";
     out += "\n";
     std::snprintf(line, sizeof line, "%-11s %-12s %7s  %-32s %13s %12s %12s %12s %13s %13s %13s\n", "device", "gpu", "layers",
                   "M model K kv C compute R reserve", "model", "kv", "compute", "reserve", "total", "capacity", "margin");
@@ -299,7 +321,7 @@ inline std::string render_plan_text(const plan_result& p, const plan_options& o,
         const std::string cap = d.capacity == unlimited_memory ? std::string{"-"} : format_mib(d.capacity);
         const std::string margin = d.capacity == unlimited_memory ? std::string{"-"} : format_mib(d.margin());
         std::snprintf(line, sizeof line, "%-11s %-12s %7s  [%s] %13s %12s %12s %12s %13s %13s %13s\n", name.c_str(),
-                      cpu ? "host" : std::string{d.gpu}.c_str(), layers, detail::fill_bar(d, 30).c_str(), format_mib(d.model).c_str(),
+                      cpu ? "host" : d.gpu.str().c_str(), layers, detail::fill_bar(d, 30).c_str(), format_mib(d.model).c_str(),
                       format_mib(d.kv).c_str(), format_mib(d.compute).c_str(), format_mib(d.reserve).c_str(), format_mib(d.total()).c_str(),
                       cap.c_str(), margin.c_str());
         out += line;
@@ -315,11 +337,11 @@ inline std::string render_plan_text(const plan_result& p, const plan_options& o,
         if (++shown > 12) break;
         char placement[32];
         if (a.tier == plan_tier::gpu) std::snprintf(placement, sizeof placement, "all on GPU");
-        else if (a.n_cpu_moe != 0 && a.n_gpu_layers == p.n_layer + 1) std::snprintf(placement, sizeof placement, "n-cpu-moe %u", a.n_cpu_moe);
-        else std::snprintf(placement, sizeof placement, "ngl %u", a.n_gpu_layers);
+        else if (a.engine.n_cpu_moe != 0 && a.engine.n_gpu_layers == p.n_layer + 1) std::snprintf(placement, sizeof placement, "n-cpu-moe %u", a.engine.n_cpu_moe);
+        else std::snprintf(placement, sizeof placement, "ngl %u", a.engine.n_gpu_layers);
         std::snprintf(line, sizeof line, "  %-1s %-9s %7u %-9s %4u %-13s %8s %8s %8s %10.1f %10.0f%s\n", a.chosen ? "*" : "",
-                      std::string{a.quant}.c_str(), a.n_ctx,
-                      (std::string{type_name(a.type_k)} + (a.type_v != a.type_k ? "/" + std::string{type_name(a.type_v)} : "")).c_str(),
+                      a.quant.str().c_str(), a.n_ctx,
+                      (std::string{type_name(a.engine.type_k)} + (a.engine.type_v != a.engine.type_k ? "/" + std::string{type_name(a.engine.type_v)} : "")).c_str(),
                       a.gpus_used, placement, detail::gib(a.gpu_bytes).c_str(), detail::gib(a.host_bytes).c_str(),
                       detail::gib(a.disk_bytes).c_str(), a.speed.decode_tokens_per_s, a.speed.prompt_tokens_per_s,
                       a.nodes_used > 1 ? (" (" + std::to_string(a.nodes_used) + " nodes)").c_str() : "");
@@ -342,24 +364,24 @@ inline std::string render_plan_json(const plan_result& p, const std::string& emi
     json.begin_object()
         .field("engine", "llama.cpp")
         .field("engine_commit", llama_cpp_commit)
-        .field("model", p.model)
-        .field("quant", p.quant)
+        .field("model", p.model.view())
+        .field("quant", p.quant.view())
         .field("gpus_used", p.gpus_used)
         .field("nodes_used", p.nodes_used)
         .field("n_ctx", p.n_ctx)
         .field("n_seq", p.n_seq)
-        .field("type_k", type_name(p.type_k))
-        .field("type_v", type_name(p.type_v))
-        .field("flash_attn", p.flash_attn)
-        .field("n_gpu_layers", p.n_gpu_layers)
-        .field("n_cpu_moe", p.n_cpu_moe)
+        .field("type_k", type_name(p.engine.type_k))
+        .field("type_v", type_name(p.engine.type_v))
+        .field("flash_attn", p.engine.flash_attn)
+        .field("n_gpu_layers", p.engine.n_gpu_layers)
+        .field("n_cpu_moe", p.engine.n_cpu_moe)
         .field("placement", to_string(p.tier))
         .field("host_bytes", p.host_bytes.count())
         .field("disk_bytes", p.disk_bytes.count());
     json.key("devices").begin_array();
     for (const auto& d : p.devices) {
         json.begin_object().field("name", d.name);
-        if (d.name != "CPU") json.field("gpu", d.gpu).field("index", d.index).field("node", d.node);
+        if (d.name != "CPU") json.field("gpu", d.gpu.view()).field("index", d.index).field("node", d.node);
         json.field("layers", d.layers)
             .field("output_layer", d.output_layer)
             .field("model_bytes", d.model.count())
@@ -376,19 +398,19 @@ inline std::string render_plan_json(const plan_result& p, const std::string& emi
         .field("prompt_tokens_per_s", p.speed.prompt_tokens_per_s)
         .end_object();
     json.key("decisions").begin_array();
-    for (const auto& n : p.decisions) json.value(n.view());
+    for (const auto& n : p.decisions) json.value(detail::with_cli_hints(n.view()));
     json.end_array();
     json.key("alternatives").begin_array();
     for (const auto& a : p.alternatives) {
         json.begin_object()
-            .field("quant", a.quant)
+            .field("quant", a.quant.view())
             .field("n_ctx", a.n_ctx)
-            .field("type_k", type_name(a.type_k))
-            .field("type_v", type_name(a.type_v))
+            .field("type_k", type_name(a.engine.type_k))
+            .field("type_v", type_name(a.engine.type_v))
             .field("gpus_used", a.gpus_used)
             .field("nodes_used", a.nodes_used)
-            .field("n_gpu_layers", a.n_gpu_layers)
-            .field("n_cpu_moe", a.n_cpu_moe)
+            .field("n_gpu_layers", a.engine.n_gpu_layers)
+            .field("n_cpu_moe", a.engine.n_cpu_moe)
             .field("placement", to_string(a.tier))
             .field("gpu_bytes", a.gpu_bytes.count())
             .field("host_bytes", a.host_bytes.count())
@@ -450,8 +472,8 @@ inline int run_plan(std::span<const std::string_view> args, std::string& out, st
         candidates.push_back({quant, std::move(*model)});
     }
     auto p = plan(candidates, options->request);
-    if (!p) { err += "vramfit plan: " + p.err().describe() + "\n"; return 2; }
-    if (entry != nullptr) model_path = std::string{entry->key} + "-" + std::string{p->quant} + ".gguf";
+    if (!p) { err += "vramfit plan: " + detail::with_cli_hints(p.err().describe()) + "\n"; return 2; }
+    if (entry != nullptr) model_path = std::string{entry->key} + "-" + p->quant.str() + ".gguf";
     const bool all_used = p->gpus_used == options->request.gpus.size() && p->nodes_used == 1;
     const std::string emit_llama = llama_cpp::emit_flags(*p, model_path, "llama-server", all_used);
     const std::string emit_ollama = ollama::emit_settings(*p, model_path);
