@@ -1,6 +1,6 @@
 // bench_plan — the planner's full joint search, timed.
 //
-// For one catalog model: every quantization of the planner's ladder (plan/plan.hpp, 17 + the native
+// For one catalog model: every quantization of the planner's ladder (engines/llama_cpp/plan.hpp, 17 + the native
 // format where there is one) × 32 context sizes × every non-empty subset of an 8-GPU
 // heterogeneous fleet (255) × 1..8 parallel sequences. For each (GPU subset, sequences) the
 // search finds the best configuration that runs entirely on that subset: the largest
@@ -8,8 +8,9 @@
 // still fits with it — i.e. it decides all quant × ctx × subset × n_seq combinations.
 //
 // How it stays cheap (plan/search.hpp):
-//  * per quantization, one weight table (per-layer CUDA bytes); per (context, sequences) one
-//    context table (per-layer KV) and one compute buffer — the graph replay runs once per
+//  * per quantization, one weight table (per-layer CUDA bytes, llama_cpp::plan_weight_costs);
+//    per (context, sequences) one context table (per-layer KV, llama_cpp::plan_kv_costs) and
+//    one compute buffer — the graph replay runs once per
 //    (context, sequences), never in the inner loop, and not per quantization (the graph depends
 //    on the hyper-parameters, not on weight types);
 //  * a bound before every fill: Σ layer bytes + one compute buffer per device must not exceed
@@ -25,11 +26,12 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <utility>
 #include <vector>
 
 #include <time.h>
 
-#include "vramfit/plan/plan.hpp"
+#include "vramfit/engines/llama_cpp/plan.hpp"
 
 using namespace vramfit;
 namespace planner = vramfit::detail::planner;
@@ -51,7 +53,7 @@ struct outcome {
 };
 
 struct prepared_context {
-    planner::context_table table;
+    context_costs table;
     llama_cpp::resolved_context resolved{};
     std::uint64_t kv_sum = 0;
     bool compute_known = false;
@@ -61,12 +63,14 @@ outcome joint_search(const std::vector<plan_candidate>& candidates, const std::v
                      const std::vector<std::uint32_t>& contexts, std::uint32_t max_seq) {
     outcome out{};
     // Quality order and weight tables.
-    std::vector<planner::weight_table> weights;
+    std::vector<weight_costs> weights;
     std::vector<std::uint64_t> weight_sum;
     for (const auto& c : candidates) {
-        weights.push_back(planner::build_weights(c.model));
+        auto w = llama_cpp::plan_weight_costs(c.model);
+        if (!w) { std::fprintf(stderr, "%s\n", w.err().describe().c_str()); std::exit(1); }
+        weights.push_back(std::move(*w));
         std::uint64_t s = 0;
-        for (auto g : weights.back().gpu) s += g;
+        for (const auto& l : weights.back().layers) s += l.on_device;
         weight_sum.push_back(s);
     }
     std::vector<std::size_t> order(candidates.size());
@@ -84,8 +88,8 @@ outcome joint_search(const std::vector<plan_candidate>& candidates, const std::v
             p.flash_attn = llama_cpp::flash_attention::on;
             auto resolved = llama_cpp::resolve_context(model, p);
             if (!resolved) { std::fprintf(stderr, "%s\n", resolved.err().describe().c_str()); std::exit(1); }
-            prepared_context pc{planner::build_context(model.hparams, *resolved), *resolved, 0, false};
-            for (auto k : pc.table.kv_gpu) pc.kv_sum += k;
+            prepared_context pc{llama_cpp::plan_kv_costs(model.hparams, *resolved), *resolved, 0, false};
+            for (const auto& l : pc.table.layers) pc.kv_sum += l.device;
             ctx[s].push_back(std::move(pc));
         }
     }
@@ -105,15 +109,15 @@ outcome joint_search(const std::vector<plan_candidate>& candidates, const std::v
                 auto& pc = ctx[s][c];
                 if (!pc.compute_known) {  // the graph replay, once per (context, sequences), when first needed
                     auto compute = llama_cpp::try_compute_buffer_bytes(model, pc.resolved);
-                    pc.table.compute = compute ? compute->count() : 0;
+                    pc.table.device_fixed = compute ? compute->count() : 0;
                     pc.compute_known = true;
                     ++out.replays;
                 }
-                if (weight_sum[q] + pc.kv_sum + k * pc.table.compute > cap) { ++out.bounded; return false; }
+                if (weight_sum[q] + pc.kv_sum + k * pc.table.device_fixed > cap) { ++out.bounded; return false; }
                 devices.clear();
-                for (auto cp : caps) devices.push_back({cp > pc.table.compute ? cp - pc.table.compute : 0});
+                for (auto cp : caps) devices.push_back({cp > pc.table.device_fixed ? cp - pc.table.device_fixed : 0});
                 ++out.fills;
-                return planner::fill(weights[q], pc.table, weights[q].n_layer + 1, 0, devices, 1.0, counts);
+                return planner::fill(weights[q], pc.table, weights[q].n_layer() + 1, 0, devices, 1.0, counts);
             };
             for (const std::size_t q : order) {
                 if (!fits(q, 0)) continue;

@@ -7,7 +7,7 @@
 #include <string>
 
 #include "vramfit/engines/llama_cpp/from_catalog.hpp"
-#include "vramfit/plan/plan.hpp"
+#include "vramfit/engines/llama_cpp/plan.hpp"
 #include "vramfit/engines/llama_cpp/emit.hpp"
 #include "vramfit/engines/llama_cpp/ollama.hpp"
 

@@ -30,7 +30,7 @@
 #include "vramfit/engines/llama_cpp/cuda/offload.hpp"
 #include "vramfit/core/error.hpp"
 #include "vramfit/model/dtype.hpp"
-#include "vramfit/plan/plan.hpp"
+#include "vramfit/engines/llama_cpp/plan.hpp"
 
 namespace vramfit::cli {
 
@@ -326,7 +326,7 @@ inline result<bool> set_cache_type(flag_target& t, std::string_view flag, std::s
     auto type = parse_cache_type(flag, text);
     if (!type) return type.err();
     if (t.estimate) (k ? t.estimate->params.type_k : t.estimate->params.type_v) = *type;
-    else (k ? t.plan->request.type_k : t.plan->request.type_v) = *type;
+    else (k ? t.plan->request.engine.type_k : t.plan->request.engine.type_v) = *type;
     return true;
 }
 
@@ -362,11 +362,11 @@ inline constexpr flag_spec flag_table[] = {
      }},
     {{"-b", "--batch-size"}, "N", for_both, flag_group::context, "logical batch size", "2048",
      [](flag_target& t, std::string_view f, std::string_view v) {
-         return set_count(f, v, 1, max_tokens, t.estimate ? context_of(t).n_batch : request_of(t).n_batch);
+         return set_count(f, v, 1, max_tokens, t.estimate ? context_of(t).n_batch : request_of(t).engine.n_batch);
      }},
     {{"-ub", "--ubatch-size"}, "N", for_both, flag_group::context, "physical batch size", "512",
      [](flag_target& t, std::string_view f, std::string_view v) {
-         return set_count(f, v, 1, max_tokens, t.estimate ? context_of(t).n_ubatch : request_of(t).n_ubatch);
+         return set_count(f, v, 1, max_tokens, t.estimate ? context_of(t).n_ubatch : request_of(t).engine.n_ubatch);
      }},
     {{"-np", "--parallel"}, "N", for_both, flag_group::context, "number of sequences", "1",
      [](flag_target& t, std::string_view f, std::string_view v) {  // LLAMA_MAX_SEQ
@@ -382,7 +382,7 @@ inline constexpr flag_spec flag_table[] = {
                                         : v == "off" ? llama_cpp::flash_attention::off
                                                      : llama_cpp::flash_attention::automatic;
          } else if (v != "auto") {
-             request_of(t).flash_attn = v == "on";
+             request_of(t).engine.flash_attn = v == "on";
          }
          return true;
      },
@@ -397,13 +397,13 @@ inline constexpr flag_spec flag_table[] = {
      [](flag_target& t, std::string_view, std::string_view) -> result<bool> { context_of(t).swa_full = true; return true; }},
     {{"--no-mmap"}, "", for_both, flag_group::context, "load weights into an allocated buffer instead of mapping the file", "",
      [](flag_target& t, std::string_view, std::string_view) -> result<bool> {
-         (t.estimate ? context_of(t).use_mmap : request_of(t).use_mmap) = false;
+         (t.estimate ? context_of(t).use_mmap : request_of(t).engine.use_mmap) = false;
          return true;
      }},
     {{"-lm", "--load-mode"}, "mmap|none", for_both, flag_group::context, "none = --no-mmap", "mmap",
      [](flag_target& t, std::string_view f, std::string_view v) -> result<bool> {
          if (v != "none" && v != "mmap") return flag_error(f, "expects mmap or none", v);
-         (t.estimate ? context_of(t).use_mmap : request_of(t).use_mmap) = v == "mmap";
+         (t.estimate ? context_of(t).use_mmap : request_of(t).engine.use_mmap) = v == "mmap";
          return true;
      }},
     {{"--repack"}, "on|off|ISA", for_estimate, flag_group::context,
@@ -422,7 +422,7 @@ inline constexpr flag_spec flag_table[] = {
     {{"--blas"}, "", for_both, flag_group::context,
      "llama.cpp built with GGML_BLAS: large products of host weights run\non the BLAS backend (a \"CPU\" compute buffer) instead of CUDA0", "",
      [](flag_target& t, std::string_view, std::string_view) -> result<bool> {
-         (t.estimate ? offload_of(t).blas : request_of(t).blas) = true;
+         (t.estimate ? offload_of(t).blas : request_of(t).engine.blas) = true;
          return true;
      }},
     {{"--json"}, "", for_both, flag_group::context, "machine-readable output", "",

@@ -19,13 +19,35 @@
 #include "vramfit/engines/llama_cpp/emit.hpp"
 #include "vramfit/engines/llama_cpp/ollama.hpp"
 #include "vramfit/engines/llama_cpp/cuda/runtime_overhead.hpp"
-#include "vramfit/plan/plan.hpp"
+#include "vramfit/engines/llama_cpp/plan.hpp"
 
 namespace vramfit::cli {
 
 namespace detail {
 
 inline std::string gib(bytes b) { return fmt::format("{:.1f}", b.gib()); }
+
+// The planner's messages state facts; the CLI adds the flags that change them.
+inline std::string with_cli_hints(std::string_view message) {
+    std::string out{message};
+    const auto replace = [&](std::string_view fact, std::string_view hinted) {
+        const auto at = out.find(fact);
+        if (at != std::string::npos) out.replace(at, fact.size(), hinted);
+    };
+    replace("(host RAM not given: not checked)", "(--ram not given: not checked)");
+    replace("a shorter context or a quantized KV cache", "a shorter context (-c) or a quantized KV cache (-ctk/-ctv q8_0)");
+    replace("of host RAM, more GPUs, a smaller quantization or", "of host RAM (--ram), more GPUs, a smaller quantization (--quant any) or");
+    if (out.starts_with("context 0 asks for the training context")) {
+        out.replace(0, 9, "-c 0");
+        out += "; give -c N";
+    }
+    constexpr std::string_view beyond = " is beyond the training context ";
+    if (const auto at = out.find(beyond); at != std::string::npos && out.starts_with("context ")) {
+        const auto digits = out.substr(at + beyond.size(), out.find(' ', at + beyond.size()) - at - beyond.size());
+        out += "; use -c " + digits + " or less, or --max-ctx for the largest that fits";
+    }
+    return out;
+}
 
 // A bar of `width` cells: M model, K KV, C compute, R reserve, '.' free.
 inline std::string fill_bar(const plan_device_row& d, int width) {
@@ -48,11 +70,11 @@ inline std::string fill_bar(const plan_device_row& d, int width) {
 inline std::string render_plan_text(const plan_result& p, const plan_options& o, const std::string& emit_llama, const std::string& emit_ollama) {
     std::string out;
     auto line = std::back_inserter(out);
-    fmt::format_to(line, "plan      {} {}: {}, {} GPU{} used, n_ctx {}, KV {}/{}, flash attention {}\n", p.model, p.quant, to_string(p.tier),
-                   p.gpus_used, p.gpus_used == 1 ? "" : "s", p.n_ctx, type_name(p.type_k), type_name(p.type_v), p.flash_attn ? "on" : "off");
+    fmt::format_to(line, "plan      {} {}: {}, {} GPU{} used, n_ctx {}, KV {}/{}, flash attention {}\n", p.model.view(), p.quant.view(), to_string(p.tier),
+                   p.gpus_used, p.gpus_used == 1 ? "" : "s", p.n_ctx, type_name(p.engine.type_k), type_name(p.engine.type_v), p.engine.flash_attn ? "on" : "off");
     out += "engine    llama.cpp " + std::string{llama_cpp::engine_commit_short} + ", CUDA placement (model/KV exact; compute as check_fit models it)\n\n";
     out += "decisions\n";
-    for (const auto& n : p.decisions) out += "  - " + std::string{n.view()} + "\n";
+    for (const auto& n : p.decisions) out += "  - " + detail::with_cli_hints(n.view()) + "\n";
     out += "\n";
     constexpr std::string_view row = "{:<11} {:<12} {:>7}  {:<32} {:>13} {:>12} {:>12} {:>12} {:>13} {:>13} {:>13}\n";
     fmt::format_to(line, row, "device", "gpu", "layers", "M model K kv C compute R reserve", "model", "kv", "compute", "reserve", "total",
@@ -63,7 +85,7 @@ inline std::string render_plan_text(const plan_result& p, const plan_options& o,
         const bool cpu = d.name == "CPU";
         const std::string cap = d.capacity == unlimited_memory ? std::string{"-"} : format_mib(d.capacity);
         const std::string margin = d.capacity == unlimited_memory ? std::string{"-"} : format_mib(d.margin());
-        fmt::format_to(line, row, name, cpu ? std::string_view{"host"} : d.gpu, layers, "[" + detail::fill_bar(d, 30) + "]",
+        fmt::format_to(line, row, name, cpu ? std::string_view{"host"} : d.gpu.view(), layers, "[" + detail::fill_bar(d, 30) + "]",
                        format_mib(d.model), format_mib(d.kv), format_mib(d.compute), format_mib(d.reserve), format_mib(d.total()), cap, margin);
     }
     if (p.disk_bytes.count() != 0) out += "disk        " + format_mib(p.disk_bytes) + " of weights paged from the file (mmap) every token: SLOW\n";
@@ -76,11 +98,11 @@ inline std::string render_plan_text(const plan_result& p, const plan_options& o,
         if (++shown > 12) break;
         std::string placement;
         if (a.tier == plan_tier::gpu) placement = "all on GPU";
-        else if (a.n_cpu_moe != 0 && a.n_gpu_layers == p.n_layer + 1) placement = fmt::format("n-cpu-moe {}", a.n_cpu_moe);
-        else placement = fmt::format("ngl {}", a.n_gpu_layers);
-        const std::string kv = std::string{type_name(a.type_k)} + (a.type_v != a.type_k ? "/" + std::string{type_name(a.type_v)} : "");
+        else if (a.engine.n_cpu_moe != 0 && a.engine.n_gpu_layers == p.n_layer + 1) placement = fmt::format("n-cpu-moe {}", a.engine.n_cpu_moe);
+        else placement = fmt::format("ngl {}", a.engine.n_gpu_layers);
+        const std::string kv = std::string{type_name(a.engine.type_k)} + (a.engine.type_v != a.engine.type_k ? "/" + std::string{type_name(a.engine.type_v)} : "");
         const std::string nodes = a.nodes_used > 1 ? " (" + std::to_string(a.nodes_used) + " nodes)" : "";
-        fmt::format_to(line, "  {:<1} {:<9} {:>7} {:<9} {:>4} {:<13} {:>8} {:>8} {:>8} {:>10.1f} {:>10.0f}{}\n", a.chosen ? "*" : "", a.quant, a.n_ctx,
+        fmt::format_to(line, "  {:<1} {:<9} {:>7} {:<9} {:>4} {:<13} {:>8} {:>8} {:>8} {:>10.1f} {:>10.0f}{}\n", a.chosen ? "*" : "", a.quant.view(), a.n_ctx,
                        kv, a.gpus_used, placement, detail::gib(a.gpu_bytes), detail::gib(a.host_bytes), detail::gib(a.disk_bytes),
                        a.speed.decode_tokens_per_s, a.speed.prompt_tokens_per_s, nodes);
     }
@@ -101,24 +123,24 @@ inline std::string render_plan_json(const plan_result& p, const std::string& emi
     json.begin_object()
         .field("engine", "llama.cpp")
         .field("engine_commit", llama_cpp::engine_commit)
-        .field("model", p.model)
-        .field("quant", p.quant)
+        .field("model", p.model.view())
+        .field("quant", p.quant.view())
         .field("gpus_used", p.gpus_used)
         .field("nodes_used", p.nodes_used)
         .field("n_ctx", p.n_ctx)
         .field("n_seq", p.n_seq)
-        .field("type_k", type_name(p.type_k))
-        .field("type_v", type_name(p.type_v))
-        .field("flash_attn", p.flash_attn)
-        .field("n_gpu_layers", p.n_gpu_layers)
-        .field("n_cpu_moe", p.n_cpu_moe)
+        .field("type_k", type_name(p.engine.type_k))
+        .field("type_v", type_name(p.engine.type_v))
+        .field("flash_attn", p.engine.flash_attn)
+        .field("n_gpu_layers", p.engine.n_gpu_layers)
+        .field("n_cpu_moe", p.engine.n_cpu_moe)
         .field("placement", to_string(p.tier))
         .field("host_bytes", p.host_bytes.count())
         .field("disk_bytes", p.disk_bytes.count());
     json.key("devices").begin_array();
     for (const auto& d : p.devices) {
         json.begin_object().field("name", d.name);
-        if (d.name != "CPU") json.field("gpu", d.gpu).field("index", d.index).field("node", d.node);
+        if (d.name != "CPU") json.field("gpu", d.gpu.view()).field("index", d.index).field("node", d.node);
         json.field("layers", d.layers)
             .field("output_layer", d.output_layer)
             .field("model_bytes", d.model.count())
@@ -135,19 +157,19 @@ inline std::string render_plan_json(const plan_result& p, const std::string& emi
         .field("prompt_tokens_per_s", p.speed.prompt_tokens_per_s)
         .end_object();
     json.key("decisions").begin_array();
-    for (const auto& n : p.decisions) json.value(n.view());
+    for (const auto& n : p.decisions) json.value(detail::with_cli_hints(n.view()));
     json.end_array();
     json.key("alternatives").begin_array();
     for (const auto& a : p.alternatives) {
         json.begin_object()
-            .field("quant", a.quant)
+            .field("quant", a.quant.view())
             .field("n_ctx", a.n_ctx)
-            .field("type_k", type_name(a.type_k))
-            .field("type_v", type_name(a.type_v))
+            .field("type_k", type_name(a.engine.type_k))
+            .field("type_v", type_name(a.engine.type_v))
             .field("gpus_used", a.gpus_used)
             .field("nodes_used", a.nodes_used)
-            .field("n_gpu_layers", a.n_gpu_layers)
-            .field("n_cpu_moe", a.n_cpu_moe)
+            .field("n_gpu_layers", a.engine.n_gpu_layers)
+            .field("n_cpu_moe", a.engine.n_cpu_moe)
             .field("placement", to_string(a.tier))
             .field("gpu_bytes", a.gpu_bytes.count())
             .field("host_bytes", a.host_bytes.count())
@@ -209,8 +231,8 @@ inline int run_plan(std::span<const std::string_view> args, std::string& out, st
         candidates.push_back({quant, std::move(*model)});
     }
     auto p = plan(candidates, options->request);
-    if (!p) { err += "vramfit plan: " + p.err().describe() + "\n"; return 2; }
-    if (entry != nullptr) model_path = std::string{entry->key} + "-" + std::string{p->quant} + ".gguf";
+    if (!p) { err += "vramfit plan: " + detail::with_cli_hints(p.err().describe()) + "\n"; return 2; }
+    if (entry != nullptr) model_path = std::string{entry->key} + "-" + p->quant.str() + ".gguf";
     const bool all_used = p->gpus_used == options->request.gpus.size() && p->nodes_used == 1;
     const std::string emit_llama = llama_cpp::emit_flags(*p, model_path, "llama-server", all_used);
     const std::string emit_ollama = ollama::emit_settings(*p, model_path);

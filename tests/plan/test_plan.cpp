@@ -5,7 +5,7 @@
 #include <string>
 
 #include "vramfit/engines/llama_cpp/from_catalog.hpp"
-#include "vramfit/plan/plan.hpp"
+#include "vramfit/engines/llama_cpp/plan.hpp"
 
 using namespace vramfit;
 using namespace vramfit::literals;
@@ -22,9 +22,12 @@ struct k80_decision {
     plan_tier tier;
     std::uint32_t n_gpu_layers;
 };
-// Evaluated and static_asserted in static_plan.cpp, its own translation unit: editing this file
-// does not evaluate the plan again.
-extern const k80_decision k80_plan;
+constexpr k80_decision k80_plan = [] {
+    const auto p = plan<catalog::gemma_3_12b, quant::Q4_K_M, gpu<"tesla-k80">, gpu<"tesla-k80">>();
+    return k80_decision{p.gpus_used, p.tier, p.engine.n_gpu_layers};
+}();
+static_assert(k80_plan.gpus_used == 1);
+static_assert(k80_plan.tier == plan_tier::gpu);
 
 namespace {
 
@@ -56,7 +59,7 @@ TEST_CASE("gemma3:12b Q4_K_M on 2x Tesla K80: one die, no split (the seed case)"
     REQUIRE(p.ok());
     CHECK(p->gpus_used == 1);
     CHECK(p->tier == plan_tier::gpu);
-    CHECK(p->n_gpu_layers == 49);  // 48 layers + output: -ngl 49
+    CHECK(p->engine.n_gpu_layers == 49);  // 48 layers + output: -ngl 49
     REQUIRE(p->devices.size() == 2);  // CUDA0 and the CPU row
     CHECK(p->devices[0].gpu == "tesla-k80");
     CHECK(p->devices[0].layers == 48);
@@ -64,7 +67,7 @@ TEST_CASE("gemma3:12b Q4_K_M on 2x Tesla K80: one die, no split (the seed case)"
     CHECK(p->devices[0].total() < 11441_MiB);
     CHECK(p->devices[0].total() > 8000_MiB);
     // the same plan as the compile-time one
-    CHECK(k80_plan.n_gpu_layers == p->n_gpu_layers);
+    CHECK(k80_plan.n_gpu_layers == p->engine.n_gpu_layers);
     // the two-die alternative is listed, and costs more GPU memory (a second compute buffer)
     bool two = false;
     for (const auto& a : p->alternatives) {
@@ -82,7 +85,7 @@ TEST_CASE("gpt-oss-20b on H200s: one GPU, not spread (Ollama issue 11986)") {
         REQUIRE(p.ok());
         CHECK(p->gpus_used == 1);
         CHECK(p->tier == plan_tier::gpu);
-        CHECK(p->n_gpu_layers == 25);
+        CHECK(p->engine.n_gpu_layers == 25);
     }
     // with objective speed too: the layers of one token run one device after the other, so a
     // second H200 adds a transfer and no bandwidth
@@ -103,9 +106,9 @@ TEST_CASE("Qwen3-235B-A22B Q4_K_M on one RTX 3090 + 192 GB RAM: experts on the C
     REQUIRE(p.ok());
     CHECK(p->gpus_used == 1);
     CHECK(p->tier == plan_tier::host);
-    CHECK(p->n_gpu_layers == 95);
-    CHECK(p->n_cpu_moe > 0);
-    CHECK(p->n_cpu_moe < 94);
+    CHECK(p->engine.n_gpu_layers == 95);
+    CHECK(p->engine.n_cpu_moe > 0);
+    CHECK(p->engine.n_cpu_moe < 94);
     REQUIRE(p->devices.size() == 2);
     CHECK(p->devices[0].layers == 94);
     CHECK(p->devices[0].output_layer);
@@ -116,9 +119,9 @@ TEST_CASE("Qwen3-235B-A22B Q4_K_M on one RTX 3090 + 192 GB RAM: experts on the C
     CHECK(p->devices[0].total() <= 24576_MiB);
     // one block fewer of experts on the CPU would not fit the GPU: N is the least that fits
     fit_params fp{};
-    fp.context = p->context;
+    fp.context = p->engine.context;
     fp.offload.n_gpu_layers = 95;
-    llama_cpp::add_n_cpu_moe(fp.offload, p->n_cpu_moe - 1);
+    llama_cpp::add_n_cpu_moe(fp.offload, p->engine.n_cpu_moe - 1);
     const std::array<catalog::gpu_spec, 1> one{gpu<"rtx-3090">::spec};
     const auto tighter = check_fit(*llama_cpp::describe("qwen3-235b-a22b:Q4_K_M"), one, fp);
     REQUIRE(tighter.ok());
@@ -135,7 +138,7 @@ TEST_CASE("llama-3.3-70b Q4_K_M, 32k tokens, 2x RTX 3090: a split of about half 
     REQUIRE(p.ok());
     CHECK(p->gpus_used == 2);
     CHECK(p->tier == plan_tier::gpu);
-    CHECK(p->type_k == ggml_type::q8_0);
+    CHECK(p->engine.type_k == ggml_type::q8_0);
     REQUIRE(p->layers_per_gpu.size() == 2);
     CHECK(p->layers_per_gpu[0] + p->layers_per_gpu[1] == 81);
     CHECK(p->layers_per_gpu[0] >= 38);
@@ -143,12 +146,12 @@ TEST_CASE("llama-3.3-70b Q4_K_M, 32k tokens, 2x RTX 3090: a split of about half 
     CHECK(p->devices[1].output_layer);  // the last device of the split
     CHECK(gpu_kv(*p) > 5_GiB);
     // fixing KV to f16 forces layers to the CPU instead
-    r.type_k = ggml_type::f16;
-    r.type_v = ggml_type::f16;
+    r.engine.type_k = ggml_type::f16;
+    r.engine.type_v = ggml_type::f16;
     const auto f16 = plan_catalog("llama-3.3-70b:Q4_K_M", r);
     REQUIRE(f16.ok());
     CHECK(f16->tier == plan_tier::host);
-    CHECK(f16->n_gpu_layers < 81);
+    CHECK(f16->engine.n_gpu_layers < 81);
     CHECK(f16->speed.decode_tokens_per_s < p->speed.decode_tokens_per_s);
 }
 
@@ -182,8 +185,8 @@ TEST_CASE("--max-ctx: Qwen3-30B-A3B Q4_K_M on one RTX 4090 reaches its training 
     // that keeps everything on the GPU is found, and one 256-token step more does not fit
     plan_request g = on({gpu<"rtx-4090">::spec});
     g.max_ctx = true;
-    g.type_k = ggml_type::f16;
-    g.type_v = ggml_type::f16;
+    g.engine.type_k = ggml_type::f16;
+    g.engine.type_v = ggml_type::f16;
     const auto q = plan_catalog("gemma-3-27b:Q4_K_M", g);
     REQUIRE(q.ok());
     CHECK(q->tier == plan_tier::gpu);
@@ -194,7 +197,7 @@ TEST_CASE("--max-ctx: Qwen3-30B-A3B Q4_K_M on one RTX 4090 reaches its training 
     a.max_ctx = true;
     const auto auto_kv = plan_catalog("gemma-3-27b:Q4_K_M", a);
     REQUIRE(auto_kv.ok());
-    CHECK(auto_kv->type_k == ggml_type::q8_0);
+    CHECK(auto_kv->engine.type_k == ggml_type::q8_0);
     CHECK(auto_kv->tier == plan_tier::gpu);
     CHECK(auto_kv->n_ctx > q->n_ctx);
     g.max_ctx = false;
@@ -258,7 +261,7 @@ TEST_CASE("impossible requests end in a message that says what would make them p
     REQUIRE_FALSE(p.ok());
     const std::string message{p.err().message()};
     CHECK(message.find("needs about") != std::string::npos);
-    CHECK(message.find("--ram") != std::string::npos);
+    CHECK(message.find("of host RAM") != std::string::npos);  // the library states it; the CLI adds --ram
 
     plan_request c = on({gpu<"rtx-3090">::spec});
     c.n_ctx = 1u << 20;
@@ -273,6 +276,21 @@ TEST_CASE("no GPU: a CPU-only plan") {
     const auto p = plan_catalog("llama-3.1-8b:Q4_K_M", r);
     REQUIRE(p.ok());
     CHECK(p->gpus_used == 0);
-    CHECK(p->n_gpu_layers == 0);
+    CHECK(p->engine.n_gpu_layers == 0);
     CHECK(p->speed.decode_tokens_per_s > 0);
+}
+
+TEST_CASE("a result owns its text: the model it was planned from may be gone") {
+    // plan(model, quant, request) with a temporary model and quant: the result's names, notes and
+    // alternatives must not point into them (AddressSanitizer: heap-use-after-free otherwise).
+    const auto p = plan(llama_cpp::describe("llama-3.1-8b:Q4_K_M").value(), std::string{"Q4_K_M"}, on({gpu<"rtx-3090">::spec}));
+    REQUIRE(p.ok());
+    CHECK(p->model == std::string_view{"llama-3.1-8b"});
+    CHECK(std::string{p->quant.view()} == "Q4_K_M");
+    REQUIRE_FALSE(p->alternatives.empty());
+    CHECK(p->alternatives.front().quant == "Q4_K_M");
+    CHECK(p->devices.front().gpu == "rtx-3090");
+    std::size_t notes = 0;
+    for (const auto& n : p->decisions) notes += n.size();
+    CHECK(notes > 0);
 }

@@ -192,3 +192,15 @@ TEST_CASE("plan errors: one line, exit 2, saying what would help") {
         CHECK(e->out.empty());
     }
 }
+
+TEST_CASE("plan errors: the library states the fact, the CLI adds its flags") {
+    const auto o = run({"qwen3-235b-a22b:Q4_K_M", "--gpu", "rtx-3090", "--ram", "16GiB", "--no-disk"});
+    CHECK(o.status == 2);
+    CHECK(has(o.err, "of host RAM (--ram), more GPUs, a smaller quantization (--quant any) or a shorter context"));
+    const auto c = run({"pythia-1.4b:F16", "--gpu", "rtx-3090"});
+    CHECK(c.status == 2);
+    CHECK(has(c.err, "is beyond the training context 2048 of 'pythia-1.4b'; use -c 2048 or less, or --max-ctx for the largest that fits"));
+    const auto n = run({"llama-3.1-8b:Q4_K_M", "--gpu", "rtx-3090"});
+    REQUIRE(n.status == 0);
+    CHECK(has(n.out, "(--ram not given: not checked)"));
+}

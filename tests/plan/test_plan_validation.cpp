@@ -5,7 +5,7 @@
 #include <doctest/doctest.h>
 
 #include "vramfit/engines/llama_cpp/from_catalog.hpp"
-#include "vramfit/plan/plan.hpp"
+#include "vramfit/engines/llama_cpp/plan.hpp"
 
 using namespace vramfit;
 using namespace vramfit::literals;
@@ -29,11 +29,11 @@ TEST_CASE("R21: llama-3.1-8b Q5_K_S on 3090 x2 + A4000, -ts 40,0: everything on 
     plan_request r{};
     r.gpus = {gpu<"rtx-3090">::spec, gpu<"rtx-3090">::spec, gpu<"rtx-a4000">::spec};
     r.n_ctx = 1024;
-    r.n_batch = 1024;
-    r.flash_attn = false;
-    r.type_k = ggml_type::iq4_nl;
-    r.type_v = ggml_type::f16;
-    r.use_mmap = false;
+    r.engine.n_batch = 1024;
+    r.engine.flash_attn = false;
+    r.engine.type_k = ggml_type::iq4_nl;
+    r.engine.type_v = ggml_type::f16;
+    r.engine.use_mmap = false;
     const auto p = plan_row("llama-3.1-8b:Q5_K_S", r);
     REQUIRE(p.ok());
     CHECK(p->gpus_used == 1);
@@ -61,7 +61,7 @@ TEST_CASE("R07: Qwen3-30B-A3B Q4_K_M on RTX 4090 + RTX 5090: the row kept every 
     plan_request r{};
     r.gpus = {gpu<"rtx-4090">::spec, gpu<"rtx-5090">::spec};
     r.n_ctx = 16384;
-    r.flash_attn = false;
+    r.engine.flash_attn = false;
     const auto p = plan_row("qwen3-30b-a3b:Q4_K_M", r);
     REQUIRE(p.ok());
     CHECK(p->gpus_used == 1);
@@ -84,8 +84,8 @@ TEST_CASE("R44: Qwen3-30B-A3B F16 on one RTX 4090, llama.cpp --fit: the same num
     const auto p = plan_row("qwen3-30b-a3b:F16", r);
     REQUIRE(p.ok());
     CHECK(p->tier == plan_tier::host);
-    CHECK(p->n_gpu_layers == 49);
-    CHECK(distance(48 - p->n_cpu_moe, 13) <= 1);
+    CHECK(p->engine.n_gpu_layers == 49);
+    CHECK(distance(48 - p->engine.n_cpu_moe, 13) <= 1);
     CHECK(p->devices[0].kv == 384_MiB);  // the breakdown's context 384
 }
 
@@ -95,14 +95,14 @@ TEST_CASE("R04: Qwen3-235B-A22B Q6_K, 16k, q8_0 KV, 2x RTX 3090: experts on the 
     plan_request r{};
     r.gpus = {gpu<"rtx-3090">::spec, gpu<"rtx-3090">::spec};
     r.n_ctx = 16384;
-    r.type_k = ggml_type::q8_0;
-    r.type_v = ggml_type::q8_0;
+    r.engine.type_k = ggml_type::q8_0;
+    r.engine.type_v = ggml_type::q8_0;
     const auto p = plan_row("qwen3-235b-a22b:Q6_K", r);
     REQUIRE(p.ok());
     CHECK(p->gpus_used == 2);
     CHECK(p->tier == plan_tier::host);
-    CHECK(p->n_gpu_layers == 95);
-    CHECK(94 - p->n_cpu_moe >= 14);
+    CHECK(p->engine.n_gpu_layers == 95);
+    CHECK(94 - p->engine.n_cpu_moe >= 14);
     CHECK(p->devices[0].kv + p->devices[1].kv == 1598_MiB);  // the row's 816 + 782
 }
 
@@ -115,7 +115,7 @@ TEST_CASE("R42: llama3 70B Q3_K_S on a 24 GiB card + an 8 GiB card: about 61/19,
     plan_request r{};
     r.gpus = {gpu<"rtx-3090">::spec, small};
     r.n_ctx = 2048;
-    r.flash_attn = false;
+    r.engine.flash_attn = false;
     const auto p = plan_row("llama-3.3-70b:Q3_K_S", r);
     REQUIRE(p.ok());
     CHECK(p->gpus_used == 2);

@@ -52,6 +52,8 @@ public:
 
     friend constexpr bool operator==(const text& a, const text& b) noexcept { return a.view() == b.view(); }
     friend constexpr bool operator==(const text& a, std::string_view b) noexcept { return a.view() == b; }
+    // (a literal would otherwise match both of the above through the implicit conversions)
+    friend constexpr bool operator==(const text& a, const char* b) noexcept { return a.view() == std::string_view{b}; }
 
 private:
     std::vector<char> chars_;

@@ -1,4 +1,4 @@
-// vramfit/engines/llama_cpp/emit.hpp — a plan (plan/plan.hpp) as llama.cpp / llama-server flags,
+// vramfit/engines/llama_cpp/emit.hpp — a plan (engines/llama_cpp/plan.hpp) as llama.cpp / llama-server flags,
 // ready to paste. The flags are llama.cpp's own (common/arg.cpp at 1425386f):
 //   -m FILE -c N -np N -fa on|off -ctk T -ctv T -ngl N -sm none|layer -ts A,B,... --n-cpu-moe N
 //   --no-mmap --rpc HOST:PORT,...
@@ -13,7 +13,7 @@
 #include <string>
 #include <string_view>
 
-#include "vramfit/plan/plan.hpp"
+#include "vramfit/engines/llama_cpp/plan.hpp"
 
 namespace vramfit::llama_cpp {
 
@@ -35,10 +35,10 @@ namespace vramfit::llama_cpp {
     out += model_path;
     out += " -c " + std::to_string(p.n_ctx);
     if (p.n_seq != 1) out += " -np " + std::to_string(p.n_seq);
-    out += p.flash_attn ? " -fa on" : " -fa off";
-    if (p.type_k != ggml_type::f16) out += " -ctk " + std::string{type_name(p.type_k)};
-    if (p.type_v != ggml_type::f16) out += " -ctv " + std::string{type_name(p.type_v)};
-    out += " -ngl " + std::to_string(p.gpus_used == 0 ? 0 : p.n_gpu_layers);
+    out += p.engine.flash_attn ? " -fa on" : " -fa off";
+    if (p.engine.type_k != ggml_type::f16) out += " -ctk " + std::string{type_name(p.engine.type_k)};
+    if (p.engine.type_v != ggml_type::f16) out += " -ctv " + std::string{type_name(p.engine.type_v)};
+    out += " -ngl " + std::to_string(p.gpus_used == 0 ? 0 : p.engine.n_gpu_layers);
     if (p.gpus_used == 1) {
         out += " -sm none";
     } else if (p.gpus_used > 1) {
@@ -48,10 +48,10 @@ namespace vramfit::llama_cpp {
             out += std::to_string(p.layers_per_gpu[j]);
         }
     }
-    if (p.n_cpu_moe != 0) {
-        out += p.n_cpu_moe >= p.n_layer ? std::string{" --cpu-moe"} : " --n-cpu-moe " + std::to_string(p.n_cpu_moe);
+    if (p.engine.n_cpu_moe != 0) {
+        out += p.engine.n_cpu_moe >= p.n_layer ? std::string{" --cpu-moe"} : " --n-cpu-moe " + std::to_string(p.engine.n_cpu_moe);
     }
-    if (!p.context.use_mmap) out += " --no-mmap";
+    if (!p.engine.context.use_mmap) out += " --no-mmap";
     if (p.nodes_used > 1) {
         // one rpc-server per remote GPU, in the plan's order (llama.cpp lists RPC devices first)
         std::string servers;

@@ -67,29 +67,51 @@ namespace detail {
     return hp.layers[il].swa == want_swa;
 }
 
-// One llama_kv_cache over the layers selected by `want_swa`, with `cells` cells per stream.
-[[nodiscard]] constexpr kv_cache_size one_kv_cache(const hyperparameters& hp, const resolved_context& ctx,
-                                                   bool want_swa, std::uint32_t cells) noexcept {
-    kv_cache_size cache{};
-    cache.cells = cells;
-    cache.streams = ctx.n_stream;
+// One cached layer's K and V tensors (ggml_nbytes, all streams). The one KV formula: the KV
+// buffer here, the per-device KV buffers (cuda/offload.hpp) and the planner's per-layer KV
+// (plan_costs.hpp) all take their sizes from for_each_kv_layer.
+struct kv_layer {
+    std::uint32_t il = 0;
+    bytes k{};
+    bytes v{};  // 0 for MLA (no V tensor)
+
+    // Both tensors in a buffer of the given alignment (ggml_backend_alloc_ctx_tensors_from_buft).
+    [[nodiscard]] constexpr bytes buffer(std::uint64_t alignment) const noexcept {
+        return pad_to(k, alignment) + pad_to(v, alignment);
+    }
+};
+
+// Calls f(kv_layer) for every layer of one llama_kv_cache (full: want_swa false; SWA: true)
+// with `cells` cells per stream, in layer order.
+template <class F>
+constexpr void for_each_kv_layer(const hyperparameters& hp, const resolved_context& ctx, bool want_swa, std::uint32_t cells, F&& f) {
+    if (cells == 0) return;
     const bool mla = hp.is_mla();
     const bool v_trans = !ctx.flash_attn;
     const std::uint32_t v_width_max = n_embd_v_gqa_max(hp);
     const std::uint64_t rows = static_cast<std::uint64_t>(cells) * ctx.n_stream;
     for (std::uint32_t il = 0; il < hp.n_layer; ++il) {
         if (!layer_in_cache(hp, il, want_swa)) continue;
-        ++cache.layers;
-        const bytes k = row_size(ctx.type_k, hp.n_embd_k_gqa(il)) * rows;
-        cache.k += k;
-        cache.buffer += pad_to(k, cpu_buffer_alignment);
-        if (!mla) {
-            const std::uint32_t v_width = v_trans ? v_width_max : hp.n_embd_v_gqa(il);
-            const bytes v = row_size(ctx.type_v, v_width) * rows;
-            cache.v += v;
-            cache.buffer += pad_to(v, cpu_buffer_alignment);
-        }
+        kv_layer layer{};
+        layer.il = il;
+        layer.k = row_size(ctx.type_k, hp.n_embd_k_gqa(il)) * rows;
+        if (!mla) layer.v = row_size(ctx.type_v, v_trans ? v_width_max : hp.n_embd_v_gqa(il)) * rows;
+        f(layer);
     }
+}
+
+// One llama_kv_cache over the layers selected by `want_swa`, with `cells` cells per stream.
+[[nodiscard]] constexpr kv_cache_size one_kv_cache(const hyperparameters& hp, const resolved_context& ctx,
+                                                   bool want_swa, std::uint32_t cells) noexcept {
+    kv_cache_size cache{};
+    cache.cells = cells;
+    cache.streams = ctx.n_stream;
+    for_each_kv_layer(hp, ctx, want_swa, cells, [&](const kv_layer& layer) {
+        ++cache.layers;
+        cache.k += layer.k;
+        cache.v += layer.v;
+        cache.buffer += layer.buffer(cpu_buffer_alignment);
+    });
     if (cache.layers == 0) return kv_cache_size{};
     return cache;
 }

@@ -1,4 +1,4 @@
-// vramfit/engines/llama_cpp/ollama.hpp — a plan (plan/plan.hpp) as Ollama settings: Modelfile PARAMETERs
+// vramfit/engines/llama_cpp/ollama.hpp — a plan (engines/llama_cpp/plan.hpp) as Ollama settings: Modelfile PARAMETERs
 // and the server's environment (envconfig/config.go; prior-art notes §1.5):
 //   num_ctx      context per sequence: Ollama asks llama.cpp for num_ctx x OLLAMA_NUM_PARALLEL
 //                (llm/llama_server.go passes -c num_ctx*num_parallel -np N)
@@ -16,7 +16,7 @@
 #include <string>
 #include <string_view>
 
-#include "vramfit/plan/plan.hpp"
+#include "vramfit/engines/llama_cpp/plan.hpp"
 
 namespace vramfit::ollama {
 
@@ -29,20 +29,20 @@ namespace vramfit::ollama {
     }
     env += "CUDA_VISIBLE_DEVICES=" + visible;
     if (p.gpus_used > 1) env += " OLLAMA_SCHED_SPREAD=1";
-    if (p.flash_attn) env += " OLLAMA_FLASH_ATTENTION=1";
-    const bool quant_kv = p.type_k != ggml_type::f16 || p.type_v != ggml_type::f16;
-    if (quant_kv) env += " OLLAMA_KV_CACHE_TYPE=" + std::string{type_name(p.type_k)};
+    if (p.engine.flash_attn) env += " OLLAMA_FLASH_ATTENTION=1";
+    const bool quant_kv = p.engine.type_k != ggml_type::f16 || p.engine.type_v != ggml_type::f16;
+    if (quant_kv) env += " OLLAMA_KV_CACHE_TYPE=" + std::string{type_name(p.engine.type_k)};
     if (p.n_seq != 1) env += " OLLAMA_NUM_PARALLEL=" + std::to_string(p.n_seq);
     std::string out = "# environment of `ollama serve`\n" + env + " ollama serve\n# Modelfile\nFROM " + std::string{model_path} + "\n";
     out += "PARAMETER num_ctx " + std::to_string(p.n_ctx / (p.n_seq == 0 ? 1 : p.n_seq)) + "\n";
-    if (p.n_cpu_moe != 0) {
+    if (p.engine.n_cpu_moe != 0) {
         out += "# Ollama cannot keep only the expert tensors on the CPU (no -ot / --n-cpu-moe); use the\n"
                "# llama.cpp settings, or let Ollama offload whole layers (num_gpu) and expect it slower\n";
-    } else if (p.n_gpu_layers != p.n_layer + 1 || p.gpus_used == 0) {
-        out += "PARAMETER num_gpu " + std::to_string(p.gpus_used == 0 ? 0 : p.n_gpu_layers) + "\n";
+    } else if (p.engine.n_gpu_layers != p.n_layer + 1 || p.gpus_used == 0) {
+        out += "PARAMETER num_gpu " + std::to_string(p.gpus_used == 0 ? 0 : p.engine.n_gpu_layers) + "\n";
     }
     if (p.nodes_used > 1) out += "# Ollama has no RPC: the multi-machine plan needs llama.cpp (--rpc)\n";
-    if (quant_kv && p.type_k != p.type_v) out += "# Ollama sets one type for K and V: OLLAMA_KV_CACHE_TYPE applies to both\n";
+    if (quant_kv && p.engine.type_k != p.engine.type_v) out += "# Ollama sets one type for K and V: OLLAMA_KV_CACHE_TYPE applies to both\n";
     return out;
 }
 

@@ -89,6 +89,22 @@ enum class split_mode : std::uint8_t { none, layer, row };  // -sm none|layer|ro
 // llama.cpp's LLM_FFN_EXPS_REGEX (common/common.h): the routed-expert tensors.
 inline constexpr std::string_view ffn_exps_regex = "\\.ffn_(up|down|gate|gate_up)_(ch|)exps";
 
+// Does ffn_exps_regex match `name` (std::regex_search)? The tensors --cpu-moe and --n-cpu-moe
+// move, without compiling the regex: ".ffn_" then up, down, gate or gate_up, "_", then "exps"
+// or "chexps", anywhere in the name.
+[[nodiscard]] constexpr bool is_routed_expert(std::string_view name) noexcept {
+    for (std::size_t at = name.find(".ffn_"); at != std::string_view::npos; at = name.find(".ffn_", at + 1)) {
+        const std::string_view rest = name.substr(at + 5);
+        for (const std::string_view kind : {std::string_view{"up_"}, std::string_view{"down_"}, std::string_view{"gate_"},
+                                            std::string_view{"gate_up_"}}) {
+            if (rest.substr(0, kind.size()) != kind) continue;
+            const std::string_view tail = rest.substr(kind.size());
+            if (tail.substr(0, 4) == "exps" || tail.substr(0, 6) == "chexps") return true;
+        }
+    }
+    return false;
+}
+
 // One tensor override, as llama_model_tensor_buft_override {pattern, buft}: tensors whose name
 // the ECMAScript regex `pattern` matches anywhere go to `device` (-1 = the CPU buffer type,
 // else CUDA<device>). With `block` >= 0 the pattern is "blk\.<block>" followed by `pattern`,
@@ -207,6 +223,39 @@ namespace detail {
     return pad_to(size, cuda_buffer_alignment);
 }
 
+
+// Where load_tensors creates a weight, before tensor overrides: in block N ("blk.N."), in the
+// input layer (token_embd: always on the CPU, "there is very little benefit to offloading the
+// input layer"), in the output layer (index n_layer: output, output_norm and every other tensor
+// outside a block, LLM_TENSOR_LAYER_OUTPUT), or in every repeating layer (rope_freqs,
+// LLM_TENSOR_ROPE_FREQS: each layer creates it in its own buffer, layers after the first as
+// TENSOR_DUPLICATED, so every GPU layer holds a copy). offload_buffers and the planner's
+// per-layer costs (plan_costs.hpp) both place weights by it.
+enum class weight_home : std::uint8_t { block, input, output, every_layer };
+
+struct weight_slot {
+    weight_home home = weight_home::output;
+    std::uint32_t block = 0;  // for weight_home::block
+};
+
+[[nodiscard]] constexpr weight_slot weight_slot_of(std::string_view name) noexcept {
+    const std::int64_t block = gguf::block_index(name);
+    if (block >= 0) return {weight_home::block, static_cast<std::uint32_t>(block)};
+    if (name == "rope_freqs.weight") return {weight_home::every_layer, 0};
+    if (name.substr(0, 10) == "token_embd") return {weight_home::input, 0};
+    return {weight_home::output, 0};
+}
+
+// A tied output (no output.weight): load_tensors creates token_embd a second time, as the output
+// matrix, in the output layer's buffer. The tensor duplicated, or nullptr.
+[[nodiscard]] constexpr const tensor_info* tied_output(const model_description& model) noexcept {
+    const tensor_info* token_embd = nullptr;
+    for (const auto& t : model.tensors) {
+        if (t.name.view() == "output.weight") return nullptr;
+        if (t.name.view() == "token_embd.weight") token_embd = &t;
+    }
+    return token_embd;
+}
 
 // The compiled overrides, in order. An override whose block is past the model's last block is
 // dropped: no tensor name of this model carries that block number, so it can never match.
@@ -405,30 +454,26 @@ struct row_split {
         first.push_back(~std::uint64_t{0});
         last.push_back(0);
     }
-    bool has_output = false;
-    const tensor_info* token_embd = nullptr;
     for (const auto& t : model.tensors) {
         if (t.file_index >= n_files) return error{errc::out_of_bounds, "a tensor names a split file the model does not have: "}.with(t.name.view());
         const auto name = t.name.view();
-        if (name == "output.weight") has_output = true;
-        if (name == "token_embd.weight") token_embd = &t;
 
         int device = -1;
         bool overridden = false;
         for (std::size_t i = 0; i < overrides->size(); ++i) {
             if ((*overrides)[i].search(name)) { device = params.overrides[i].device; overridden = true; break; }
         }
+        const detail::weight_slot slot = detail::weight_slot_of(name);
         if (!overridden) {
-            const std::int64_t block = gguf::block_index(name);
-            if (block >= n_layer) return error{errc::invalid_argument, "a tensor's block is beyond n_layer: "}.with(name);
-            if (block >= 0) device = out.layer_device[static_cast<std::size_t>(block)];
-            else if (name.substr(0, 10) == "token_embd") device = -1;  // the input layer stays on the CPU
-            else device = output_device;  // output, output_norm (LLM_TENSOR_LAYER_OUTPUT)
+            if (slot.home == detail::weight_home::block && slot.block >= static_cast<std::uint32_t>(n_layer)) {
+                return error{errc::invalid_argument, "a tensor's block is beyond n_layer: "}.with(name);
+            }
+            if (slot.home == detail::weight_home::block) device = out.layer_device[slot.block];
+            else if (slot.home == detail::weight_home::input) device = -1;
+            else device = output_device;
         }
         out.tensor_device.push_back(static_cast<std::int8_t>(device));
-        if (!overridden && name == "rope_freqs.weight") {
-            // LLM_TENSOR_ROPE_FREQS is a repeating-layer tensor: every layer creates it (layers
-            // after the first as TENSOR_DUPLICATED) in its own buffer, one copy per GPU layer.
+        if (!overridden && slot.home == detail::weight_home::every_layer) {
             for (int il = 0; il < n_layer; ++il) {
                 const int dev = out.layer_device[static_cast<std::size_t>(il)];
                 if (dev >= 0) out.devices[static_cast<std::size_t>(dev)].model += detail::cuda_tensor_alloc(t);
@@ -455,7 +500,8 @@ struct row_split {
         }
     }
     // Tied output: a duplicate of token_embd created in the output layer's buffer.
-    if (!has_output && token_embd != nullptr && output_device >= 0 && !place_split(*token_embd, output_device, "output")) {
+    const tensor_info* token_embd = detail::tied_output(model);
+    if (token_embd != nullptr && output_device >= 0 && !place_split(*token_embd, output_device, "output")) {
         out.devices[static_cast<std::size_t>(output_device)].model += detail::cuda_tensor_alloc(*token_embd);
     }
     if (ctx.use_mmap) {
@@ -464,20 +510,9 @@ struct row_split {
 
     // KV cache: per cached layer, K and V on that layer's device.
     const auto add_kv = [&](bool want_swa, std::uint32_t cells) {
-        if (cells == 0) return;
-        const bool mla = hp.is_mla();
-        const bool v_trans = !ctx.flash_attn;
-        const std::uint32_t v_width_max = detail::n_embd_v_gqa_max(hp);
-        const std::uint64_t rows = static_cast<std::uint64_t>(cells) * ctx.n_stream;
-        for (std::uint32_t il = 0; il < hp.n_layer; ++il) {
-            if (!detail::layer_in_cache(hp, il, want_swa)) continue;
-            const int dev = params.offload_kqv ? out.layer_device[il] : -1;
-            const std::uint64_t alignment = dev >= 0 ? cuda_buffer_alignment : cpu_buffer_alignment;
-            bytes layer = pad_to(row_size(ctx.type_k, hp.n_embd_k_gqa(il)) * rows, alignment);
-            if (!mla) {
-                const std::uint32_t v_width = v_trans ? v_width_max : hp.n_embd_v_gqa(il);
-                layer += pad_to(row_size(ctx.type_v, v_width) * rows, alignment);
-            }
+        detail::for_each_kv_layer(hp, ctx, want_swa, cells, [&](const detail::kv_layer& kv) {
+            const int dev = params.offload_kqv ? out.layer_device[kv.il] : -1;
+            const bytes layer = kv.buffer(dev >= 0 ? cuda_buffer_alignment : cpu_buffer_alignment);
             if (dev >= 0) {
                 out.devices[static_cast<std::size_t>(dev)].kv += layer;
                 ++out.devices[static_cast<std::size_t>(dev)].kv_layers;
@@ -485,7 +520,7 @@ struct row_split {
                 out.cpu_kv += layer;
                 ++out.cpu_kv_layers;
             }
-        }
+        });
     };
     add_kv(false, ctx.kv_cells);
     if (ctx.kv_swa_cells != 0) add_kv(true, ctx.kv_swa_cells);
