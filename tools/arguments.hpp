@@ -670,7 +670,7 @@ inline result<plan_options> parse_plan_args(std::span<const std::string_view> ar
     o.model = std::move(*model);
     bool live_memory = false;  // --gpu auto or --free: the figures are free memory, not totals
     for (const auto& g : target.gpus) {
-        r.gpus.push_back(g.spec);
+        r.gpus.push_back(catalog::to_device(g.spec));
         live_memory = live_memory || g.from_device;
     }
     const auto& free_mib = target.free_mib;
@@ -681,7 +681,7 @@ inline result<plan_options> parse_plan_args(std::span<const std::string_view> ar
             return error{errc::invalid_argument, "--free gives "}.with_number(free_mib.size()).with(" figure(s) for ")
                 .with_number(r.gpus.size()).with(" GPU(s); give one MiB figure per GPU, in --gpu order");
         }
-        for (std::size_t i = 0; i < free_mib.size(); ++i) r.gpus[i].memory = bytes{std::uint64_t{free_mib[i]} * 1048576ULL};
+        for (std::size_t i = 0; i < free_mib.size(); ++i) r.gpus[i].total_memory = bytes{std::uint64_t{free_mib[i]} * 1048576ULL};  // the figure given is the capacity
     }
     if (!free_mib.empty()) live_memory = true;
     // By default a catalog GPU's total keeps the estimated CUDA overhead back (what the engine's

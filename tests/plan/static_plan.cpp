@@ -3,7 +3,7 @@
 // (a constant, initialised at compile time) is what test_plan.cpp compares the run-time plan to.
 #include <cstdint>
 
-#include "vramfit/plan/plan.hpp"
+#include "vramfit/engines/llama_cpp/plan.hpp"
 
 using namespace vramfit;
 using vramfit::catalog::gpu;
@@ -20,7 +20,7 @@ struct k80_decision {  // the same definition as in test_plan.cpp
 };
 extern constexpr k80_decision k80_plan = [] {  // external linkage: test_plan.cpp reads it
     const auto p = plan<catalog::gemma_3_12b, quant::Q4_K_M, gpu<"tesla-k80">, gpu<"tesla-k80">>();
-    return k80_decision{p.gpus_used, p.tier, p.n_gpu_layers};
+    return k80_decision{p.gpus_used, p.tier, p.engine.n_gpu_layers};
 }();
 static_assert(k80_plan.gpus_used == 1);
 static_assert(k80_plan.tier == plan_tier::gpu);

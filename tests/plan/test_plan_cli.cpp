@@ -89,16 +89,20 @@ TEST_CASE("plan --quant any --objective speed") {
 }
 
 TEST_CASE("plan --free: the user's free memory per GPU replaces the catalog totals") {
-    // 2x RTX 3090 with 12 GiB free each: llama-3.1-8b Q8_0 at 32k (8 GiB of weights + 4 GiB KV)
-    // no longer fits one card, so it splits
+    // 2x RTX 3090 with 10 GiB free each: llama-3.1-8b Q8_0 at 32k (7.4 GiB of weights + 4 GiB KV
+    // + 0.25 GiB compute: 11.7 GiB) no longer fits one card, so it splits. (With 12 GiB free it
+    // still fits one, with 328 MiB to spare; the substring check this test had before matched an
+    // alternative's gpus_used and hid that.)
     const auto full = run({"llama-3.1-8b:Q8_0", "--gpu", "rtx-3090x2", "-c", "32768", "--json"});
     REQUIRE(full.status == 0);
     CHECK(parse(full.out)["gpus_used"] == 1);
-    const auto busy = run({"llama-3.1-8b:Q8_0", "--gpu", "rtx-3090x2", "-c", "32768", "--free", "12288,12288", "--json"});
+    const auto busy = run({"llama-3.1-8b:Q8_0", "--gpu", "rtx-3090x2", "-c", "32768", "--free", "10240,10240", "--json"});
     REQUIRE(busy.status == 0);
     const auto j = parse(busy.out);
     CHECK(j["gpus_used"] == 2);
-    CHECK(device(j, "CUDA0")["capacity_bytes"] == 12884901888ull);
+    CHECK(device(j, "CUDA0")["capacity_bytes"] == 10737418240ull);
+    const auto roomier = run({"llama-3.1-8b:Q8_0", "--gpu", "rtx-3090x2", "-c", "32768", "--free", "12288,12288", "--json"});
+    CHECK(parse(roomier.out)["gpus_used"] == 1);
     const auto wrong = run({"llama-3.1-8b:Q8_0", "--gpu", "rtx-3090x2", "--free", "12288"});
     CHECK(wrong.status == 2);
     CHECK(has(wrong.err, "one MiB figure per GPU"));

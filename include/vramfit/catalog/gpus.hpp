@@ -87,6 +87,10 @@ struct gpu_spec {
     // (MiB, the lowest and highest measurement; 0: not measured, engines estimate it).
     unsigned driver_reserve_low_mib = 0;
     unsigned driver_reserve_high_mib = 0;
+
+    // A catalog GPU is a device (core/device.hpp) wherever one is expected: a plan request's
+    // devices, check_fit's list ({catalog::gpu<"rtx-3090">::spec, ...}).
+    constexpr operator device() const;  // NOLINT: implicit by design
     std::string_view source{};        // datasheet, product page or whitepaper
     std::string_view memory_source{}; // where the nvidia-smi total was read
 };
@@ -519,6 +523,8 @@ struct gpu_selection {
     }
     return d;
 }
+
+constexpr gpu_spec::operator device() const { return to_device(*this); }
 
 // "rtx-3090" (one), "rtx-3090x2", "a100-80gbx8": NAME or NAMExN with N from 1 to
 // max_cuda_devices. Unknown names come back with close catalog ids as suggestions.

@@ -1,20 +1,19 @@
-// vramfit/plan/device.hpp — the planner's view of a device: a name, its capacity, memory bandwidth,
-// FLOP rate and links (PCIe, NVLink). Today that is a catalog::gpu_spec, read only through the
-// functions here (and plan/speed.hpp's rates), so that moving to one device type touches this file.
+// vramfit/plan/device.hpp — the planner's view of a device: core::device, read through these two
+// functions (and plan/speed.hpp's rates: bandwidth, FLOP rate, PCIe and NVLink).
 #pragma once
 
 #include <string_view>
 
-#include "vramfit/catalog/gpus.hpp"
 #include "vramfit/core/bytes.hpp"
+#include "vramfit/core/device.hpp"
 
 namespace vramfit {
 
-using plan_device = catalog::gpu_spec;
+using plan_device = device;
 
-// What the device can give to buffers.
-[[nodiscard]] constexpr bytes device_capacity(const plan_device& d) noexcept { return d.memory; }
-// Its catalog id ("rtx-3090").
-[[nodiscard]] constexpr std::string_view device_id(const plan_device& d) noexcept { return d.id; }
+// What the device can give to buffers: its measured free memory, else its total.
+[[nodiscard]] constexpr bytes device_capacity(const plan_device& d) noexcept { return d.capacity(); }
+// Its catalog id ("rtx-3090"), empty for a device not from the catalog.
+[[nodiscard]] constexpr std::string_view device_id(const plan_device& d) noexcept { return d.catalog_id.view(); }
 
 } // namespace vramfit
