@@ -12,6 +12,7 @@
 #include "vramfit/core/format.hpp"
 #include "vramfit/core/text.hpp"
 
+#include "vramfit/model/config.hpp"
 #include "vramfit/model/dtype.hpp"
 #include "vramfit/model/tensor.hpp"
 
