@@ -34,21 +34,13 @@
 
 namespace vramfit::cli {
 
-// One CUDA device as a command sees it: a catalog GPU, or a device this machine reports
-// (--gpu auto).
-struct gpu_choice {
-    catalog::gpu_spec spec;    // spec.memory: the capacity the fit is checked against
-    bool from_device = false;  // --gpu auto: spec.memory is CUDA's own figure, not the nvidia-smi total
-    bool measured = false;     // cudaMemGetInfo answered: spec.memory is the free memory at query time
-    bytes device_total{};      // CUDA's total for the device (cudaMemGetInfo / totalGlobalMem)
-};
-
 struct estimate_options {
     std::string model;  // a .gguf path or a catalog name such as llama-3.1-8b:Q4_K_M
     llama_cpp::context_params params;
     bool json = false;
-    // CUDA placement (any --gpu turns it on): one GPU per CUDA device, in order.
-    std::vector<gpu_choice> gpus;
+    // CUDA placement (any --gpu turns it on): one GPU per CUDA device, in order: catalog GPUs,
+    // or the devices this machine reports (--gpu auto), whose figures are CUDA's own.
+    std::vector<device> gpus;
     llama_cpp::offload_params offload;
     bytes reserve_per_device{};  // --reserve MiB: kept free on top of the estimated CUDA overhead
 };
@@ -201,76 +193,16 @@ inline result<double> parse_rate(std::string_view flag, std::string_view text) {
 
 // ---- devices this machine reports (--gpu auto) --------------------------------------------
 
-// One device the runtime reports, as a GPU to fit against. Its capacity is what CUDA says is
-// there: the free memory cudaMemGetInfo measured (other processes, the driver's own reserve and
-// this process's CUDA context already taken), or CUDA's total when the query could not measure.
-// `id` and `name` must outlive the result (gpu_spec holds views).
-[[nodiscard]] inline gpu_choice gpu_from_device(const device& device, std::string_view id, std::string_view name) {
-    gpu_choice choice{};
-    catalog::gpu_spec& spec = choice.spec;
-    spec.id = id;
-    spec.name = name;
-    spec.memory = device.capacity();
-    spec.cc_major = device.cc_major;
-    spec.cc_minor = device.cc_minor;
-    spec.sm_count = device.sm_count;
-    spec.bandwidth_gb_s = device.bandwidth_gb_s;
-    spec.source = "cudaMemGetInfo (live free memory)";
-    choice.from_device = true;
-    choice.measured = device.measured();
-    choice.device_total = device.total_memory;
-    return choice;
-}
-
-// The CUDA overhead (cuda/runtime_overhead.hpp's three parts) still to come out of a GPU's capacity.
-// A catalog GPU's capacity is the nvidia-smi total: all three parts are charged. A device this
-// machine reports was measured by CUDA itself, so:
-//  1. the driver reserve (nvidia-smi total minus CUDA's total) is never in its figure: not charged;
-//  2. the CUDA context: cudaMemGetInfo runs inside the context the query created, so a measured
-//     free figure already lacks one primary context; that one goes when vramfit exits and the
-//     new llama.cpp process's own takes its place: not charged when measured, charged when only
-//     CUDA's total is known;
-//  3. the new llama.cpp process's cuBLAS workspace, pools and kernels: charged, with part 3's
-//     bounds (0 to twice the 75 MiB measurement, plus the Hopper workspace).
-[[nodiscard]] inline cuda_overhead overhead_for(const gpu_choice& gpu) {
-    const cuda_overhead o = cuda_overhead_for(gpu.spec);
-    if (!gpu.from_device) return o;
-    namespace parts = vramfit::detail::overhead;
-    // A device's id ("cuda0-live") is no catalog id, so part 1 came from the flat figure and
-    // its bounds; what is left of `low` and `high` is parts 2 and 3.
-    const bytes runtime_low{};
-    const bytes runtime_high = o.runtime + bytes{75 * parts::mib};
-    const bytes context_low = o.low - bytes{parts::reserve_mib_low * parts::mib} - runtime_low;
-    const bytes context_high = o.high - bytes{parts::reserve_mib_high * parts::mib} - runtime_high;
-    cuda_overhead live = o;
-    live.driver_reserve = bytes{};
-    if (gpu.measured) live.context = bytes{};
-    live.estimate = live.context + o.runtime;
-    live.low = (gpu.measured ? bytes{} : context_low) + runtime_low;
-    live.high = (gpu.measured ? bytes{} : context_high) + runtime_high;
-    return live;
-}
-
-// `--gpu auto`: one entry per visible CUDA device (gpu_from_device), from the runtime library
-// when the CLI is built with it.
-inline result<std::vector<gpu_choice>> live_gpus() {
+// `--gpu auto`: the devices this machine reports, from the runtime library when the CLI is
+// built with it. Their figures are CUDA's (core/device.hpp), so core/cuda_overhead.hpp charges
+// only what those figures do not already lack.
+inline result<std::vector<device>> live_gpus() {
 #if defined(VRAMFIT_WITH_RUNTIME)
     static const runtime::device_query query = runtime::query_devices();
-    static const std::vector<gpu_choice> gpus = [] {
-        static std::deque<std::string> names;  // gpu_spec holds views; keep the text alive
-        std::vector<gpu_choice> out;
-        for (const auto& d : query.devices) {
-            names.push_back("cuda" + std::to_string(d.ordinal) + "-live");
-            const std::string_view id = names.back();
-            names.emplace_back(d.name.view());
-            out.push_back(gpu_from_device(d, id, names.back()));
-        }
-        return out;
-    }();
-    if (gpus.empty()) {
+    if (query.devices.empty()) {
         return error{errc::invalid_argument, "--gpu auto: no CUDA device is visible: "}.with(query.unavailable_reason);
     }
-    return gpus;
+    return query.devices;
 #else
     return error{errc::invalid_argument, "--gpu auto needs the runtime library (this build has none)"};
 #endif
@@ -287,7 +219,7 @@ enum class flag_group : std::uint8_t { context, gpu, plan_memory, plan_search };
 struct flag_target {
     estimate_options* estimate = nullptr;
     plan_options* plan = nullptr;
-    std::vector<gpu_choice> gpus;        // --gpu, in order
+    std::vector<device> gpus;            // --gpu, in order
     std::vector<std::uint32_t> free_mib; // plan --free
     bool reserve_auto = false;           // plan --reserve auto
     bool reserve_given = false;
@@ -339,7 +271,7 @@ inline result<bool> set_gpu(flag_target& t, std::string_view flag, std::string_v
     } else {
         auto selection = catalog::parse_gpu_argument(text);
         if (!selection) return with_cli_hint(selection.err());
-        for (unsigned n = 0; n < selection->count; ++n) t.gpus.push_back(gpu_choice{*selection->gpu});
+        for (unsigned n = 0; n < selection->count; ++n) t.gpus.push_back(catalog::to_device(*selection->gpu));
     }
     if (t.gpus.size() > llama_cpp::max_cuda_devices) {
         return flag_error(flag, "asks for more than " + std::to_string(llama_cpp::max_cuda_devices) + " CUDA devices in all", text);
@@ -654,8 +586,8 @@ inline result<estimate_options> parse_estimate_args(std::span<const std::string_
     // device this machine reports CUDA's own total (not the free memory its capacity is).
     for (std::size_t i = 0; i < options.gpus.size() && i < llama_cpp::max_cuda_devices; ++i) {
         const auto& g = options.gpus[i];
-        options.offload.compute_capability[i] = g.spec.cc_major * 100 + g.spec.cc_minor * 10;
-        options.offload.device_memory[i] = (g.from_device ? g.device_total : g.spec.memory).count();
+        options.offload.compute_capability[i] = g.cc_major * 100 + g.cc_minor * 10;
+        options.offload.device_memory[i] = g.total_memory.count();
     }
     return options;
 }
@@ -670,8 +602,8 @@ inline result<plan_options> parse_plan_args(std::span<const std::string_view> ar
     o.model = std::move(*model);
     bool live_memory = false;  // --gpu auto or --free: the figures are free memory, not totals
     for (const auto& g : target.gpus) {
-        r.gpus.push_back(catalog::to_device(g.spec));
-        live_memory = live_memory || g.from_device;
+        r.gpus.push_back(g);
+        live_memory = live_memory || g.total_from_cuda;
     }
     const auto& free_mib = target.free_mib;
     if (o.model.empty()) return error{errc::invalid_argument, "missing MODEL: a .gguf file or a catalog name such as llama-3.3-70b:Q4_K_M"};
@@ -681,21 +613,21 @@ inline result<plan_options> parse_plan_args(std::span<const std::string_view> ar
             return error{errc::invalid_argument, "--free gives "}.with_number(free_mib.size()).with(" figure(s) for ")
                 .with_number(r.gpus.size()).with(" GPU(s); give one MiB figure per GPU, in --gpu order");
         }
-        for (std::size_t i = 0; i < free_mib.size(); ++i) r.gpus[i].total_memory = bytes{std::uint64_t{free_mib[i]} * 1048576ULL};  // the figure given is the capacity
+        for (std::size_t i = 0; i < free_mib.size(); ++i) {  // the figure given is the capacity, as a catalog total
+            r.gpus[i].total_memory = bytes{std::uint64_t{free_mib[i]} * 1048576ULL};
+            r.gpus[i].free_memory.reset();
+            r.gpus[i].total_from_cuda = false;
+        }
     }
     if (!free_mib.empty()) live_memory = true;
     // By default a catalog GPU's total keeps the estimated CUDA overhead back (what the engine's
     // process will lose before its first buffer); figures of free memory already lack the
     // driver's part, so there the default stays 0 and --reserve auto is the user's choice. For a
     // device this machine reports, auto keeps back only what its measurement does not already
-    // lack (detail::overhead_for).
+    // lack (core/cuda_overhead.hpp).
     const bool reserve_auto = target.reserve_auto || (!target.reserve_given && !live_memory);
     if (reserve_auto) {
-        for (std::size_t i = 0; i < target.gpus.size(); ++i) {
-            const bool user_free = !free_mib.empty();
-            r.reserve_per_gpu.push_back(user_free || !target.gpus[i].from_device ? cuda_overhead_for(r.gpus[i]).estimate
-                                                                                : detail::overhead_for(target.gpus[i]).estimate);
-        }
+        for (const auto& gpu : r.gpus) r.reserve_per_gpu.push_back(cuda_overhead_for(gpu).estimate);
     }
     return o;
 }

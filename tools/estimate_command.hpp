@@ -216,27 +216,14 @@ inline std::string render_json(const model_description& model, const llama_cpp::
     return json.str() + "\n";
 }
 
-// check_fit on the GPUs of `options`; a device this machine reports is charged only the part of
-// the CUDA overhead its measured capacity does not already lack (detail::overhead_for).
+// check_fit on the GPUs of `options` (a device this machine reports is charged only the part of
+// the CUDA overhead its figures do not already lack: core/cuda_overhead.hpp).
 inline result<fit_report> fit_devices(const model_description& model, const estimate_options& options) {
-    std::vector<catalog::gpu_spec> gpus;
-    for (const auto& g : options.gpus) gpus.push_back(g.spec);
     fit_params fit{};
     fit.context = options.params;
     fit.offload = options.offload;
     fit.reserve_per_device = options.reserve_per_device;
-    auto report = check_fit(model, gpus, fit);
-    if (!report) return report;
-    for (std::size_t i = 0; i < options.gpus.size() && i < report->devices.size(); ++i) {
-        const bool in_use = options.offload.mode != llama_cpp::split_mode::none || i == options.offload.main_gpu;
-        if (!options.gpus[i].from_device || !in_use) continue;
-        const auto overhead = detail::overhead_for(options.gpus[i]);
-        auto& d = report->devices[i];
-        d.overhead = fit.count_overhead ? overhead.estimate : bytes{};
-        d.overhead_low = overhead.low;
-        d.overhead_high = overhead.high;
-    }
-    return report;
+    return check_fit(model, std::span<const device>{options.gpus}, fit);
 }
 
 // Returns the process exit status: 0, or 2 for any error (already reported on `err`).

@@ -77,6 +77,7 @@ device_query query_devices() {
         info.cc_minor = properties.minor;
         info.sm_count = properties.multiProcessorCount;
         info.total_memory = bytes{properties.totalGlobalMem};
+        info.total_from_cuda = true;
         int clock_khz = 0, bus_width = 0;
         (void)cudaDeviceGetAttribute(&clock_khz, cudaDevAttrMemoryClockRate, ordinal);
         (void)cudaDeviceGetAttribute(&bus_width, cudaDevAttrGlobalMemoryBusWidth, ordinal);

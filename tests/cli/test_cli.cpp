@@ -434,6 +434,7 @@ vramfit::device busy_rtx_3090(bool measured) {
     d.cc_minor = 6;
     d.sm_count = 82;
     d.total_memory = vramfit::bytes{24268ull * 1048576};
+    d.total_from_cuda = true;
     if (measured) d.free_memory = vramfit::bytes{20000ull * 1048576};
     return d;
 }
@@ -442,13 +443,15 @@ vramfit::device busy_rtx_3090(bool measured) {
 
 TEST_CASE("--gpu auto: a measured device's capacity is its free memory, charged no driver reserve or second context") {
     using namespace vramfit;
-    const auto live = cli::detail::gpu_from_device(busy_rtx_3090(true), "cuda0-live", "NVIDIA GeForce RTX 3090");
-    CHECK(live.from_device);
-    CHECK(live.measured);
-    CHECK(live.spec.memory == bytes{20000ull * 1048576});  // cudaMemGetInfo's free figure is the capacity
-    CHECK(live.device_total == bytes{24268ull * 1048576});
-    const auto catalog_overhead = cuda_overhead_for(live.spec);
-    const auto o = cli::detail::overhead_for(live);
+    const device live = busy_rtx_3090(true);
+    CHECK(live.measured());
+    CHECK(live.capacity() == bytes{20000ull * 1048576});  // cudaMemGetInfo's free figure is the capacity
+    CHECK(device_label(live) == std::string_view{"cuda0-live"});
+    device as_catalog = live;  // the same card as a catalog-style total
+    as_catalog.total_from_cuda = false;
+    as_catalog.free_memory.reset();
+    const auto catalog_overhead = cuda_overhead_for(as_catalog);
+    const auto o = cuda_overhead_for(live);
     // cudaMemGetInfo's figure lacks the driver's reserve and the querying process's context
     CHECK(o.driver_reserve == bytes{});
     CHECK(o.context == bytes{});
@@ -461,19 +464,15 @@ TEST_CASE("--gpu auto: a measured device's capacity is its free memory, charged 
 
     // Not measured (cudaMemGetInfo failed): the capacity is CUDA's total, which still lacks the
     // driver reserve but not llama.cpp's context.
-    const auto unmeasured = cli::detail::gpu_from_device(busy_rtx_3090(false), "cuda0-live", "NVIDIA GeForce RTX 3090");
-    CHECK(unmeasured.spec.memory == bytes{24268ull * 1048576});
-    const auto u = cli::detail::overhead_for(unmeasured);
+    const device unmeasured = busy_rtx_3090(false);
+    CHECK(unmeasured.capacity() == bytes{24268ull * 1048576});
+    const auto u = cuda_overhead_for(unmeasured);
     CHECK(u.driver_reserve == bytes{});
     CHECK(u.context == catalog_overhead.context);
     CHECK(u.estimate == catalog_overhead.context + catalog_overhead.runtime);
     CHECK(u.low <= u.estimate);
     CHECK(u.estimate <= u.high);
     CHECK(u.high == catalog_overhead.high - bytes{650ull * 1048576});  // the flat driver reserve's high bound, gone
-
-    // A catalog GPU keeps all three parts.
-    const cli::gpu_choice catalog{catalog::gpu<"rtx-3090">::spec};
-    CHECK(cli::detail::overhead_for(catalog).estimate == cuda_overhead_for(catalog::gpu<"rtx-3090">::spec).estimate);
 
     // estimate --gpu auto's fit: the measured capacity, the live overhead, llama.cpp's buffers
     auto model = llama_cpp::describe("llama-3.1-8b:Q4_K_M");
@@ -487,10 +486,12 @@ TEST_CASE("--gpu auto: a measured device's capacity is its free memory, charged 
     CHECK(d.overhead == bytes{75ull * 1048576});
     CHECK(d.overhead_low == bytes{});
     CHECK(d.overhead_high == bytes{150ull * 1048576});
+    CHECK(d.device_id == std::string_view{"cuda0-live"});
     cli::estimate_options on_catalog;
-    on_catalog.gpus.push_back(catalog);
+    on_catalog.gpus.push_back(catalog::gpu<"rtx-3090">::as_device());
     auto catalog_report = cli::fit_devices(*model, on_catalog);
     REQUIRE(catalog_report.ok());
     CHECK(catalog_report->devices.at(0).model == d.model);  // same buffers; only capacity and overhead differ
     CHECK(catalog_report->devices.at(0).overhead == cuda_overhead_for(catalog::gpu<"rtx-3090">::spec).estimate);
 }
+

@@ -88,22 +88,35 @@ TEST_CASE("cuda overhead: the modelled parts hold the measurements they stand fo
     CHECK(kepler.high - kepler.driver_reserve - kepler.runtime >= bytes{700000000ULL});
 }
 
-TEST_CASE("cuda overhead: a device measured live is not charged the driver reserve again") {
-    // cudaMemGetInfo's free memory already excludes the driver's reserve (and other processes);
-    // only the new process's context and llama.cpp's own use remain to charge.
-    device live = catalog::gpu<"rtx-3090">::as_device();
-    live.catalog_id = {};
-    live.total_memory = 24268_MiB;  // what CUDA reports as total on this card
+TEST_CASE("cuda overhead: figures from CUDA are not charged what they already lack") {
+    // CUDA's total never includes the driver's reserve; cudaMemGetInfo's free memory, read inside
+    // the querying process's context, also lacks one context (the engine's replaces it). What is
+    // left to charge is the engine's own use.
+    const auto catalog_figure = cuda_overhead_for(catalog::gpu<"rtx-3090">::spec);
+    device cuda_total = catalog::gpu<"rtx-3090">::as_device();
+    cuda_total.catalog_id = {};
+    cuda_total.ordinal = 0;
+    cuda_total.total_memory = 24268_MiB;  // what CUDA reports as total on this card
+    cuda_total.total_from_cuda = true;
+    REQUIRE(!cuda_total.measured());
+    const auto unmeasured = cuda_overhead_for(cuda_total);
+    CHECK(unmeasured.driver_reserve == 0_B);
+    CHECK(unmeasured.low == catalog_figure.low - 308_MiB);  // the card's lowest measured reserve
+    CHECK(unmeasured.high == catalog_figure.high - 338_MiB);
+    CHECK(unmeasured.context == catalog_figure.context);
+    CHECK(unmeasured.estimate == catalog_figure.estimate - catalog_figure.driver_reserve);
+
+    device live = cuda_total;
     live.free_memory = 23800_MiB;
     REQUIRE(live.measured());
     CHECK(live.capacity() == 23800_MiB);
     const auto measured = cuda_overhead_for(live);
-    const auto catalog_figure = cuda_overhead_for(catalog::gpu<"rtx-3090">::spec);
     CHECK(measured.driver_reserve == 0_B);
-    CHECK(measured.low == catalog_figure.low - 308_MiB);  // the card's lowest measured reserve
-    CHECK(measured.estimate == catalog_figure.estimate - catalog_figure.driver_reserve);
-    CHECK(measured.context == catalog_figure.context);
+    CHECK(measured.context == 0_B);
     CHECK(measured.runtime == catalog_figure.runtime);
-    // and a fit charges it against the measured free memory
-    CHECK(cuda_process_overhead(live).estimate == measured.context);
+    CHECK(measured.estimate == catalog_figure.runtime);
+    CHECK(measured.low == 0_B);
+    CHECK(measured.high == 150_MiB);
+    CHECK(cuda_process_overhead(live).estimate == 0_B);
+    CHECK(device_label(live) == std::string_view{"cuda0-live"});
 }

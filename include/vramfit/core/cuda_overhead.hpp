@@ -14,8 +14,9 @@
 //     RTX PRO 6000 Blackwell 97887 (NVML) vs 97247 (ggml_cuda_init) = 640 (PR #23604).
 //     308 to 640 MiB on cards from 24 to 96 GB (0.65 % to 1.97 %: not a fixed share), so a flat
 //     figure: their mean, 487 MiB, bounds 300 and 650 MiB; the three measured GeForce cards use
-//     their own (catalog/gpus.hpp: driver_reserve_low_mib / driver_reserve_high_mib, carried by core::device). A device
-//     measured live (cudaMemGetInfo) is charged none: its free memory already excludes it.
+//     their own (catalog/gpus.hpp: driver_reserve_low_mib / driver_reserve_high_mib, carried by
+//     core::device). A device whose figures come from CUDA (cudaMemGetInfo's total or free) is
+//     charged none: CUDA's figures never include it.
 //  2. CUDA primary context: llama.cpp PR #23604 measured what creating the context costs and
 //     stays allocated ("cost scales with SM count"): RTX 4060 Ti (Ada, 34 SMs) 107 MiB, RTX PRO
 //     6000 Blackwell (188 SMs) 555 MiB, i.e. 8.1 MiB + 2.909 MiB per SM through both points.
@@ -26,6 +27,9 @@
 //     context sizes PyTorch users report: ~300 MB with lazy loading (pytorch #107667), 300-400 MB
 //     per process on V100 with CUDA 10 (pytorch #20532), 200-700 MB on Kepler K40c with CUDA
 //     10.1 (pytorch #28113, eager loading; Kepler/Maxwell/Pascal get those bounds).
+//     A device measured live is charged none: cudaMemGetInfo answers only inside a context, so
+//     its free figure already lacks one; that context goes when the querying process exits and
+//     the engine's own takes its place.
 //
 // Assumes CUDA 12.2 or later, where lazy module loading is the default; with older toolkits
 // every kernel is loaded when the context is created (PyTorch on an RTX 3090 with CUDA 11.1
@@ -79,8 +83,9 @@ inline constexpr std::uint64_t reserve_mib = 487, reserve_mib_low = 300, reserve
 
 } // namespace detail::overhead
 
-// Parts 1 and 2 for `gpu` (see the header for every figure); `runtime` is left to the engine. A
-// measured device (cudaMemGetInfo's free memory) has no driver reserve left to charge.
+// Parts 1 and 2 for `gpu` (see the header for every figure); `runtime` is left to the engine.
+// Figures from CUDA have no driver reserve left to charge; a measured free figure has no
+// context left to charge either.
 [[nodiscard]] constexpr cuda_overhead cuda_process_overhead(const device& gpu) noexcept {
     namespace o = detail::overhead;
     cuda_overhead r{};
@@ -95,7 +100,7 @@ inline constexpr std::uint64_t reserve_mib = 487, reserve_mib_low = 300, reserve
         reserve_high = gpu.driver_reserve_high->count();
         reserve = (reserve_low + reserve_high) / 2;
     }
-    if (gpu.measured()) reserve = reserve_low = reserve_high = 0;
+    if (gpu.total_from_cuda || gpu.measured()) reserve = reserve_low = reserve_high = 0;
 
     // 2. CUDA context
     std::uint64_t context = o::context_line(gpu.sm_count), context_low = context, context_high = context;
@@ -114,6 +119,7 @@ inline constexpr std::uint64_t reserve_mib = 487, reserve_mib_low = 300, reserve
         context_high = 700 * 1000000ULL;
         r.source = o::before_volta_sources;
     }
+    if (gpu.measured()) context = context_low = context_high = 0;
 
     r.driver_reserve = bytes{reserve};
     r.context = bytes{context};

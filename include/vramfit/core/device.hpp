@@ -28,6 +28,9 @@ struct device {
     int sm_count = 0;
 
     bytes total_memory{};                // catalog: nvidia-smi total; live: cudaMemGetInfo total
+    // total_memory is CUDA's own figure (cudaMemGetInfo / totalGlobalMem): the driver's reserve is
+    // already out of it. Live devices set it; catalog devices hold the larger nvidia-smi total.
+    bool total_from_cuda = false;
     std::optional<bytes> free_memory{};  // live: cudaMemGetInfo free at query time; catalog: none
     // Catalog devices: the part of total_memory the CUDA runtime never reports, where it was
     // measured for this card (lowest and highest measurement); unset: estimate it
@@ -52,6 +55,16 @@ struct device {
     // else the total.
     [[nodiscard]] constexpr bytes capacity() const noexcept { return free_memory ? *free_memory : total_memory; }
 };
+
+// How reports name a device: its catalog id ("rtx-3090"), "cudaN-live" for a device this
+// machine reports, else empty.
+[[nodiscard]] constexpr fixed_string<32> device_label(const device& d) {
+    if (!d.catalog_id.empty() || d.ordinal < 0) return d.catalog_id;
+    fixed_string<32> label{"cuda"};
+    label.append_number(static_cast<unsigned long long>(d.ordinal));
+    label.append("-live");
+    return label;
+}
 
 // Peak DRAM bandwidth from bus width and memory clock: 2 transfers per clock (DDR signalling),
 // the convention of the CUDA samples' deviceQuery/bandwidthTest (2 × clock × width / 8).

@@ -7,6 +7,8 @@
 #include <cstddef>
 #include <string_view>
 
+#include "vramfit/core/detail/decimal.hpp"
+
 namespace vramfit {
 
 template <std::size_t Capacity>
@@ -29,12 +31,7 @@ public:
             data_[size_++] = c;
         }
     }
-    constexpr void append_number(unsigned long long value) noexcept {
-        char digits[24];
-        std::size_t n = 0;
-        do { digits[n++] = static_cast<char>('0' + value % 10); value /= 10; } while (value != 0);
-        while (n != 0 && size_ < Capacity) data_[size_++] = digits[--n];
-    }
+    constexpr void append_number(unsigned long long value) noexcept { append(detail::decimal(value).view()); }
 
     [[nodiscard]] constexpr std::string_view view() const noexcept { return {data_, size_}; }
     [[nodiscard]] constexpr std::size_t size() const noexcept { return size_; }

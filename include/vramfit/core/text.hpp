@@ -11,6 +11,8 @@
 #include <string_view>
 #include <vector>
 
+#include "vramfit/core/detail/decimal.hpp"
+
 namespace vramfit {
 
 class text {
@@ -29,13 +31,7 @@ public:
         return *this;
     }
     // Decimal digits, no locale: the same in a constant expression and at run time.
-    constexpr text& append_number(unsigned long long value) {
-        char digits[24];
-        std::size_t n = 0;
-        do { digits[n++] = static_cast<char>('0' + value % 10); value /= 10; } while (value != 0);
-        while (n != 0) chars_.push_back(digits[--n]);
-        return *this;
-    }
+    constexpr text& append_number(unsigned long long value) { return append(detail::decimal(value).view()); }
     constexpr text& append_signed(long long value) {
         if (value < 0) {
             chars_.push_back('-');
@@ -92,14 +88,7 @@ public:
         for (char c : value) spill_.push_back(c);
         size_ += value.size();
     }
-    constexpr void append_number(unsigned long long value) {
-        char digits[24];
-        std::size_t n = 0;
-        do { digits[n++] = static_cast<char>('0' + value % 10); value /= 10; } while (value != 0);
-        char ordered[24];
-        for (std::size_t i = 0; i < n; ++i) ordered[i] = digits[n - 1 - i];
-        append(std::string_view{ordered, n});
-    }
+    constexpr void append_number(unsigned long long value) { append(detail::decimal(value).view()); }
 
     [[nodiscard]] constexpr std::string_view view() const noexcept {
         return size_ <= Inline ? std::string_view{inline_, size_} : std::string_view{spill_.data(), size_};

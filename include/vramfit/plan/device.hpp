@@ -13,7 +13,7 @@ using plan_device = device;
 
 // What the device can give to buffers: its measured free memory, else its total.
 [[nodiscard]] constexpr bytes device_capacity(const plan_device& d) noexcept { return d.capacity(); }
-// Its catalog id ("rtx-3090"), empty for a device not from the catalog.
-[[nodiscard]] constexpr std::string_view device_id(const plan_device& d) noexcept { return d.catalog_id.view(); }
+// Its name in plans: the catalog id ("rtx-3090"), "cudaN-live" for a device this machine reports.
+[[nodiscard]] constexpr fixed_string<32> device_id(const plan_device& d) { return device_label(d); }
 
 } // namespace vramfit

@@ -111,7 +111,7 @@ template <class Engine>
             .with(" entries for ").with_number(request.gpus.size()).with(" GPUs");
     }
     for (const auto& g : request.gpus) {
-        if (device_capacity(g).count() == 0) return error{errc::invalid_argument, "GPU '"}.with(device_id(g)).with("' has no memory to offer");
+        if (device_capacity(g).count() == 0) return error{errc::invalid_argument, "GPU '"}.with(device_id(g).view()).with("' has no memory to offer");
     }
     return true;
 }
@@ -279,7 +279,7 @@ template <class Engine>
         const device_usage& d = v.check.devices[j];
         plan_device_row row{};
         row.name = Engine::device_name(id % p.e.n_gpus);
-        row.gpu = device_id(p.e.gpu(id));
+        row.gpu = device_id(p.e.gpu(id)).view();
         row.index = id % p.e.n_gpus;
         row.node = p.e.node(id);
         row.layers = d.layers;

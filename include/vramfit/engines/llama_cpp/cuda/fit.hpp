@@ -102,7 +102,7 @@ struct fit_report {
         const auto& dev = placement->devices[i];
         device_memory d{};
         d.name = dev.name;
-        d.device_id = gpus[i].catalog_id;
+        d.device_id = device_label(gpus[i]);
         d.capacity = gpus[i].capacity();
         d.model = dev.model;
         d.kv = dev.kv;

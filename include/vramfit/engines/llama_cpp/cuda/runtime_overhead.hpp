@@ -50,8 +50,4 @@ namespace vramfit {
     return r;
 }
 
-[[nodiscard]] constexpr cuda_overhead cuda_overhead_for(const catalog::gpu_spec& gpu) noexcept {
-    return cuda_overhead_for(catalog::to_device(gpu));
-}
-
 } // namespace vramfit
