@@ -263,39 +263,58 @@ constexpr void llama_layer(tracker& t, const shape& s, std::uint64_t mask) noexc
     return s;
 }
 
-// One forward of the llama family from the model's inputs to the logits (LlamaForCausalLM).
-// `resident`: bytes already live besides the weights and the cache (inputs, generate()'s state).
-constexpr tracker llama_forward(const shape& s, bool round512, std::uint64_t resident) noexcept {
+// What of one forward runs on one device: `layers` decoder layers (the last of them replayed),
+// whether the embedding (and with it the inputs and the rotary/mask tensors LlamaModel.forward
+// makes) and whether the final norm and lm_head sit there. A device without the embedding gets
+// the hidden states and the cos/sin (and eager's mask) as copies: accelerate's
+// AlignDevicesHook.pre_forward moves a module's arguments to its device (accelerate/hooks.py).
+struct device_share {
+    std::uint64_t layers = 0;
+    bool embedding = true;
+    bool head = true;
+};
+
+// One forward of the llama family from the model's inputs to the logits (LlamaForCausalLM) as
+// one device sees it. `resident`: bytes already live there besides the weights and the cache
+// (inputs, generate()'s state).
+constexpr tracker llama_forward(const shape& s, bool round512, std::uint64_t resident,
+                                device_share d) noexcept {
     tracker t{round512};
     t.alloc(resident);
-    // the cache of every layer before the last, as the last layer finds it
-    t.alloc_kv(2 * s.kv_tensor(s.past) * s.layers);
     const std::uint64_t rows = s.tokens();
     const std::uint64_t hb = rows * s.hidden * s.e;
-    const std::uint64_t embeds = t.alloc(hb);
+    // the cache of every local layer before the last, as the last layer finds it
+    if (d.layers != 0) t.alloc_kv(2 * s.kv_tensor(s.past) * d.layers);
+    const std::uint64_t embeds = d.embedding ? t.alloc(hb) : 0;
     // position ids: arange + past_seen_tokens when not given (a forward); generate() passes its own
-    const std::uint64_t pos = s.decode ? 0 : t.alloc(s.q * 8);
+    const std::uint64_t pos = d.embedding && !s.decode ? t.alloc(s.q * 8) : 0;
     // create_causal_mask: None for sdpa without padding; eager adds a float [batch, 1, q, kv] mask
-    const std::uint64_t mask = s.eager ? t.alloc(s.batch * s.q * s.kv_len() * s.e) : 0;
+    const bool here = d.embedding || d.layers != 0;
+    const std::uint64_t mask = s.eager && here ? t.alloc(s.batch * s.q * s.kv_len() * s.e) : 0;
     // rotary cos/sin over position_ids' batch (1 for a forward's arange, `batch` in generate())
-    const std::uint64_t rot = (s.decode ? s.batch : 1) * s.q * s.head_dim * s.e;
+    const std::uint64_t rot = here ? (s.decode ? s.batch : 1) * s.q * s.head_dim * s.e : 0;
     const std::uint64_t cs = t.alloc(rot), sn = t.alloc(rot);
-    // layers 0 .. L-2 leave their cache; the last layer runs with its input beside inputs_embeds
-    t.alloc_kv(2 * (s.kv_tensor(s.kv_len()) - s.kv_tensor(s.past)) * (s.layers - 1));
-    const std::uint64_t x = s.layers > 1 ? t.alloc(hb) : 0;
-    llama_layer(t, s, mask);
-    t.free(x);  // the loop variable moves to the last layer's output
-    const std::uint64_t last = hb;
-    const std::uint64_t normed = rms_norm(t, s, rows, s.hidden);  // LlamaModel.norm
-    t.free(last);
-    t.free(cs);
-    t.free(sn);
-    t.free(mask);
-    t.free(pos);
-    t.free(embeds);
-    // LlamaForCausalLM: lm_head on the last logits_rows positions
-    const std::uint64_t logits = t.alloc(s.batch * s.logits_rows * s.vocab * s.e);
-    (void)normed; (void)logits;
+    if (d.layers != 0) {
+        // the local layers but the last leave their cache; the last one runs with its input
+        // beside inputs_embeds (or, on a later device, beside nothing but the moved copy)
+        t.alloc_kv(2 * (s.kv_tensor(s.kv_len()) - s.kv_tensor(s.past)) * (d.layers - 1));
+        const std::uint64_t x = d.embedding && d.layers == 1 ? 0 : t.alloc(hb);
+        llama_layer(t, s, mask);
+        t.free(x);  // the loop variable moves to the last layer's output
+    }
+    if (d.head) {
+        const std::uint64_t last = d.layers != 0 ? hb : t.alloc(hb);  // moved here when the layers are elsewhere
+        const std::uint64_t normed = rms_norm(t, s, rows, s.hidden);  // LlamaModel.norm
+        t.free(last);
+        t.free(cs);
+        t.free(sn);
+        t.free(mask);
+        t.free(pos);
+        t.free(embeds);
+        // LlamaForCausalLM: lm_head on the last logits_rows positions
+        const std::uint64_t logits = t.alloc(s.batch * s.logits_rows * s.vocab * s.e);
+        (void)normed; (void)logits;
+    }
     return t;
 }
 
@@ -314,7 +333,7 @@ constexpr tracker llama_forward(const shape& s, bool round512, std::uint64_t res
     s.q = request.prompt;
     s.logits_rows = 1;
     const std::uint64_t inputs = 2 * request.batch * request.prompt * 8;
-    return a::to_peak(a::llama_forward(s, request.round512, inputs), 0);
+    return a::to_peak(a::llama_forward(s, request.round512, inputs, {s.layers, true, true}), 0);
 }
 
 // (c) A plain forward that returns every position's logits (model(input_ids), use_cache=True).
@@ -325,7 +344,7 @@ constexpr tracker llama_forward(const shape& s, bool round512, std::uint64_t res
     s.q = request.prompt;
     s.logits_rows = request.prompt;
     const std::uint64_t inputs = 2 * request.batch * request.prompt * 8;
-    return a::to_peak(a::llama_forward(s, request.round512, inputs), 0);
+    return a::to_peak(a::llama_forward(s, request.round512, inputs, {s.layers, true, true}), 0);
 }
 
 // (b) One decode step of generate(): one new token per sequence with `cached` tokens in the
@@ -346,7 +365,7 @@ constexpr tracker llama_forward(const shape& s, bool round512, std::uint64_t res
                                    + b * request.prompt * 8         // the prefill's position_ids
                                    + 2 * b * (cached + 1) * 8       // input_ids, attention_mask grown by cat
                                    + b * s.vocab * 4;               // next_token_logits (float32)
-    const auto t = a::llama_forward(s, request.round512, resident);
+    const auto t = a::llama_forward(s, request.round512, resident, {s.layers, true, true});
     const std::uint64_t cache_after = 2 * s.kv_tensor(cached + 1) * s.layers;
     return a::to_peak(t, cache_after);
 }
