@@ -1,0 +1,213 @@
+// vramfit/engines/transformers/generate_memory.hpp — what generate() takes on each GPU for a
+// placement of the model's modules: the weights placed there, the KV cache of the layers that
+// run there, the activation peak there, the CUDA context, and their total.
+//
+// A placement says where each decoder layer and each top module (embed_tokens, the final norm,
+// lm_head) sits: a GPU by index, the CPU or disk. It is deliberately small, so that a
+// device_map (accelerate's infer_auto_device_map) can be turned into one.
+//  * Layers run where they sit; offloaded ones (cpu, disk) run on the execution GPU: accelerate's
+//    AlignDevicesHook (accelerate/hooks.py) with offload=True copies a layer's weights to its
+//    execution device in pre_forward and drops them in post_forward, one layer at a time, so
+//    that GPU holds the largest offloaded layer's weights on top of its own peak. Their
+//    activations and their cache are made there too (the cache's tensors are created from the
+//    layer's keys and values, cache_utils.py DynamicLayer.update).
+//  * The hidden states cross devices between layers: the receiving layer's hook copies them (and
+//    cos/sin, eager's mask) to its device; the logits live where lm_head is; generate() keeps
+//    its int64 sequences and its float32 `next_token_logits` on input_ids' device, the
+//    embedding's (generation/utils.py `_sample`: `.to(..., device=input_ids.device)`).
+//  * The CUDA context is core/cuda_overhead.hpp's line (cuda_process_overhead), once per GPU
+//    used.
+// Weights are those `from_pretrained` materialises for the llama family (modeling_llama.py): per
+// layer q/k/v/o (+ biases with attention_bias), gate/up/down (+ biases with mlp_bias), two
+// RMSNorm weights (+ Qwen3's q_norm/k_norm); embed_tokens, the final norm, lm_head (shared with
+// embed_tokens when tied); the rotary inv_freq and original_inv_freq buffers in float32
+// (LlamaRotaryEmbedding.__init__), on the embedding's device.
+#pragma once
+
+#include <algorithm>
+#include <array>
+#include <cstdint>
+#include <span>
+
+#include "vramfit/core/bytes.hpp"
+#include "vramfit/core/cuda_overhead.hpp"
+#include "vramfit/core/device.hpp"
+#include "vramfit/engines/transformers/activations.hpp"
+#include "vramfit/engines/transformers/kv_cache.hpp"
+#include "vramfit/model/config.hpp"
+#include "vramfit/model/dtype.hpp"
+
+namespace vramfit::transformers {
+
+enum class location_kind : std::uint8_t { gpu, cpu, disk };
+
+struct location {
+    location_kind kind = location_kind::gpu;
+    std::uint32_t gpu = 0;  // the GPU index, for location_kind::gpu
+    friend constexpr bool operator==(const location&, const location&) = default;
+};
+
+// Decoder layers [first, first + count) at one location.
+struct layer_block {
+    location where{};
+    std::uint32_t first = 0;
+    std::uint32_t count = 0;
+};
+
+struct placement {
+    std::span<const layer_block> layers{};  // every decoder layer once
+    location embed_tokens{};
+    location norm{};      // the final norm; lm_head's device in practice
+    location lm_head{};
+    std::uint32_t execution_gpu = 0;  // where offloaded modules run (dispatch_model's main device)
+};
+
+struct generate_request {
+    attn_implementation attn = attn_implementation::sdpa;
+    dtype type = dtype::bf16;
+    std::uint32_t batch = 1;
+    std::uint64_t prompt = 0;
+    std::uint64_t new_tokens = 1;
+    bool round512 = false;
+};
+
+inline constexpr std::uint32_t max_gpus = 16;
+
+struct device_memory {
+    bytes weights{};          // resident weights placed on this GPU
+    bytes kv_cache{};         // the cache of the layers that run here, after generate()
+    bytes prefill_peak{};     // the prefill forward's peak above weights (its cache included)
+    bytes decode_peak{};      // the last decode step's peak above weights and cache
+    bytes activations{};      // the larger of the two, less the cache
+    bytes offload_staging{};  // the largest offloaded layer's weights, on the execution GPU
+    bytes cuda_context{};     // cuda_process_overhead(device).estimate; zero without a device
+    bytes total{};
+    bool used = false;
+};
+
+struct generate_memory_result {
+    std::array<device_memory, max_gpus> gpus{};
+    bytes offloaded_weights{};  // on the CPU or disk
+    bool modelled = false;      // false: the architecture is not modelled
+};
+
+// Weight bytes of one decoder layer and of the top modules (the llama family).
+[[nodiscard]] constexpr bytes layer_weight_bytes(const model_config& c, dtype type) noexcept {
+    const std::uint64_t h = c.hidden_size, hd = c.attention_head_dim(), nh = c.num_attention_heads,
+                        kvh = c.kv_heads(), i = c.intermediate_size;
+    std::uint64_t n = h * nh * hd + 2 * h * kvh * hd + nh * hd * h + 3 * h * i + 2 * h;
+    if (c.attention_bias) n += nh * hd + 2 * kvh * hd + h;
+    if (c.mlp_bias) n += 2 * i + h;
+    if (c.model_type.view() == "qwen3") n += 2 * hd;
+    if (c.model_type.view() == "qwen2") n += nh * hd + 2 * kvh * hd;  // Qwen2Attention: q/k/v bias
+    return row_size(type, static_cast<std::int64_t>(n));
+}
+[[nodiscard]] constexpr bytes embedding_weight_bytes(const model_config& c, dtype type) noexcept {
+    const std::uint64_t rotary = std::uint64_t{c.attention_head_dim()} / 2 * 4 * 2;  // inv_freq + original_inv_freq
+    return row_size(type, static_cast<std::int64_t>(std::uint64_t{c.vocab_size} * c.hidden_size)) + bytes{rotary};
+}
+[[nodiscard]] constexpr bytes norm_weight_bytes(const model_config& c, dtype type) noexcept {
+    return row_size(type, c.hidden_size);
+}
+[[nodiscard]] constexpr bytes lm_head_weight_bytes(const model_config& c, dtype type) noexcept {
+    if (c.tie_word_embeddings) return {};
+    return row_size(type, static_cast<std::int64_t>(std::uint64_t{c.vocab_size} * c.hidden_size));
+}
+
+namespace detail::gen {
+
+[[nodiscard]] constexpr std::uint32_t run_gpu(const location& l, const placement& p) noexcept {
+    return l.kind == location_kind::gpu ? l.gpu : p.execution_gpu;
+}
+
+}  // namespace detail::gen
+
+// Per GPU memory of generate() for `plan`; `gpus[i]` (when given) is GPU i, for its context line.
+[[nodiscard]] constexpr generate_memory_result generate_memory(const model_config& config, const generate_request& request,
+                                                               const placement& plan,
+                                                               std::span<const device> gpus = {}) noexcept {
+    namespace a = detail::act;
+    namespace g = detail::gen;
+    generate_memory_result r{};
+    if (family_of(config) != family::llama) return r;
+    r.modelled = true;
+
+    auto place = [&](const location& l, bytes b) {
+        if (l.kind == location_kind::gpu) {
+            if (l.gpu < max_gpus) { r.gpus[l.gpu].weights += b; r.gpus[l.gpu].used = true; }
+        } else {
+            r.offloaded_weights += b;
+        }
+    };
+    place(plan.embed_tokens, embedding_weight_bytes(config, request.type));
+    place(plan.norm, norm_weight_bytes(config, request.type));
+    place(plan.lm_head, lm_head_weight_bytes(config, request.type));
+
+    // layers per running GPU, the largest offloaded layer
+    std::array<std::uint64_t, max_gpus> layers_on{};
+    bytes staging{};
+    const bytes per_layer = layer_weight_bytes(config, request.type);
+    const auto final_cache = generate_cache(request.type, request.batch, request.prompt, request.new_tokens);
+    for (const auto& block : plan.layers) {
+        const std::uint32_t gpu = g::run_gpu(block.where, plan);
+        if (gpu >= max_gpus) continue;
+        layers_on[gpu] += block.count;
+        r.gpus[gpu].used = true;
+        for (std::uint32_t l = block.first; l < block.first + block.count; ++l) {
+            place(block.where, per_layer);
+            r.gpus[gpu].kv_cache += kv_layer_bytes(config, l, final_cache);
+        }
+        if (block.where.kind != location_kind::gpu && block.count != 0) staging = std::max(staging, per_layer);
+    }
+    if (staging != bytes{} && plan.execution_gpu < max_gpus) {
+        r.gpus[plan.execution_gpu].offload_staging = staging;
+        r.gpus[plan.execution_gpu].used = true;
+    }
+
+    const std::uint32_t embed_gpu = g::run_gpu(plan.embed_tokens, plan);
+    const std::uint32_t head_gpu = g::run_gpu(plan.lm_head, plan);
+    activation_request ar{request.attn, request.type, request.batch, request.prompt, request.round512};
+    const std::uint64_t b = request.batch;
+    const std::uint64_t cached = request.prompt + (request.new_tokens > 1 ? request.new_tokens - 2 : 0);
+    for (std::uint32_t gpu = 0; gpu < max_gpus; ++gpu) {
+        auto& d = r.gpus[gpu];
+        if (!d.used) continue;
+        const a::device_share share{layers_on[gpu], gpu == embed_gpu, gpu == head_gpu};
+        // prefill: the inputs sit with the embedding
+        auto s = a::shape_of(config, ar);
+        s.q = request.prompt;
+        const auto pre = a::llama_forward(s, request.round512, share.embedding ? 2 * b * request.prompt * 8 : 0, share);
+        d.prefill_peak = bytes{pre.peak};
+        // the last decode step (the cache holds prompt + new - 2 tokens before it)
+        bytes decode{};
+        if (request.new_tokens > 1) {
+            auto sd = a::shape_of(config, ar);
+            sd.q = 1;
+            sd.past = cached;
+            sd.decode = true;
+            const std::uint64_t resident = share.embedding ? 2 * b * request.prompt * 8 + b * request.prompt * 8 +
+                                                                 2 * b * (cached + 1) * 8 + b * sd.vocab * 4
+                                                           : 0;
+            const auto dec = a::llama_forward(sd, request.round512, resident, share);
+            const std::uint64_t after = 2 * sd.kv_tensor(cached + 1) * share.layers;
+            decode = bytes{dec.peak - std::min(dec.peak, after)};
+        }
+        d.decode_peak = decode;
+        d.activations = std::max(d.prefill_peak, d.kv_cache + d.decode_peak) - d.kv_cache;
+        if (gpu < gpus.size()) d.cuda_context = cuda_process_overhead(gpus[gpu]).estimate;
+        d.total = d.weights + d.kv_cache + d.activations + d.offload_staging + d.cuda_context;
+    }
+    return r;
+}
+
+// The whole model on one GPU: every layer and top module on `gpu`.
+[[nodiscard]] constexpr generate_memory_result generate_memory_on_one_gpu(const model_config& config,
+                                                                          const generate_request& request,
+                                                                          std::uint32_t gpu = 0,
+                                                                          std::span<const device> gpus = {}) noexcept {
+    const std::array<layer_block, 1> all{{{{location_kind::gpu, gpu}, 0, config.num_hidden_layers}}};
+    const location here{location_kind::gpu, gpu};
+    return generate_memory(config, request, {all, here, here, here, gpu}, gpus);
+}
+
+}  // namespace vramfit::transformers
