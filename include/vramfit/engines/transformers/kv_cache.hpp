@@ -54,14 +54,19 @@ struct kv_layer_shape {
     return shape;
 }
 
-// Tokens a layer holds after it has seen `tokens_seen` tokens.
+// Tokens of storage a layer holds after it has seen `tokens_seen` tokens, the last
+// `last_update` of them in one update (0: one token).
 [[nodiscard]] constexpr std::uint64_t cached_tokens(const kv_layer_shape& layer, std::uint64_t tokens_seen,
-                                                    cache_implementation cache, std::uint64_t max_cache_len) noexcept {
+                                                    cache_implementation cache, std::uint64_t max_cache_len,
+                                                    std::uint64_t last_update = 1) noexcept {
     if (cache == cache_implementation::static_cache) {
         return layer.sliding_window != 0 && layer.sliding_window < max_cache_len ? layer.sliding_window : max_cache_len;
     }
-    if (layer.sliding_window != 0 && tokens_seen > layer.sliding_window - 1) return layer.sliding_window - 1;
-    return tokens_seen;
+    if (layer.sliding_window == 0) return tokens_seen;
+    const std::uint64_t update = last_update == 0 ? 1 : (last_update < tokens_seen ? last_update : tokens_seen);
+    const std::uint64_t before = tokens_seen - update;
+    const std::uint64_t kept = before < layer.sliding_window - 1 ? before : layer.sliding_window - 1;
+    return kept + update;
 }
 
 struct kv_cache_request {
@@ -70,12 +75,13 @@ struct kv_cache_request {
     std::uint64_t tokens_seen = 0;   // after generate(): prompt + new tokens − 1 (the last token is never fed back)
     cache_implementation cache = cache_implementation::dynamic;
     std::uint64_t max_cache_len = 0; // static cache only
+    std::uint64_t last_update = 1;   // tokens of the update that brought it to tokens_seen (the prompt after the prefill)
 };
 
 // Bytes of one layer's cache.
 [[nodiscard]] constexpr bytes kv_layer_bytes(const model_config& config, std::uint32_t layer, const kv_cache_request& request) noexcept {
     const auto shape = kv_layer(config, layer);
-    const auto tokens = cached_tokens(shape, request.tokens_seen, request.cache, request.max_cache_len);
+    const auto tokens = cached_tokens(shape, request.tokens_seen, request.cache, request.max_cache_len, request.last_update);
     return row_size(request.cache_type, static_cast<std::int64_t>(shape.elements_per_token())) * (tokens * request.batch);
 }
 
@@ -92,7 +98,7 @@ struct kv_cache_request {
                                                         std::uint64_t new_tokens,
                                                         cache_implementation cache = cache_implementation::dynamic) noexcept {
     const std::uint64_t seen = prompt + (new_tokens != 0 ? new_tokens - 1 : 0);
-    return {cache_type, batch, seen, cache, seen};
+    return {cache_type, batch, seen, cache, seen, new_tokens > 1 ? 1 : prompt};
 }
 
 } // namespace vramfit::transformers
