@@ -110,6 +110,10 @@ inline model_config config_from_json(std::string_view json) {
         p = e + 1;
     }
     if (top_level_value(json, "use_sliding_window") == "false") c.sliding_window = 0;
+    // no layer_types: every layer slides when the config has a window (cache_utils.py
+    // get_layer_types_and_kwargs infers them from sliding_window)
+    if (types.empty() && c.sliding_window != 0)
+        for (std::uint32_t l = 0; l < c.num_hidden_layers; ++l) c.sliding_layers.insert(l);
     return c;
 }
 
