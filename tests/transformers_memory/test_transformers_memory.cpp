@@ -60,7 +60,7 @@ const std::vector<row>& rows() {
 model_config config_of(const row& r) {
     std::string dir = r.at("model");
     if (const auto slash = dir.find('/'); slash != std::string::npos) dir.replace(slash, 1, "--");
-    return test::config_from_json(test::read_text(std::string(VRAMFIT_TEST_DATA) + "/hf/configs/" + dir + "/config.json"));
+    return test::config_from_json(test::read_text(std::string(VRAMFIT_TEST_DATA) + "/hf/memory_configs/" + dir + "/config.json"));
 }
 
 std::uint64_t num(const row& r, const char* key) { return std::stoull(r.at(key)); }
@@ -167,7 +167,7 @@ TEST_CASE("activation peaks within 2 % on every row of a modelled architecture")
 
 TEST_CASE("a placement splits weights, cache and activations by device") {
     auto c = test::config_from_json(test::read_text(std::string(VRAMFIT_TEST_DATA) +
-                                                    "/hf/configs/meta-llama--Llama-3.1-8B-Instruct/config.json"));
+                                                    "/hf/memory_configs/meta-llama--Llama-3.1-8B-Instruct/config.json"));
     const generate_request g{attn_implementation::sdpa, dtype::bf16, 1, 2048, 4, false};
     const auto one = generate_memory_on_one_gpu(c, g);
 
@@ -198,7 +198,7 @@ TEST_CASE("a placement splits weights, cache and activations by device") {
 
 TEST_CASE("the CUDA context line comes from cuda_overhead.hpp") {
     auto c = test::config_from_json(test::read_text(std::string(VRAMFIT_TEST_DATA) +
-                                                    "/hf/configs/meta-llama--Llama-3.1-8B-Instruct/config.json"));
+                                                    "/hf/memory_configs/meta-llama--Llama-3.1-8B-Instruct/config.json"));
     device h100{};
     h100.cc_major = 9;
     h100.sm_count = 132;

@@ -138,8 +138,19 @@ struct model_config {
     layer_set full_attention_layers{};
 
     // A multimodal config whose text model is described above (text_config); the vision tower
-    // is described by the engine that builds it.
+    // is described by the engine that builds it, from vision_config's facts below.
     bool multimodal = false;
+    // vision_config of a multimodal config (SigLIP in Gemma 3), under its field names; zeros
+    // when there is none. Transformers builds the tower's modules from these.
+    struct vision_tower_config {
+        std::uint32_t hidden_size = 0;
+        std::uint32_t intermediate_size = 0;
+        std::uint32_t num_hidden_layers = 0;
+        std::uint32_t num_attention_heads = 0;
+        std::uint32_t image_size = 0;
+        std::uint32_t patch_size = 0;
+        std::uint32_t num_channels = 3;
+    } vision{};
 
     quantization_config quantization{};
 

@@ -1,0 +1,582 @@
+// vramfit/engines/transformers/modules.hpp — the module tree `cls(config)` builds on the meta
+// device, as Hugging Face transformers (5.24.0) builds it for AutoModelForCausalLM.
+//
+// Placement (device_map.hpp) walks this tree exactly as accelerate's code walks the nn.Module:
+// `named_parameters(recurse=False)`, then `named_children()` in `__init__` registration order,
+// then `named_buffers(recurse=False)`. So every module keeps its direct parameters, its buffers
+// (non-persistent ones too: compute_module_sizes counts them) and its children in that order.
+// Zero-size children (Dropout, ReLU, AvgPool2d) are kept: when their parent is split they are
+// keys of the device map.
+//
+// Mirrors, per architecture, `models/<type>/modeling_<type>.py` (the __init__ of each class,
+// `_no_split_modules`, `_tied_weights_keys`) and, for quantization,
+// `integrations/bitsandbytes.py: replace_with_bnb_linear` and
+// `integrations/mxfp4.py: replace_with_mxfp4_linear`.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "vramfit/core/error.hpp"
+#include "vramfit/model/config.hpp"
+#include "vramfit/model/dtype.hpp"
+
+namespace vramfit::transformers {
+
+// What `from_pretrained` is asked to do to the weights at load time.
+enum class quantization : std::uint8_t {
+    none,
+    bnb_8bit,            // BitsAndBytesConfig(load_in_8bit=True): nn.Linear -> Linear8bitLt
+    bnb_4bit,            // BitsAndBytesConfig(load_in_4bit=True): nn.Linear -> Linear4bit
+    mxfp4,               // a checkpoint's MXFP4 quantization_config with the kernels available:
+                         // experts stay packed (uint8 blocks)
+    mxfp4_dequantized,   // the same checkpoint without kernels: the quantizer sets dequantize=True
+};
+
+struct load_options {
+    dtype torch_dtype = dtype::bf16;  // the dtype= of from_pretrained (after update_dtype)
+    quantization quant = quantization::none;
+    // bitsandbytes: llm_int8_enable_fp32_cpu_offload (only decides whether cpu/disk is refused).
+    bool fp32_cpu_offload = false;
+};
+
+[[nodiscard]] constexpr bool is_bitsandbytes(quantization q) noexcept {
+    return q == quantization::bnb_8bit || q == quantization::bnb_4bit;
+}
+
+// A parameter or a buffer of one module.
+struct tensor_spec {
+    std::string name;  // local name ("weight", "inv_freq")
+    std::vector<std::uint64_t> shape;
+    dtype type = dtype::bf16;
+    // Bits per element as compute_module_sizes counts them: element_size() · 8, or what the
+    // quantizer's param_element_size says (bitsandbytes: 8 or 4 for quantized Linear weights).
+    std::uint32_t counted_bits = 16;
+    bool persistent = true;  // buffers: register_buffer(..., persistent=False) is false
+
+    [[nodiscard]] constexpr std::uint64_t numel() const noexcept {
+        std::uint64_t n = 1;
+        for (auto d : shape) n *= d;
+        return n;
+    }
+    [[nodiscard]] constexpr std::uint64_t counted_bytes() const noexcept { return numel() * counted_bits / 8; }
+};
+
+struct module_node {
+    std::string name;        // dotted name from the root ("" for the root)
+    std::string local_name;  // the attribute name in its parent ("layers", "0")
+    std::string class_name;  // type(module).__name__
+    std::vector<tensor_spec> params;   // named_parameters(recurse=False), registration order
+    std::vector<tensor_spec> buffers;  // named_buffers(recurse=False), registration order
+    std::vector<std::size_t> children; // indices into module_tree::nodes, named_children() order
+    std::size_t parent = 0;
+};
+
+// all_tied_weights_keys: target (not counted, placed with its source) -> source.
+struct tied_weight {
+    std::string target;
+    std::string source;
+};
+
+struct module_tree {
+    std::vector<module_node> nodes;  // nodes[0] is the root
+    std::vector<tied_weight> tied;
+    // model._get_no_split_modules(device_map): the _no_split_modules of every PreTrainedModel in
+    // the tree (modeling_utils.py), in their first-seen order.
+    std::vector<std::string> no_split;
+    load_options load{};
+
+    [[nodiscard]] constexpr const module_node& root() const { return nodes[0]; }
+
+    [[nodiscard]] constexpr bool is_no_split(std::string_view class_name) const {
+        for (const auto& c : no_split) if (c == class_name) return true;
+        return false;
+    }
+
+    // The module with this dotted name (the walk `model.get_submodule(name)` does).
+    [[nodiscard]] constexpr const module_node* find_module(std::string_view name) const {
+        std::size_t at = 0;
+        while (!name.empty()) {
+            auto dot = name.find('.');
+            auto part = name.substr(0, dot);
+            const module_node* next = nullptr;
+            for (auto c : nodes[at].children)
+                if (nodes[c].local_name == part) { next = &nodes[c]; at = c; break; }
+            if (next == nullptr) return nullptr;
+            name = dot == std::string_view::npos ? std::string_view{} : name.substr(dot + 1);
+        }
+        return &nodes[at];
+    }
+};
+
+namespace detail {
+
+[[nodiscard]] constexpr std::uint32_t plain_bits(dtype type) noexcept {
+    switch (type) {
+        case dtype::f32: case dtype::i32: return 32;
+        case dtype::f16: case dtype::bf16: case dtype::i16: return 16;
+        case dtype::f64: case dtype::i64: return 64;
+        case dtype::i8: case dtype::u8: case dtype::f8_e4m3: case dtype::f8_e5m2: case dtype::boolean: return 8;
+        default: return 0;
+    }
+}
+
+[[nodiscard]] constexpr std::string to_decimal(std::uint64_t v) {
+    std::string out;
+    do { out.insert(out.begin(), static_cast<char>('0' + v % 10)); v /= 10; } while (v != 0);
+    return out;
+}
+
+// Builds a tree in registration order.
+class tree_builder {
+public:
+    constexpr explicit tree_builder(const load_options& load) : load_(load) {
+        tree_.load = load;
+        module_node root{};
+        tree_.nodes.push_back(std::move(root));
+    }
+
+    constexpr std::size_t module(std::size_t parent, std::string_view local, std::string_view class_name) {
+        module_node node{};
+        node.local_name = std::string(local);
+        node.name = tree_.nodes[parent].name.empty() ? std::string(local)
+                                                      : tree_.nodes[parent].name + "." + std::string(local);
+        node.class_name = std::string(class_name);
+        node.parent = parent;
+        tree_.nodes.push_back(std::move(node));
+        auto index = tree_.nodes.size() - 1;
+        tree_.nodes[parent].children.push_back(index);
+        return index;
+    }
+    constexpr void set_class(std::size_t node, std::string_view class_name) {
+        tree_.nodes[node].class_name = std::string(class_name);
+    }
+    constexpr void param(std::size_t node, std::string_view name, std::vector<std::uint64_t> shape, dtype type,
+                         std::uint32_t counted_bits = 0) {
+        tree_.nodes[node].params.push_back(
+            tensor_spec{std::string(name), std::move(shape), type, counted_bits != 0 ? counted_bits : plain_bits(type), true});
+    }
+    constexpr void buffer(std::size_t node, std::string_view name, std::vector<std::uint64_t> shape, dtype type,
+                          bool persistent) {
+        tree_.nodes[node].buffers.push_back(
+            tensor_spec{std::string(name), std::move(shape), type, plain_bits(type), persistent});
+    }
+    // The model's dtype.
+    [[nodiscard]] constexpr dtype dt() const noexcept { return load_.torch_dtype; }
+
+    // nn.Linear(in, out, bias). Under bitsandbytes every nn.Linear not in modules_to_not_convert
+    // (get_keys_to_not_convert: the output embedding) becomes Linear8bitLt / Linear4bit whose
+    // weight counts 1 or 0.5 byte per element (quantizer_bnb_*.py: param_element_size); the
+    // bias stays in the model dtype.
+    constexpr std::size_t linear(std::size_t parent, std::string_view local, std::uint64_t in, std::uint64_t out,
+                                 bool bias, bool quantizable = true) {
+        const bool bnb = quantizable && is_bitsandbytes(load_.quant);
+        const char* cls = !bnb ? "Linear" : load_.quant == quantization::bnb_8bit ? "Linear8bitLt" : "Linear4bit";
+        auto m = module(parent, local, cls);
+        std::uint32_t bits = !bnb ? 0 : load_.quant == quantization::bnb_8bit ? 8 : 4;
+        param(m, "weight", {out, in}, bnb && bits == 8 ? dtype::i8 : bnb ? dtype::u8 : dt(), bits);
+        if (bias) param(m, "bias", {out}, dt());
+        return m;
+    }
+    constexpr std::size_t embedding(std::size_t parent, std::string_view local, std::uint64_t rows, std::uint64_t dim,
+                                    std::string_view class_name = "Embedding") {
+        auto m = module(parent, local, class_name);
+        param(m, "weight", {rows, dim}, dt());
+        return m;
+    }
+    constexpr std::size_t rms_norm(std::size_t parent, std::string_view local, std::uint64_t dim,
+                                   std::string_view class_name) {
+        auto m = module(parent, local, class_name);
+        param(m, "weight", {dim}, dt());
+        return m;
+    }
+    constexpr std::size_t layer_norm(std::size_t parent, std::string_view local, std::uint64_t dim, bool bias = true) {
+        auto m = module(parent, local, "LayerNorm");
+        param(m, "weight", {dim}, dt());
+        if (bias) param(m, "bias", {dim}, dt());
+        return m;
+    }
+    // A rotary embedding module: `inv_freq` and `original_inv_freq`, float32, non-persistent
+    // (modeling_rope_utils.py / each <Model>RotaryEmbedding.__init__), dim/2 elements each; one
+    // pair per layer type when the model keeps one per attention type (Gemma 3).
+    constexpr std::size_t rotary(std::size_t parent, std::string_view class_name, std::uint64_t rotary_dim,
+                                 std::vector<std::string_view> prefixes = {""}) {
+        auto m = module(parent, "rotary_emb", class_name);
+        for (auto p : prefixes) {
+            buffer(m, std::string(p) + "inv_freq", {rotary_dim / 2}, dtype::f32, false);
+            buffer(m, std::string(p) + "original_inv_freq", {rotary_dim / 2}, dtype::f32, false);
+        }
+        return m;
+    }
+
+    constexpr void tie(std::string_view target, std::string_view source) {
+        tree_.tied.push_back(tied_weight{std::string(target), std::string(source)});
+    }
+    constexpr void no_split(std::string_view class_name) {
+        for (const auto& c : tree_.no_split) if (c == class_name) return;
+        tree_.no_split.emplace_back(class_name);
+    }
+
+    [[nodiscard]] constexpr module_tree take() && { return std::move(tree_); }
+
+private:
+    load_options load_;
+    module_tree tree_{};
+};
+
+[[nodiscard]] constexpr std::uint64_t rotary_dim(const model_config& c) {
+    auto hd = static_cast<std::uint64_t>(c.attention_head_dim());
+    if (c.partial_rotary_factor > 0.0 && c.partial_rotary_factor < 1.0)
+        return static_cast<std::uint64_t>(static_cast<double>(hd) * c.partial_rotary_factor);
+    return hd;
+}
+
+// Llama-style decoders: llama, mistral, qwen2, qwen3 (modeling_llama.py and the files generated
+// from it: <P>ForCausalLM{model: <P>Model{embed_tokens, layers, norm, rotary_emb}, lm_head}, each
+// <P>DecoderLayer{self_attn, mlp, input_layernorm, post_attention_layernorm}).
+struct llama_family {
+    std::string_view prefix;  // "Llama", "Mistral", "Qwen2", "Qwen3"
+    bool qkv_bias = false;    // Qwen2Attention: q/k/v always biased
+    bool qk_norm = false;     // Qwen3Attention: q_norm, k_norm over head_dim
+};
+
+constexpr void llama_like(tree_builder& b, const model_config& c, const llama_family& fam) {
+    const std::string p(fam.prefix);
+    const std::uint64_t h = c.hidden_size, hd = c.attention_head_dim();
+    const std::uint64_t q_out = c.num_attention_heads * hd, kv_out = c.kv_heads() * hd;
+    const bool attn_bias = fam.qkv_bias || c.attention_bias;
+    auto root = b.module(0, "model", p + "Model");
+    b.set_class(0, p + "ForCausalLM");
+    b.embedding(root, "embed_tokens", c.vocab_size, h);
+    auto layers = b.module(root, "layers", "ModuleList");
+    for (std::uint32_t i = 0; i < c.num_hidden_layers; ++i) {
+        auto layer = b.module(layers, to_decimal(i), p + "DecoderLayer");
+        auto attn = b.module(layer, "self_attn", p + "Attention");
+        b.linear(attn, "q_proj", h, q_out, attn_bias);
+        b.linear(attn, "k_proj", h, kv_out, attn_bias);
+        b.linear(attn, "v_proj", h, kv_out, attn_bias);
+        b.linear(attn, "o_proj", q_out, h, !fam.qkv_bias && c.attention_bias);
+        if (fam.qk_norm) {
+            b.rms_norm(attn, "q_norm", hd, p + "RMSNorm");
+            b.rms_norm(attn, "k_norm", hd, p + "RMSNorm");
+        }
+        auto mlp = b.module(layer, "mlp", p + "MLP");
+        b.linear(mlp, "gate_proj", h, c.intermediate_size, c.mlp_bias);
+        b.linear(mlp, "up_proj", h, c.intermediate_size, c.mlp_bias);
+        b.linear(mlp, "down_proj", c.intermediate_size, h, c.mlp_bias);
+        b.rms_norm(layer, "input_layernorm", h, p + "RMSNorm");
+        b.rms_norm(layer, "post_attention_layernorm", h, p + "RMSNorm");
+    }
+    b.rms_norm(root, "norm", h, p + "RMSNorm");
+    b.rotary(root, p + "RotaryEmbedding", rotary_dim(c));
+    b.linear(0, "lm_head", h, c.vocab_size, false, false);
+    if (c.tie_word_embeddings) b.tie("lm_head.weight", "model.embed_tokens.weight");
+    b.no_split(p + "DecoderLayer");
+}
+
+// modeling_gpt2.py: GPT2LMHeadModel{transformer: GPT2Model{wte, wpe, drop, h, ln_f}, lm_head};
+// GPT2Block{ln_1, attn{c_attn, c_proj (Conv1D: weight (in, out)), attn_dropout, resid_dropout},
+// ln_2, mlp{c_fc, c_proj, act, dropout}}. Conv1D is not an nn.Linear (bitsandbytes handles it
+// apart; not modelled: no quantized GPT-2 here).
+constexpr void gpt2(tree_builder& b, const model_config& c) {
+    const std::uint64_t h = c.hidden_size, inner = c.intermediate_size != 0 ? c.intermediate_size : 4 * h;
+    b.set_class(0, "GPT2LMHeadModel");
+    auto tr = b.module(0, "transformer", "GPT2Model");
+    b.embedding(tr, "wte", c.vocab_size, h);
+    b.embedding(tr, "wpe", c.max_position_embeddings, h);
+    b.module(tr, "drop", "Dropout");
+    auto hs = b.module(tr, "h", "ModuleList");
+    auto conv1d = [&](std::size_t parent, std::string_view local, std::uint64_t in, std::uint64_t out) {
+        auto m = b.module(parent, local, "Conv1D");
+        b.param(m, "weight", {in, out}, b.dt());
+        b.param(m, "bias", {out}, b.dt());
+    };
+    for (std::uint32_t i = 0; i < c.num_hidden_layers; ++i) {
+        auto blk = b.module(hs, to_decimal(i), "GPT2Block");
+        b.layer_norm(blk, "ln_1", h);
+        auto attn = b.module(blk, "attn", "GPT2Attention");
+        conv1d(attn, "c_attn", h, 3 * h);
+        conv1d(attn, "c_proj", h, h);
+        b.module(attn, "attn_dropout", "Dropout");
+        b.module(attn, "resid_dropout", "Dropout");
+        b.layer_norm(blk, "ln_2", h);
+        auto mlp = b.module(blk, "mlp", "GPT2MLP");
+        conv1d(mlp, "c_fc", h, inner);
+        conv1d(mlp, "c_proj", inner, h);
+        b.module(mlp, "act", "NewGELUActivation");
+        b.module(mlp, "dropout", "Dropout");
+    }
+    b.layer_norm(tr, "ln_f", h);
+    b.linear(0, "lm_head", h, c.vocab_size, false, false);
+    if (c.tie_word_embeddings) b.tie("lm_head.weight", "transformer.wte.weight");
+    b.no_split("GPT2Block");
+}
+
+// modeling_opt.py: OPTForCausalLM{model: OPTModel{decoder: OPTDecoder{embed_tokens,
+// embed_positions (OPTLearnedPositionalEmbedding, offset 2 rows), project_out, project_in (only
+// when word_embed_proj_dim != hidden_size), final_layer_norm (do_layer_norm_before), layers}},
+// lm_head}; OPTDecoderLayer{self_attn{k,v,q,out_proj}, activation_fn, self_attn_layer_norm, fc1,
+// fc2, final_layer_norm}.
+constexpr void opt(tree_builder& b, const model_config& c) {
+    const std::uint64_t h = c.hidden_size;
+    const std::uint64_t proj = c.word_embed_proj_dim != 0 ? c.word_embed_proj_dim : h;
+    const bool bias = c.enable_bias;
+    b.set_class(0, "OPTForCausalLM");
+    auto model = b.module(0, "model", "OPTModel");
+    auto dec = b.module(model, "decoder", "OPTDecoder");
+    b.embedding(dec, "embed_tokens", c.vocab_size, proj);
+    b.embedding(dec, "embed_positions", std::uint64_t{c.max_position_embeddings} + 2, h,
+                "OPTLearnedPositionalEmbedding");
+    if (proj != h) {
+        b.linear(dec, "project_out", h, proj, false);
+        b.linear(dec, "project_in", proj, h, false);
+    }
+    if (c.do_layer_norm_before) b.layer_norm(dec, "final_layer_norm", h);
+    auto layers = b.module(dec, "layers", "ModuleList");
+    for (std::uint32_t i = 0; i < c.num_hidden_layers; ++i) {
+        auto layer = b.module(layers, to_decimal(i), "OPTDecoderLayer");
+        auto attn = b.module(layer, "self_attn", "OPTAttention");
+        b.linear(attn, "k_proj", h, h, bias);
+        b.linear(attn, "v_proj", h, h, bias);
+        b.linear(attn, "q_proj", h, h, bias);
+        b.linear(attn, "out_proj", h, h, bias);
+        b.module(layer, "activation_fn", "ReLU");
+        b.layer_norm(layer, "self_attn_layer_norm", h);
+        b.linear(layer, "fc1", h, c.intermediate_size, bias);
+        b.linear(layer, "fc2", c.intermediate_size, h, bias);
+        b.layer_norm(layer, "final_layer_norm", h);
+    }
+    b.linear(0, "lm_head", proj, c.vocab_size, false, false);
+    if (c.tie_word_embeddings) b.tie("lm_head.weight", "model.decoder.embed_tokens.weight");
+    b.no_split("OPTDecoderLayer");
+}
+
+// modeling_gemma3.py, text part: Gemma3TextModel{embed_tokens (Gemma3TextScaledWordEmbedding:
+// weight + `embed_scale`, a non-persistent 0-d buffer in the model dtype), layers, norm,
+// rotary_emb (one inv_freq pair per layer type: sliding and full attention)}. Gemma3DecoderLayer
+// {self_attn{q,k,v,o, q_norm, k_norm}, mlp, input_layernorm, post_attention_layernorm,
+// pre_feedforward_layernorm, post_feedforward_layernorm}.
+constexpr std::size_t gemma3_text(tree_builder& b, std::size_t parent, std::string_view local,
+                                  const model_config& c) {
+    const std::uint64_t h = c.hidden_size, hd = c.attention_head_dim();
+    const std::uint64_t q_out = c.num_attention_heads * hd, kv_out = c.kv_heads() * hd;
+    auto model = b.module(parent, local, "Gemma3TextModel");
+    auto emb = b.embedding(model, "embed_tokens", c.vocab_size, h, "Gemma3TextScaledWordEmbedding");
+    b.buffer(emb, "embed_scale", {}, b.dt(), false);
+    auto layers = b.module(model, "layers", "ModuleList");
+    for (std::uint32_t i = 0; i < c.num_hidden_layers; ++i) {
+        auto layer = b.module(layers, to_decimal(i), "Gemma3DecoderLayer");
+        auto attn = b.module(layer, "self_attn", "Gemma3Attention");
+        b.linear(attn, "q_proj", h, q_out, c.attention_bias);
+        b.linear(attn, "k_proj", h, kv_out, c.attention_bias);
+        b.linear(attn, "v_proj", h, kv_out, c.attention_bias);
+        b.linear(attn, "o_proj", q_out, h, c.attention_bias);
+        b.rms_norm(attn, "q_norm", hd, "Gemma3RMSNorm");
+        b.rms_norm(attn, "k_norm", hd, "Gemma3RMSNorm");
+        auto mlp = b.module(layer, "mlp", "Gemma3MLP");
+        b.linear(mlp, "gate_proj", h, c.intermediate_size, false);
+        b.linear(mlp, "up_proj", h, c.intermediate_size, false);
+        b.linear(mlp, "down_proj", c.intermediate_size, h, false);
+        b.rms_norm(layer, "input_layernorm", h, "Gemma3RMSNorm");
+        b.rms_norm(layer, "post_attention_layernorm", h, "Gemma3RMSNorm");
+        b.rms_norm(layer, "pre_feedforward_layernorm", h, "Gemma3RMSNorm");
+        b.rms_norm(layer, "post_feedforward_layernorm", h, "Gemma3RMSNorm");
+    }
+    b.rms_norm(model, "norm", h, "Gemma3RMSNorm");
+    b.rotary(model, "Gemma3RotaryEmbedding", rotary_dim(c), {"sliding_attention_", "full_attention_"});
+    b.no_split("Gemma3DecoderLayer");
+    return model;
+}
+
+constexpr void gemma3_causal(tree_builder& b, const model_config& c) {
+    b.set_class(0, "Gemma3ForCausalLM");
+    gemma3_text(b, 0, "model", c);
+    b.linear(0, "lm_head", c.hidden_size, c.vocab_size, false, false);
+    if (c.tie_word_embeddings) b.tie("lm_head.weight", "model.embed_tokens.weight");
+}
+
+// Gemma3ForConditionalGeneration{model: Gemma3Model{vision_tower (SiglipVisionModel:
+// embeddings{patch_embedding Conv2d, position_embedding, position_ids int64 non-persistent},
+// encoder{layers}, post_layernorm), multi_modal_projector{mm_input_projection_weight,
+// mm_soft_emb_norm, avg_pool}, language_model}, lm_head} (modeling_gemma3.py, modeling_siglip.py).
+constexpr void gemma3_multimodal(tree_builder& b, const model_config& c) {
+    const auto& v = c.vision;
+    const std::uint64_t vh = v.hidden_size;
+    const std::uint64_t patches = v.patch_size != 0 ? (v.image_size / v.patch_size) * (v.image_size / v.patch_size) : 0;
+    b.set_class(0, "Gemma3ForConditionalGeneration");
+    auto model = b.module(0, "model", "Gemma3Model");
+    auto tower = b.module(model, "vision_tower", "SiglipVisionModel");
+    auto emb = b.module(tower, "embeddings", "SiglipVisionEmbeddings");
+    auto patch = b.module(emb, "patch_embedding", "Conv2d");
+    b.param(patch, "weight", {vh, v.num_channels, v.patch_size, v.patch_size}, b.dt());
+    b.param(patch, "bias", {vh}, b.dt());
+    b.embedding(emb, "position_embedding", patches, vh);
+    b.buffer(emb, "position_ids", {1, patches}, dtype::i64, false);
+    auto enc = b.module(tower, "encoder", "SiglipEncoder");
+    auto layers = b.module(enc, "layers", "ModuleList");
+    for (std::uint32_t i = 0; i < v.num_hidden_layers; ++i) {
+        auto layer = b.module(layers, to_decimal(i), "SiglipEncoderLayer");
+        b.layer_norm(layer, "layer_norm1", vh);
+        auto attn = b.module(layer, "self_attn", "SiglipAttention");
+        b.linear(attn, "k_proj", vh, vh, true);
+        b.linear(attn, "v_proj", vh, vh, true);
+        b.linear(attn, "q_proj", vh, vh, true);
+        b.linear(attn, "out_proj", vh, vh, true);
+        b.layer_norm(layer, "layer_norm2", vh);
+        auto mlp = b.module(layer, "mlp", "SiglipMLP");
+        b.module(mlp, "activation_fn", "PytorchGELUTanh");
+        b.linear(mlp, "fc1", vh, v.intermediate_size, true);
+        b.linear(mlp, "fc2", v.intermediate_size, vh, true);
+    }
+    b.layer_norm(tower, "post_layernorm", vh);
+    auto proj = b.module(model, "multi_modal_projector", "Gemma3MultiModalProjector");
+    b.param(proj, "mm_input_projection_weight", {vh, c.hidden_size}, b.dt());
+    b.rms_norm(proj, "mm_soft_emb_norm", vh, "Gemma3RMSNorm");
+    b.module(proj, "avg_pool", "AvgPool2d");
+    gemma3_text(b, model, "language_model", c);
+    b.linear(0, "lm_head", c.hidden_size, c.vocab_size, false, false);
+    if (c.tie_word_embeddings) b.tie("lm_head.weight", "model.language_model.embed_tokens.weight");
+    // SiglipVisionModel's _no_split_modules (modeling_siglip.py: SiglipPreTrainedModel).
+    for (auto cls : {"SiglipTextEmbeddings", "SiglipEncoderLayer", "SiglipVisionEmbeddings",
+                     "SiglipMultiheadAttentionPoolingHead"})
+        b.no_split(cls);
+}
+
+// modeling_deepseek_v2.py: the Llama layout with multi-head latent attention
+// {q_a_proj, q_a_layernorm, q_b_proj (or q_proj without q_lora_rank), kv_a_proj_with_mqa,
+// kv_a_layernorm, kv_b_proj, o_proj}; layers from first_k_dense_replace on hold DeepseekV2Moe
+// {experts (fused 3-D gate_up_proj (E, 2I, H) and down_proj (E, H, I): not nn.Linear, so
+// bitsandbytes leaves them), gate (router weight (E, H) created in float32), shared_experts}.
+constexpr void deepseek_v2(tree_builder& b, const model_config& c) {
+    const std::uint64_t h = c.hidden_size, nh = c.num_attention_heads;
+    const std::uint64_t qk_head = std::uint64_t{c.qk_nope_head_dim} + c.qk_rope_head_dim;
+    b.set_class(0, "DeepseekV2ForCausalLM");
+    auto model = b.module(0, "model", "DeepseekV2Model");
+    b.embedding(model, "embed_tokens", c.vocab_size, h);
+    auto layers = b.module(model, "layers", "ModuleList");
+    for (std::uint32_t i = 0; i < c.num_hidden_layers; ++i) {
+        auto layer = b.module(layers, to_decimal(i), "DeepseekV2DecoderLayer");
+        auto attn = b.module(layer, "self_attn", "DeepseekV2Attention");
+        if (c.q_lora_rank == 0) {
+            b.linear(attn, "q_proj", h, nh * qk_head, false);
+        } else {
+            b.linear(attn, "q_a_proj", h, c.q_lora_rank, c.attention_bias);
+            b.rms_norm(attn, "q_a_layernorm", c.q_lora_rank, "DeepseekV2RMSNorm");
+            b.linear(attn, "q_b_proj", c.q_lora_rank, nh * qk_head, false);
+        }
+        b.linear(attn, "kv_a_proj_with_mqa", h, std::uint64_t{c.kv_lora_rank} + c.qk_rope_head_dim, c.attention_bias);
+        b.rms_norm(attn, "kv_a_layernorm", c.kv_lora_rank, "DeepseekV2RMSNorm");
+        b.linear(attn, "kv_b_proj", c.kv_lora_rank, nh * (std::uint64_t{c.qk_nope_head_dim} + c.v_head_dim), false);
+        b.linear(attn, "o_proj", nh * c.v_head_dim, h, c.attention_bias);
+        const bool moe = c.num_experts != 0 && i >= c.first_k_dense_replace &&
+                         (c.moe_layer_freq <= 1 || i % c.moe_layer_freq == 0);
+        auto dense_mlp = [&](std::size_t parent, std::string_view local, std::uint64_t inter) {
+            auto mlp = b.module(parent, local, "DeepseekV2MLP");
+            b.linear(mlp, "gate_proj", h, inter, false);
+            b.linear(mlp, "up_proj", h, inter, false);
+            b.linear(mlp, "down_proj", inter, h, false);
+        };
+        if (!moe) {
+            dense_mlp(layer, "mlp", c.intermediate_size);
+        } else {
+            const std::uint64_t e = c.num_experts, mi = c.moe_intermediate_size;
+            auto mlp = b.module(layer, "mlp", "DeepseekV2Moe");
+            auto experts = b.module(mlp, "experts", "DeepseekV2Experts");
+            b.param(experts, "gate_up_proj", {e, 2 * mi, h}, b.dt());
+            b.param(experts, "down_proj", {e, h, mi}, b.dt());
+            auto gate = b.module(mlp, "gate", "DeepseekV2TopkRouter");
+            b.param(gate, "weight", {e, h}, dtype::f32);
+            if (c.n_shared_experts != 0) dense_mlp(mlp, "shared_experts", mi * c.n_shared_experts);
+        }
+        b.rms_norm(layer, "input_layernorm", h, "DeepseekV2RMSNorm");
+        b.rms_norm(layer, "post_attention_layernorm", h, "DeepseekV2RMSNorm");
+    }
+    b.rms_norm(model, "norm", h, "DeepseekV2RMSNorm");
+    b.rotary(model, "DeepseekV2RotaryEmbedding", c.qk_rope_head_dim);
+    b.linear(0, "lm_head", h, c.vocab_size, false, false);
+    if (c.tie_word_embeddings) b.tie("lm_head.weight", "model.embed_tokens.weight");
+    b.no_split("DeepseekV2DecoderLayer");
+}
+
+// modeling_gpt_oss.py: GptOssDecoderLayer{self_attn{q,k,v,o (biased), sinks (num_heads)},
+// mlp{router (weight (E, H), bias (E)), experts (gate_up_proj (E, H, 2I) + bias, down_proj
+// (E, I, H) + bias)}, input_layernorm, post_attention_layernorm}. MXFP4 with kernels
+// (integrations/mxfp4.py): mlp becomes Mxfp4GptOssMLP whose Mxfp4GptOssExperts hold uint8
+// `*_blocks` (E, out, in/32, 16) and float32 biases as parameters; the scales are not registered
+// as parameters or buffers, so nothing counts them.
+constexpr void gpt_oss(tree_builder& b, const model_config& c, quantization q) {
+    const std::uint64_t h = c.hidden_size, hd = c.attention_head_dim(), e = c.num_experts;
+    const std::uint64_t inter = c.intermediate_size;
+    const std::uint64_t q_out = c.num_attention_heads * hd, kv_out = c.kv_heads() * hd;
+    const bool packed = q == quantization::mxfp4;
+    b.set_class(0, "GptOssForCausalLM");
+    auto model = b.module(0, "model", "GptOssModel");
+    b.embedding(model, "embed_tokens", c.vocab_size, h);
+    auto layers = b.module(model, "layers", "ModuleList");
+    for (std::uint32_t i = 0; i < c.num_hidden_layers; ++i) {
+        auto layer = b.module(layers, to_decimal(i), "GptOssDecoderLayer");
+        auto attn = b.module(layer, "self_attn", "GptOssAttention");
+        b.linear(attn, "q_proj", h, q_out, c.attention_bias);
+        b.linear(attn, "k_proj", h, kv_out, c.attention_bias);
+        b.linear(attn, "v_proj", h, kv_out, c.attention_bias);
+        b.linear(attn, "o_proj", q_out, h, c.attention_bias);
+        b.param(attn, "sinks", {c.num_attention_heads}, b.dt());
+        auto mlp = b.module(layer, "mlp", packed ? "Mxfp4GptOssMLP" : "GptOssMLP");
+        auto router = b.module(mlp, "router", "GptOssTopKRouter");
+        b.param(router, "weight", {e, h}, b.dt());
+        b.param(router, "bias", {e}, b.dt());
+        if (packed) {
+            auto experts = b.module(mlp, "experts", "Mxfp4GptOssExperts");
+            b.param(experts, "gate_up_proj_blocks", {e, 2 * inter, h / 32, 16}, dtype::u8);
+            b.param(experts, "gate_up_proj_bias", {e, 2 * inter}, dtype::f32);
+            b.param(experts, "down_proj_blocks", {e, h, inter / 32, 16}, dtype::u8);
+            b.param(experts, "down_proj_bias", {e, h}, dtype::f32);
+        } else {
+            auto experts = b.module(mlp, "experts", "GptOssExperts");
+            b.param(experts, "gate_up_proj", {e, h, 2 * inter}, b.dt());
+            b.param(experts, "gate_up_proj_bias", {e, 2 * inter}, b.dt());
+            b.param(experts, "down_proj", {e, inter, h}, b.dt());
+            b.param(experts, "down_proj_bias", {e, h}, b.dt());
+        }
+        b.rms_norm(layer, "input_layernorm", h, "GptOssRMSNorm");
+        b.rms_norm(layer, "post_attention_layernorm", h, "GptOssRMSNorm");
+    }
+    b.rms_norm(model, "norm", h, "GptOssRMSNorm");
+    b.rotary(model, "GptOssRotaryEmbedding", rotary_dim(c));
+    b.linear(0, "lm_head", h, c.vocab_size, false, false);
+    if (c.tie_word_embeddings) b.tie("lm_head.weight", "model.embed_tokens.weight");
+    b.no_split("GptOssDecoderLayer");
+}
+
+} // namespace detail
+
+// The tree of `cls(config)` for the class AutoModelForCausalLM resolves (auto_factory.py:
+// _get_model_class), after the quantizer's preprocess_model. model_type "gemma3" with
+// `multimodal` builds Gemma3ForConditionalGeneration; "gemma3_text" (or "gemma3" without a
+// vision tower) Gemma3ForCausalLM.
+[[nodiscard]] constexpr result<module_tree> build_module_tree(const model_config& c, const load_options& load) {
+    const std::string_view type = c.model_type.view();
+    if (c.num_hidden_layers == 0 || c.hidden_size == 0 || c.vocab_size == 0)
+        return error{errc::bad_value, "model config lacks num_hidden_layers, hidden_size or vocab_size"};
+    if ((load.quant == quantization::mxfp4 || load.quant == quantization::mxfp4_dequantized) && type != "gpt_oss")
+        return error{errc::invalid_argument, "MXFP4 placement is modelled for gpt_oss only, not "}.with(type);
+    detail::tree_builder b(load);
+    if (type == "llama") detail::llama_like(b, c, {"Llama", false, false});
+    else if (type == "mistral") detail::llama_like(b, c, {"Mistral", false, false});
+    else if (type == "qwen2") detail::llama_like(b, c, {"Qwen2", true, false});
+    else if (type == "qwen3") detail::llama_like(b, c, {"Qwen3", false, true});
+    else if (type == "gpt2") detail::gpt2(b, c);
+    else if (type == "opt") detail::opt(b, c);
+    else if (type == "gemma3" && c.multimodal) detail::gemma3_multimodal(b, c);
+    else if (type == "gemma3" || type == "gemma3_text") detail::gemma3_causal(b, c);
+    else if (type == "deepseek_v2") detail::deepseek_v2(b, c);
+    else if (type == "gpt_oss") detail::gpt_oss(b, c, load.quant);
+    else return error{errc::unsupported_architecture, "no transformers module tree for model_type '"}.with(type).with("'");
+    return std::move(b).take();
+}
+
+} // namespace vramfit::transformers
