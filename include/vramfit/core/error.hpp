@@ -44,6 +44,7 @@ enum class errc : std::uint8_t {
     backend_error,        // the backend (CUDA) refused an allocation, copy or event
     no_device,            // no CUDA device, no driver, or an insufficient driver
     not_built_with_cuda,
+    malformed,            // text that breaks its format's grammar (JSON)
 };
 
 [[nodiscard]] constexpr std::string_view to_string(errc code) noexcept {
@@ -69,6 +70,7 @@ enum class errc : std::uint8_t {
         case errc::backend_error: return "backend error";
         case errc::no_device: return "no device";
         case errc::not_built_with_cuda: return "not built with CUDA";
+        case errc::malformed: return "malformed";
     }
     return "unknown error";
 }
