@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <deque>
 #include <limits>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -31,6 +32,9 @@
 #include "vramfit/core/error.hpp"
 #include "vramfit/model/dtype.hpp"
 #include "vramfit/engines/llama_cpp/plan.hpp"
+#include "vramfit/engines/transformers/device_map.hpp"
+#include "vramfit/engines/transformers/generate_memory.hpp"
+#include "vramfit/formats/json/reader.hpp"
 
 namespace vramfit::cli {
 
@@ -43,6 +47,24 @@ struct estimate_options {
     std::vector<device> gpus;
     llama_cpp::offload_params offload;
     bytes reserve_per_device{};  // --reserve MiB: kept free on top of the estimated CUDA overhead
+};
+
+// `estimate --engine transformers`: a Hugging Face model as from_pretrained(device_map=...,
+// max_memory=...) loads it and generate() runs it.
+struct transformers_options {
+    std::string model;  // a model directory, its config.json, or a Hub id in the local cache
+    std::optional<dtype> torch_dtype;  // --dtype; unset: the config's (from_pretrained's dtype="auto")
+    transformers::placement_strategy strategy = transformers::placement_strategy::auto_;
+    std::vector<transformers::memory_spec> max_memory;  // --max-memory, or built from --gpu/--ram/--disk
+    bool max_memory_given = false;
+    transformers::quantization quant = transformers::quantization::none;
+    std::uint32_t batch = 1;
+    std::uint32_t prompt = 1024;     // --seq: prompt tokens
+    std::uint32_t new_tokens = 256;  // --new-tokens
+    transformers::attn_implementation attn = transformers::attn_implementation::sdpa;
+    std::vector<device> gpus;
+    std::optional<bytes> ram;
+    bool json = false;
 };
 
 struct plan_options {
@@ -210,15 +232,16 @@ inline result<std::vector<device>> live_gpus() {
 
 // ---- the flag table ------------------------------------------------------------------------
 
-enum command_set : unsigned { for_estimate = 1, for_plan = 2, for_both = 3 };
+enum command_set : unsigned { for_estimate = 1, for_plan = 2, for_both = 3, for_transformers = 4 };
 
 // Sections of the help text, in the order they are printed.
-enum class flag_group : std::uint8_t { context, gpu, plan_memory, plan_search };
+enum class flag_group : std::uint8_t { context, gpu, plan_memory, plan_search, transformers };
 
 // What the rows' apply functions write to: the options of the command being parsed.
 struct flag_target {
     estimate_options* estimate = nullptr;
     plan_options* plan = nullptr;
+    transformers_options* hf = nullptr;
     std::vector<device> gpus;            // --gpu, in order
     std::vector<std::uint32_t> free_mib; // plan --free
     bool reserve_auto = false;           // plan --reserve auto
@@ -277,6 +300,40 @@ inline result<bool> set_gpu(flag_target& t, std::string_view flag, std::string_v
         return flag_error(flag, "asks for more than " + std::to_string(llama_cpp::max_cuda_devices) + " CUDA devices in all", text);
     }
     return true;
+}
+
+// --max-memory '{"0": "35GB", "1": "35GB", "cpu": "120GB"}': keys are GPU indices, "cpu" or
+// "disk"; values accelerate's size strings or byte counts (formats/json reads the object).
+inline result<std::vector<transformers::memory_spec>> parse_max_memory(std::string_view flag, std::string_view text) {
+    auto doc = json::parse(text);
+    if (!doc) return flag_error(flag, std::string{"is not JSON: "} + std::string{doc.err().render().view()}, text);
+    if (doc->at(json::document::root()).type != json::kind::object) return flag_error(flag, "expects a JSON object", text);
+    std::vector<transformers::memory_spec> specs;
+    for (auto n = doc->at(0).first_child; n != json::no_node; n = doc->at(n).next_sibling) {
+        const std::string_view key = doc->raw_key(n);
+        transformers::memory_spec spec{};
+        if (key == "cpu") spec.device = transformers::device_id::cpu();
+        else if (key == "disk") spec.device = transformers::device_id::disk();
+        else {
+            auto index = parse_count(flag, key, 0, 1023);
+            if (!index) return flag_error(flag, "has a key that is no GPU index, \"cpu\" or \"disk\"", key);
+            spec.device = transformers::device_id::gpu(*index);
+        }
+        if (doc->at(n).type == json::kind::string) {
+            spec.text = std::string{doc->string(n)->view()};
+            auto size = transformers::convert_file_size_to_int(spec.text);
+            if (!size) return flag_error(flag, std::string{"has a size accelerate rejects: "} + std::string{size.err().message()}, spec.text);
+        } else {
+            auto amount = doc->unsigned_integer(n);
+            if (!amount) return flag_error(flag, "expects each value to be a size string or a byte count", doc->raw(n));
+            spec.amount = *amount;
+        }
+        for (const auto& other : specs)
+            if (other.device == spec.device) return flag_error(flag, "names a device twice", key);
+        specs.push_back(std::move(spec));
+    }
+    if (specs.empty()) return flag_error(flag, "is empty", text);
+    return specs;
 }
 
 // Shorthands for the rows below: the options of whichever command is parsed.
@@ -357,14 +414,14 @@ inline constexpr flag_spec flag_table[] = {
          (t.estimate ? offload_of(t).blas : request_of(t).engine.blas) = true;
          return true;
      }},
-    {{"--json"}, "", for_both, flag_group::context, "machine-readable output", "",
+    {{"--json"}, "", for_both | for_transformers, flag_group::context, "machine-readable output", "",
      [](flag_target& t, std::string_view, std::string_view) -> result<bool> {
-         (t.estimate ? t.estimate->json : t.plan->json) = true;
+         (t.hf ? t.hf->json : t.estimate ? t.estimate->json : t.plan->json) = true;
          return true;
      }},
 
     // ---- the GPUs and where the weights go
-    {{"--gpu"}, "NAME[xN]|auto", for_both, flag_group::gpu,
+    {{"--gpu"}, "NAME[xN]|auto", for_both | for_transformers, flag_group::gpu,
      "a catalog GPU (see vramfit gpus), N of them; repeat for mixed cards;\nauto = the CUDA devices this machine sees, with their live free memory", "",
      [](flag_target& t, std::string_view f, std::string_view v) { return set_gpu(t, f, v); }},
     {{"--reserve"}, "MiB", for_estimate, flag_group::gpu, "memory to leave free on each GPU on top of the CUDA overhead\n(other processes)", "0",
@@ -493,6 +550,65 @@ inline constexpr flag_spec flag_table[] = {
          t.plan->emit = std::string{v};
          return true;
      }},
+    // ---- estimate --engine transformers: from_pretrained's and generate()'s arguments
+    {{"--dtype"}, "bfloat16|float16|float32", for_transformers, flag_group::transformers, "from_pretrained(dtype=...)", "the config's",
+     [](flag_target& t, std::string_view f, std::string_view v) -> result<bool> {
+         if (v == "bfloat16") t.hf->torch_dtype = dtype::bf16;
+         else if (v == "float16") t.hf->torch_dtype = dtype::f16;
+         else if (v == "float32") t.hf->torch_dtype = dtype::f32;
+         else return flag_error(f, "expects bfloat16, float16 or float32", v);
+         return true;
+     }},
+    {{"--device-map"}, "STRATEGY", for_transformers, flag_group::transformers,
+     "from_pretrained(device_map=...): auto, balanced, balanced_low_0, sequential", "auto",
+     [](flag_target& t, std::string_view f, std::string_view v) -> result<bool> {
+         using transformers::placement_strategy;
+         if (v == "auto") t.hf->strategy = placement_strategy::auto_;
+         else if (v == "balanced") t.hf->strategy = placement_strategy::balanced;
+         else if (v == "balanced_low_0") t.hf->strategy = placement_strategy::balanced_low_0;
+         else if (v == "sequential") t.hf->strategy = placement_strategy::sequential;
+         else return flag_error(f, "expects auto, balanced, balanced_low_0 or sequential", v);
+         return true;
+     }},
+    {{"--max-memory"}, "JSON", for_transformers, flag_group::transformers,
+     "from_pretrained(max_memory=...), e.g. '{\"0\":\"35GB\",\"cpu\":\"120GB\"}'\n(GB = 10^9, GiB = 2^30, as accelerate parses them)", "from --gpu, --ram",
+     [](flag_target& t, std::string_view f, std::string_view v) -> result<bool> {
+         auto specs = parse_max_memory(f, v);
+         if (!specs) return specs.err();
+         t.hf->max_memory = std::move(*specs);
+         t.hf->max_memory_given = true;
+         return true;
+     }},
+    {{"--ram"}, "SIZE", for_transformers, flag_group::transformers, "max_memory's cpu entry when --max-memory is not given", "none",
+     [](flag_target& t, std::string_view f, std::string_view v) -> result<bool> {
+         auto size = parse_size(f, v);
+         if (!size) return size.err();
+         t.hf->ram = *size;
+         return true;
+     }},
+    {{"--load-in-8bit"}, "", for_transformers, flag_group::transformers, "BitsAndBytesConfig(load_in_8bit=True)", "",
+     [](flag_target& t, std::string_view, std::string_view) -> result<bool> {
+         t.hf->quant = transformers::quantization::bnb_8bit;
+         return true;
+     }},
+    {{"--load-in-4bit"}, "", for_transformers, flag_group::transformers, "BitsAndBytesConfig(load_in_4bit=True)", "",
+     [](flag_target& t, std::string_view, std::string_view) -> result<bool> {
+         t.hf->quant = transformers::quantization::bnb_4bit;
+         return true;
+     }},
+    {{"--batch"}, "N", for_transformers, flag_group::transformers, "sequences generated at once", "1",
+     [](flag_target& t, std::string_view f, std::string_view v) { return set_count(f, v, 1, 4096, t.hf->batch); }},
+    {{"--seq"}, "N", for_transformers, flag_group::transformers, "prompt tokens", "1024",
+     [](flag_target& t, std::string_view f, std::string_view v) { return set_count(f, v, 1, max_tokens, t.hf->prompt); }},
+    {{"--new-tokens"}, "N", for_transformers, flag_group::transformers, "generate(max_new_tokens=...)", "256",
+     [](flag_target& t, std::string_view f, std::string_view v) { return set_count(f, v, 1, max_tokens, t.hf->new_tokens); }},
+    {{"--attn"}, "sdpa|eager", for_transformers, flag_group::transformers, "attn_implementation", "sdpa",
+     [](flag_target& t, std::string_view f, std::string_view v) -> result<bool> {
+         if (v == "sdpa") t.hf->attn = transformers::attn_implementation::sdpa;
+         else if (v == "eager") t.hf->attn = transformers::attn_implementation::eager;
+         else return flag_error(f, "expects sdpa or eager", v);
+         return true;
+     }},
 };
 
 inline const flag_spec* find_flag(std::string_view name, command_set command) {
@@ -592,6 +708,31 @@ inline result<estimate_options> parse_estimate_args(std::span<const std::string_
     return options;
 }
 
+// Parses `estimate MODEL --engine transformers [flags]` (--engine and its value already removed).
+inline result<transformers_options> parse_transformers_args(std::span<const std::string_view> args) {
+    transformers_options options;
+    detail::flag_target target;
+    target.hf = &options;
+    auto model = detail::parse_flags(args, detail::for_transformers, "estimate", target);
+    if (!model) return model.err();
+    options.model = std::move(*model);
+    options.gpus = std::move(target.gpus);
+    if (options.model.empty()) return error{errc::invalid_argument, "missing MODEL: a model directory, its config.json, or a Hub id in the local cache"};
+    if (!options.max_memory_given) {
+        // accelerate's get_max_memory without a max_memory: each GPU's free memory as
+        // torch.cuda.mem_get_info reports it (the capacity less what CUDA and the context take),
+        // then the CPU's.
+        for (std::size_t i = 0; i < options.gpus.size(); ++i) {
+            const auto& g = options.gpus[i];
+            const bytes free = g.capacity() - std::min(g.capacity(), cuda_process_overhead(g).estimate);
+            options.max_memory.push_back({transformers::device_id::gpu(static_cast<std::uint32_t>(i)), {}, free.count()});
+        }
+        if (options.ram) options.max_memory.push_back({transformers::device_id::cpu(), {}, options.ram->count()});
+        if (options.max_memory.empty()) return error{errc::invalid_argument, "give --max-memory, or --gpu (and --ram) to build it from"};
+    }
+    return options;
+}
+
 inline result<plan_options> parse_plan_args(std::span<const std::string_view> args) {
     plan_options o;
     auto& r = o.request;
@@ -637,6 +778,13 @@ inline std::string estimate_flag_help() {
     return "estimate flags (llama.cpp's own names and defaults):\n" + detail::flag_help(detail::for_estimate, detail::flag_group::context) +
            "\nGPU placement (llama.cpp's CUDA backend; any --gpu turns it on):\n" +
            detail::flag_help(detail::for_estimate, detail::flag_group::gpu);
+}
+
+inline std::string transformers_flag_help() {
+    return "estimate --engine transformers flags (from_pretrained's and generate()'s names):\n" +
+           detail::flag_help(detail::for_transformers, detail::flag_group::transformers) +
+           detail::flag_help(detail::for_transformers, detail::flag_group::context) +
+           detail::flag_help(detail::for_transformers, detail::flag_group::gpu);
 }
 
 inline std::string plan_flag_help() {

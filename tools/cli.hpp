@@ -14,6 +14,7 @@
 #include "gpus_command.hpp"
 #include "models_command.hpp"
 #include "plan_command.hpp"
+#include "transformers_command.hpp"
 
 namespace vramfit::cli {
 
@@ -26,6 +27,11 @@ inline const std::string& usage_text() {
         "  estimate MODEL [flags] [--json]   what llama.cpp allocates for MODEL (a .gguf file, or a catalog\n"
         "                                    name such as llama-3.1-8b:Q4_K_M), per buffer, on the CPU backend\n"
         "                                    or, with --gpu, per CUDA device\n"
+        "  estimate MODEL --engine transformers [flags]\n"
+        "                                    the device_map from_pretrained computes for a max_memory and what\n"
+        "                                    generate() takes per device (MODEL: a Hugging Face model directory,\n"
+        "                                    its config.json, or a Hub id in the local cache; estimate --engine\n"
+        "                                    transformers --help)\n"
         "  plan MODEL --gpu G [--ram SIZE] [...]  where MODEL should run: GPUs, split, CPU/disk offload, context,\n"
         "                                    quantization, speed, and the llama.cpp / Ollama settings (plan --help)\n"
         "  models [--json]                   list the built-in model catalog\n"
@@ -82,9 +88,22 @@ inline int run(std::span<const std::string_view> args, std::string& out, std::st
         return 0;
     }
     if (command == "estimate") {
-        for (auto a : rest)
-            if (a == "--help" || a == "-h") { out += usage_text(); return 0; }
-        return run_estimate(rest, out, err);
+        // --engine llama.cpp (the default) or transformers: each engine reads its own flags
+        std::vector<std::string_view> engine_args;
+        std::string_view engine = "llama.cpp";
+        for (std::size_t i = 0; i < rest.size(); ++i) {
+            if (rest[i] != "--engine") { engine_args.push_back(rest[i]); continue; }
+            if (i + 1 >= rest.size()) { err += "vramfit estimate: --engine: missing value (llama.cpp or transformers)\n"; return 2; }
+            engine = rest[++i];
+        }
+        if (engine != "llama.cpp" && engine != "transformers") {
+            err += "vramfit estimate: --engine: expects llama.cpp or transformers, got '" + std::string{engine} + "'\n";
+            return 2;
+        }
+        for (auto a : engine_args)
+            if (a == "--help" || a == "-h") { out += engine == "transformers" ? transformers_flag_help() : usage_text(); return 0; }
+        if (engine == "transformers") return run_transformers_estimate(engine_args, out, err);
+        return run_estimate(engine_args, out, err);
     }
     if (command == "models") {
         bool json = false;

@@ -27,6 +27,8 @@ public:
     }
     json_writer& value(std::string_view text) { value_prefix(); quote(text); return *this; }
     json_writer& value(const char* text) { return value(std::string_view{text}); }
+    // A value that is already JSON text (a nested object written by another writer, null).
+    json_writer& raw(std::string_view json) { value_prefix(); text_ += json; return *this; }
     json_writer& value(bool flag) { value_prefix(); text_ += flag ? "true" : "false"; return *this; }
     json_writer& value(std::uint64_t number) { value_prefix(); text_ += std::to_string(number); return *this; }
     json_writer& value(std::int64_t number) { value_prefix(); text_ += std::to_string(number); return *this; }

@@ -495,3 +495,76 @@ TEST_CASE("--gpu auto: a measured device's capacity is its free memory, charged 
     CHECK(catalog_report->devices.at(0).overhead == cuda_overhead_for(catalog::gpu<"rtx-3090">::spec).estimate);
 }
 
+
+// ---- estimate --engine transformers ------------------------------------------------------
+
+namespace {
+
+nlohmann::json transformers_json(std::vector<std::string> args) {
+    args.insert(args.begin(), {"estimate"});
+    args.insert(args.end(), {"--engine", "transformers", "--json"});
+    std::vector<std::string_view> views(args.begin(), args.end());
+    std::string out, err;
+    const int status = vramfit::cli::run(views, out, err);
+    REQUIRE_MESSAGE(status == 0, err);
+    return nlohmann::json::parse(out);
+}
+
+std::string hf_config_dir(std::string_view name) { return std::string(VRAMFIT_TEST_DATA) + "/hf/configs/" + std::string(name); }
+
+} // namespace
+
+TEST_CASE("estimate --engine transformers: opt-30b in float16 on an 8 GiB GPU, 32 GiB of RAM and a disk, as accelerate places it") {
+    // The oracle (tests/data/hf): 5 layers on GPU 0, 26 on the CPU, 17 on disk, and these bytes.
+    const auto j = transformers_json({hf_config_dir("facebook--opt-30b"), "--dtype", "float16", "--max-memory", R"({"0": "8GiB", "cpu": "32GiB"})"});
+    CHECK(j["engine"] == "transformers");
+    const auto& devices = j["devices"];
+    REQUIRE(devices.size() == 3);
+    CHECK(devices[0]["name"] == "0");
+    CHECK(devices[0]["layers"] == 5);
+    CHECK(devices[0]["weights_bytes"] == 6916675584ULL);
+    CHECK(devices[1]["name"] == "cpu");
+    CHECK(devices[1]["layers"] == 26);
+    CHECK(devices[1]["weights_bytes"] == 32066105344ULL);
+    CHECK(devices[2]["name"] == "disk");
+    CHECK(devices[2]["layers"] == 17);
+    CHECK(devices[2]["weights_bytes"] == 20966299648ULL);
+    CHECK(j["device_map"]["model.decoder.embed_tokens"] == 0);
+    CHECK(j["device_map"]["model.decoder.layers.5"] == "cpu");
+    CHECK(j["device_map"]["model.decoder.layers.47"] == "disk");
+    // offloaded layers run on GPU 0: their cache is made there, and one layer's weights at a time
+    CHECK(devices[0]["kv_bytes"].get<std::uint64_t>() > 0);
+    CHECK(devices[0]["offload_staging_bytes"] == 1233311744ULL);  // one OPTDecoderLayer
+}
+
+TEST_CASE("estimate --engine transformers: Llama-3.3-70B on {0: 35GB, 1: 35GB, cpu: 120GB}, and what generate() adds") {
+    const auto j = transformers_json({hf_config_dir("meta-llama--Llama-3.3-70B-Instruct"), "--dtype", "bfloat16", "--max-memory",
+                                      R"({"0": "35GB", "1": "35GB", "cpu": "120GB"})", "--seq", "8192"});
+    const auto& d = j["devices"];
+    REQUIRE(d.size() == 3);
+    CHECK(d[0]["layers"] == 17);
+    CHECK(d[0]["weights_bytes"] == 31193595904ULL);
+    CHECK(d[1]["layers"] == 20);
+    CHECK(d[1]["weights_bytes"] == 34226176000ULL);
+    CHECK(d[2]["layers"] == 43);
+    CHECK(d[2]["weights_bytes"] == 75687641600ULL);
+    CHECK(j["activations_modelled"] == true);
+    // 8192 + 255 cached tokens x 80 layers' K and V of 8 heads x 128 in bfloat16: 60 layers run on GPU 0
+    const std::uint64_t per_layer = (8192ULL + 255) * 8 * 128 * 2 * 2;
+    CHECK(d[0]["kv_bytes"] == 60 * per_layer);
+    CHECK(d[1]["kv_bytes"] == 20 * per_layer);
+    // accelerate fills each GPU to its budget with weights; generate() then needs more
+    CHECK(d[0]["total_bytes"].get<std::uint64_t>() > d[0]["max_memory_bytes"].get<std::uint64_t>());
+}
+
+TEST_CASE("estimate --engine transformers: max_memory from --gpu is the free memory a CUDA process sees") {
+    const auto j = transformers_json({hf_config_dir("gpt2"), "--gpu", "rtx-3090", "--ram", "32GiB"});
+    const auto& d = j["devices"];
+    REQUIRE(d.size() == 2);
+    const auto gpu = vramfit::catalog::gpu<"rtx-3090">::as_device();
+    CHECK(d[0]["max_memory_bytes"] == (gpu.capacity() - vramfit::cuda_process_overhead(gpu).estimate).count());
+    CHECK(d[1]["max_memory_bytes"] == 32ULL << 30);
+    CHECK(j["device_map"][""] == 0);  // the whole model fits: one entry, as accelerate writes it
+    CHECK(d[0]["cuda_overhead_bytes"] == vramfit::cuda_process_overhead(gpu).estimate.count());
+    CHECK(j["dtype"] == "float32");  // the config names no dtype
+}
