@@ -141,19 +141,25 @@ public:
     }
 
     constexpr std::size_t module(std::size_t parent, std::string_view local, std::string_view class_name) {
-        module_node node{};
-        node.local_name = std::string(local);
-        node.name = tree_.nodes[parent].name.empty() ? std::string(local)
-                                                      : tree_.nodes[parent].name + "." + std::string(local);
-        node.class_name = std::string(class_name);
-        node.parent = parent;
-        tree_.nodes.push_back(std::move(node));
+        // Strings are built with append, never assigned: GCC 12's constexpr std::string
+        // move-assignment of a short string reads the wrong union member.
+        tree_.nodes.emplace_back();
         auto index = tree_.nodes.size() - 1;
+        auto& node = tree_.nodes[index];
+        node.local_name.append(local);
+        if (!tree_.nodes[parent].name.empty()) {
+            node.name.append(tree_.nodes[parent].name);
+            node.name.push_back('.');
+        }
+        node.name.append(local);
+        node.class_name.append(class_name);
+        node.parent = parent;
         tree_.nodes[parent].children.push_back(index);
         return index;
     }
     constexpr void set_class(std::size_t node, std::string_view class_name) {
-        tree_.nodes[node].class_name = std::string(class_name);
+        tree_.nodes[node].class_name.clear();
+        tree_.nodes[node].class_name.append(class_name);
     }
     constexpr void param(std::size_t node, std::string_view name, std::vector<std::uint64_t> shape, dtype type,
                          std::uint32_t counted_bits = 0) {
