@@ -41,3 +41,29 @@ TEST_CASE("unknown architectures and MXFP4 outside gpt-oss are errors") {
     c.model_type = "llama";
     CHECK(!tf::build_module_tree(c, {vramfit::dtype::bf16, tf::quantization::mxfp4, false}).ok());
 }
+
+TEST_CASE("Mixtral-8x7B: the published parameter count, fused experts, one layer per no-split block") {
+    vramfit::model_config c{};
+    c.model_type = "mixtral";
+    c.num_hidden_layers = 32;
+    c.hidden_size = 4096;
+    c.num_attention_heads = 32;
+    c.num_key_value_heads = 8;
+    c.intermediate_size = 14336;
+    c.vocab_size = 32000;
+    c.num_experts = 8;
+    c.num_experts_per_tok = 2;
+    auto tree = tf::build_module_tree(c, {vramfit::dtype::bf16, tf::quantization::none, false});
+    REQUIRE(tree.ok());
+    const auto sizes = tf::compute_module_sizes(*tree);
+    // 46 702 792 704 parameters (the model card) in bfloat16, plus the rotary inv_freq pair (512 B).
+    CHECK(sizes.root().count() == 46702792704ull * 2 + 512);
+    CHECK(tree->no_split == std::vector<std::string>{"MixtralDecoderLayer"});
+    auto map = tf::compute_device_map(*tree, {{tf::device_id::gpu(0), "48GB", 0}, {tf::device_id::gpu(1), "48GB", 0}},
+                                      tf::placement_strategy::auto_);
+    REQUIRE(map.ok());
+    // 93.4 GB over 96 GB, GPU 0 keeping one layer's reserve: every byte is placed somewhere.
+    std::uint64_t placed = 0;
+    for (const auto& d : map->bytes_per_device) placed += d.amount.count();
+    CHECK(placed == sizes.root().count());
+}
