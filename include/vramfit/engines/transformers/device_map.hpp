@@ -167,7 +167,8 @@ constexpr void max_layer_size(const module_tree& tree, const module_sizes& sizes
 // child prefix is cleaned. Python iterates the children as a set; here they go in first-seen
 // order.
 constexpr void clean_device_map(std::vector<device_assignment>& map, const std::string& module_name) {
-    const std::string prefix = module_name.empty() ? std::string{} : module_name + ".";
+    std::string prefix;  // built by append (GCC 12 constexpr strings: see modules.hpp)
+    if (!module_name.empty()) { prefix.append(module_name); prefix.push_back('.'); }
     auto under = [&](const std::string& k) { return k.size() >= prefix.size() && k.compare(0, prefix.size(), prefix) == 0; };
     std::size_t count = 0;
     bool same = true;

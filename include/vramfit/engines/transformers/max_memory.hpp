@@ -69,7 +69,6 @@ namespace detail {
     int digits = 0, scale = 0, exponent = 0;
     bool any = false, dot = false;
     std::size_t i = 0;
-    std::string cleaned;  // without underscores, for the slow path
     for (; i < body.size(); ++i) {
         char ch = body[i];
         if (ch == '_') {  // PEP 515: an underscore only between digits
@@ -78,10 +77,9 @@ namespace detail {
                 return false;
             continue;
         }
-        if (ch == '.') { if (dot) return false; dot = true; cleaned.push_back(ch); continue; }
+        if (ch == '.') { if (dot) return false; dot = true; continue; }
         if (ch < '0' || ch > '9') break;
         any = true;
-        cleaned.push_back(ch);
         if (mantissa == 0 && ch == '0') { if (dot) --scale; continue; }
         if (digits < 19) { mantissa = mantissa * 10 + static_cast<std::uint64_t>(ch - '0'); ++digits; if (dot) --scale; }
         else if (!dot) ++scale;
@@ -89,14 +87,12 @@ namespace detail {
     if (!any) return false;
     if (i < body.size()) {
         if (body[i] != 'e' && body[i] != 'E') return false;
-        cleaned.push_back('e');
         ++i;
         bool eneg = false;
-        if (i < body.size() && (body[i] == '+' || body[i] == '-')) { eneg = body[i] == '-'; cleaned.push_back(body[i]); ++i; }
+        if (i < body.size() && (body[i] == '+' || body[i] == '-')) { eneg = body[i] == '-'; ++i; }
         if (i >= body.size()) return false;
         for (; i < body.size(); ++i) {
             if (body[i] < '0' || body[i] > '9') return false;
-            cleaned.push_back(body[i]);
             if (exponent < 100000) exponent = exponent * 10 + (body[i] - '0');
         }
         if (eneg) exponent = -exponent;
@@ -111,6 +107,8 @@ namespace detail {
         return true;
     }
     if (std::is_constant_evaluated()) return false;  // beyond the exact fast path
+    std::string cleaned;  // the validated literal without underscores or sign
+    for (char ch : body) if (ch != '_') cleaned.push_back(ch);
     double value = 0.0;
     auto [ptr, ec] = std::from_chars(cleaned.data(), cleaned.data() + cleaned.size(), value);
     if (ec != std::errc{} || ptr != cleaned.data() + cleaned.size()) return false;

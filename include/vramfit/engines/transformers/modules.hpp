@@ -141,19 +141,25 @@ public:
     }
 
     constexpr std::size_t module(std::size_t parent, std::string_view local, std::string_view class_name) {
-        module_node node{};
-        node.local_name = std::string(local);
-        node.name = tree_.nodes[parent].name.empty() ? std::string(local)
-                                                      : tree_.nodes[parent].name + "." + std::string(local);
-        node.class_name = std::string(class_name);
-        node.parent = parent;
-        tree_.nodes.push_back(std::move(node));
+        // Strings are built with append, never assigned: GCC 12's constexpr std::string
+        // move-assignment of a short string reads the wrong union member.
+        tree_.nodes.emplace_back();
         auto index = tree_.nodes.size() - 1;
+        auto& node = tree_.nodes[index];
+        node.local_name.append(local);
+        if (!tree_.nodes[parent].name.empty()) {
+            node.name.append(tree_.nodes[parent].name);
+            node.name.push_back('.');
+        }
+        node.name.append(local);
+        node.class_name.append(class_name);
+        node.parent = parent;
         tree_.nodes[parent].children.push_back(index);
         return index;
     }
     constexpr void set_class(std::size_t node, std::string_view class_name) {
-        tree_.nodes[node].class_name = std::string(class_name);
+        tree_.nodes[node].class_name.clear();
+        tree_.nodes[node].class_name.append(class_name);
     }
     constexpr void param(std::size_t node, std::string_view name, std::vector<std::uint64_t> shape, dtype type,
                          std::uint32_t counted_bits = 0) {
@@ -242,7 +248,20 @@ struct llama_family {
     std::string_view prefix;  // "Llama", "Mistral", "Qwen2", "Qwen3"
     bool qkv_bias = false;    // Qwen2Attention: q/k/v always biased
     bool qk_norm = false;     // Qwen3Attention: q_norm, k_norm over head_dim
+    // Sparse layers (mixtral, qwen2_moe, qwen3_moe): mlp is <P>SparseMoeBlock{gate (a
+    // <P>TopKRouter holding weight (E, H), not an nn.Linear), experts (<P>Experts: fused 3-D
+    // gate_up_proj (E, 2I, H), down_proj (E, H, I))}, Qwen2-MoE adding shared_expert and
+    // shared_expert_gate (Linear(H, 1)). Not covered by the oracle.
+    bool moe = false;
+    bool shared_expert = false;
 };
+
+// Qwen-MoE: layer i is sparse unless listed in mlp_only_layers, every decoder_sparse_step-th
+// ((i + 1) % step == 0); Mixtral: every layer.
+[[nodiscard]] constexpr bool sparse_layer(const model_config& c, std::uint32_t i) {
+    if (c.num_experts == 0 || c.mlp_only_layers.contains(i)) return false;
+    return c.decoder_sparse_step <= 1 || (i + 1) % c.decoder_sparse_step == 0;
+}
 
 constexpr void llama_like(tree_builder& b, const model_config& c, const llama_family& fam) {
     const std::string p(fam.prefix);
@@ -264,10 +283,28 @@ constexpr void llama_like(tree_builder& b, const model_config& c, const llama_fa
             b.rms_norm(attn, "q_norm", hd, p + "RMSNorm");
             b.rms_norm(attn, "k_norm", hd, p + "RMSNorm");
         }
-        auto mlp = b.module(layer, "mlp", p + "MLP");
-        b.linear(mlp, "gate_proj", h, c.intermediate_size, c.mlp_bias);
-        b.linear(mlp, "up_proj", h, c.intermediate_size, c.mlp_bias);
-        b.linear(mlp, "down_proj", c.intermediate_size, h, c.mlp_bias);
+        if (fam.moe && sparse_layer(c, i)) {
+            const std::uint64_t e = c.num_experts;
+            const std::uint64_t mi = c.moe_intermediate_size != 0 ? c.moe_intermediate_size : c.intermediate_size;
+            auto mlp = b.module(layer, "mlp", p + "SparseMoeBlock");
+            auto gate = b.module(mlp, "gate", p + "TopKRouter");
+            b.param(gate, "weight", {e, h}, b.dt());
+            auto experts = b.module(mlp, "experts", p + "Experts");
+            b.param(experts, "gate_up_proj", {e, 2 * mi, h}, b.dt());
+            b.param(experts, "down_proj", {e, h, mi}, b.dt());
+            if (fam.shared_expert && c.shared_expert_intermediate_size != 0) {
+                auto shared = b.module(mlp, "shared_expert", p + "MLP");
+                b.linear(shared, "gate_proj", h, c.shared_expert_intermediate_size, false);
+                b.linear(shared, "up_proj", h, c.shared_expert_intermediate_size, false);
+                b.linear(shared, "down_proj", c.shared_expert_intermediate_size, h, false);
+                b.linear(mlp, "shared_expert_gate", h, 1, false);
+            }
+        } else {
+            auto mlp = b.module(layer, "mlp", p + "MLP");
+            b.linear(mlp, "gate_proj", h, c.intermediate_size, c.mlp_bias);
+            b.linear(mlp, "up_proj", h, c.intermediate_size, c.mlp_bias);
+            b.linear(mlp, "down_proj", c.intermediate_size, h, c.mlp_bias);
+        }
         b.rms_norm(layer, "input_layernorm", h, p + "RMSNorm");
         b.rms_norm(layer, "post_attention_layernorm", h, p + "RMSNorm");
     }
@@ -451,31 +488,35 @@ constexpr void gemma3_multimodal(tree_builder& b, const model_config& c) {
 // kv_a_layernorm, kv_b_proj, o_proj}; layers from first_k_dense_replace on hold DeepseekV2Moe
 // {experts (fused 3-D gate_up_proj (E, 2I, H) and down_proj (E, H, I): not nn.Linear, so
 // bitsandbytes leaves them), gate (router weight (E, H) created in float32), shared_experts}.
-constexpr void deepseek_v2(tree_builder& b, const model_config& c) {
+// deepseek_v3 (modeling_deepseek_v3.py) is the same layout under DeepseekV3 names, its router
+// adding `e_score_correction_bias` (E, float32) as a buffer; the multi-token-prediction layer is
+// not built by the class. Only deepseek_v2 is covered by the oracle.
+constexpr void deepseek_v2(tree_builder& b, const model_config& c, bool v3 = false) {
+    const std::string p = v3 ? "DeepseekV3" : "DeepseekV2";
     const std::uint64_t h = c.hidden_size, nh = c.num_attention_heads;
     const std::uint64_t qk_head = std::uint64_t{c.qk_nope_head_dim} + c.qk_rope_head_dim;
-    b.set_class(0, "DeepseekV2ForCausalLM");
-    auto model = b.module(0, "model", "DeepseekV2Model");
+    b.set_class(0, p + "ForCausalLM");
+    auto model = b.module(0, "model", p + "Model");
     b.embedding(model, "embed_tokens", c.vocab_size, h);
     auto layers = b.module(model, "layers", "ModuleList");
     for (std::uint32_t i = 0; i < c.num_hidden_layers; ++i) {
-        auto layer = b.module(layers, to_decimal(i), "DeepseekV2DecoderLayer");
-        auto attn = b.module(layer, "self_attn", "DeepseekV2Attention");
+        auto layer = b.module(layers, to_decimal(i), p + "DecoderLayer");
+        auto attn = b.module(layer, "self_attn", p + "Attention");
         if (c.q_lora_rank == 0) {
             b.linear(attn, "q_proj", h, nh * qk_head, false);
         } else {
             b.linear(attn, "q_a_proj", h, c.q_lora_rank, c.attention_bias);
-            b.rms_norm(attn, "q_a_layernorm", c.q_lora_rank, "DeepseekV2RMSNorm");
+            b.rms_norm(attn, "q_a_layernorm", c.q_lora_rank, p + "RMSNorm");
             b.linear(attn, "q_b_proj", c.q_lora_rank, nh * qk_head, false);
         }
         b.linear(attn, "kv_a_proj_with_mqa", h, std::uint64_t{c.kv_lora_rank} + c.qk_rope_head_dim, c.attention_bias);
-        b.rms_norm(attn, "kv_a_layernorm", c.kv_lora_rank, "DeepseekV2RMSNorm");
+        b.rms_norm(attn, "kv_a_layernorm", c.kv_lora_rank, p + "RMSNorm");
         b.linear(attn, "kv_b_proj", c.kv_lora_rank, nh * (std::uint64_t{c.qk_nope_head_dim} + c.v_head_dim), false);
         b.linear(attn, "o_proj", nh * c.v_head_dim, h, c.attention_bias);
         const bool moe = c.num_experts != 0 && i >= c.first_k_dense_replace &&
                          (c.moe_layer_freq <= 1 || i % c.moe_layer_freq == 0);
         auto dense_mlp = [&](std::size_t parent, std::string_view local, std::uint64_t inter) {
-            auto mlp = b.module(parent, local, "DeepseekV2MLP");
+            auto mlp = b.module(parent, local, p + "MLP");
             b.linear(mlp, "gate_proj", h, inter, false);
             b.linear(mlp, "up_proj", h, inter, false);
             b.linear(mlp, "down_proj", inter, h, false);
@@ -484,22 +525,23 @@ constexpr void deepseek_v2(tree_builder& b, const model_config& c) {
             dense_mlp(layer, "mlp", c.intermediate_size);
         } else {
             const std::uint64_t e = c.num_experts, mi = c.moe_intermediate_size;
-            auto mlp = b.module(layer, "mlp", "DeepseekV2Moe");
-            auto experts = b.module(mlp, "experts", "DeepseekV2Experts");
+            auto mlp = b.module(layer, "mlp", p + (v3 ? "MoE" : "Moe"));
+            auto experts = b.module(mlp, "experts", p + "Experts");
             b.param(experts, "gate_up_proj", {e, 2 * mi, h}, b.dt());
             b.param(experts, "down_proj", {e, h, mi}, b.dt());
-            auto gate = b.module(mlp, "gate", "DeepseekV2TopkRouter");
+            auto gate = b.module(mlp, "gate", p + "TopkRouter");
             b.param(gate, "weight", {e, h}, dtype::f32);
+            if (v3) b.buffer(gate, "e_score_correction_bias", {e}, dtype::f32, true);
             if (c.n_shared_experts != 0) dense_mlp(mlp, "shared_experts", mi * c.n_shared_experts);
         }
-        b.rms_norm(layer, "input_layernorm", h, "DeepseekV2RMSNorm");
-        b.rms_norm(layer, "post_attention_layernorm", h, "DeepseekV2RMSNorm");
+        b.rms_norm(layer, "input_layernorm", h, p + "RMSNorm");
+        b.rms_norm(layer, "post_attention_layernorm", h, p + "RMSNorm");
     }
-    b.rms_norm(model, "norm", h, "DeepseekV2RMSNorm");
-    b.rotary(model, "DeepseekV2RotaryEmbedding", c.qk_rope_head_dim);
+    b.rms_norm(model, "norm", h, p + "RMSNorm");
+    b.rotary(model, p + "RotaryEmbedding", c.qk_rope_head_dim);
     b.linear(0, "lm_head", h, c.vocab_size, false, false);
     if (c.tie_word_embeddings) b.tie("lm_head.weight", "model.embed_tokens.weight");
-    b.no_split("DeepseekV2DecoderLayer");
+    b.no_split(p + "DecoderLayer");
 }
 
 // modeling_gpt_oss.py: GptOssDecoderLayer{self_attn{q,k,v,o (biased), sinks (num_heads)},
@@ -565,15 +607,19 @@ constexpr void gpt_oss(tree_builder& b, const model_config& c, quantization q) {
     if ((load.quant == quantization::mxfp4 || load.quant == quantization::mxfp4_dequantized) && type != "gpt_oss")
         return error{errc::invalid_argument, "MXFP4 placement is modelled for gpt_oss only, not "}.with(type);
     detail::tree_builder b(load);
-    if (type == "llama") detail::llama_like(b, c, {"Llama", false, false});
-    else if (type == "mistral") detail::llama_like(b, c, {"Mistral", false, false});
-    else if (type == "qwen2") detail::llama_like(b, c, {"Qwen2", true, false});
-    else if (type == "qwen3") detail::llama_like(b, c, {"Qwen3", false, true});
+    if (type == "llama") detail::llama_like(b, c, {"Llama", false, false, false, false});
+    else if (type == "mistral") detail::llama_like(b, c, {"Mistral", false, false, false, false});
+    else if (type == "qwen2") detail::llama_like(b, c, {"Qwen2", true, false, false, false});
+    else if (type == "qwen3") detail::llama_like(b, c, {"Qwen3", false, true, false, false});
     else if (type == "gpt2") detail::gpt2(b, c);
     else if (type == "opt") detail::opt(b, c);
     else if (type == "gemma3" && c.multimodal) detail::gemma3_multimodal(b, c);
     else if (type == "gemma3" || type == "gemma3_text") detail::gemma3_causal(b, c);
     else if (type == "deepseek_v2") detail::deepseek_v2(b, c);
+    else if (type == "deepseek_v3") detail::deepseek_v2(b, c, true);
+    else if (type == "mixtral") detail::llama_like(b, c, {"Mixtral", false, false, true, false});
+    else if (type == "qwen2_moe") detail::llama_like(b, c, {"Qwen2Moe", true, false, true, true});
+    else if (type == "qwen3_moe") detail::llama_like(b, c, {"Qwen3Moe", false, true, true, false});
     else if (type == "gpt_oss") detail::gpt_oss(b, c, load.quant);
     else return error{errc::unsupported_architecture, "no transformers module tree for model_type '"}.with(type).with("'");
     return std::move(b).take();
