@@ -81,7 +81,9 @@ TEST_CASE("config.json: the placement oracle's models") {
 
     const auto gemma = config_of("google--gemma-3-12b-it");
     CHECK(gemma.multimodal);
-    CHECK(gemma.model_type == std::string_view{"gemma3_text"});
+    CHECK(gemma.model_type == std::string_view{"gemma3"});  // the whole model's: from_pretrained builds the vision tower too
+    CHECK(gemma.vision.num_hidden_layers == 27);
+    CHECK(gemma.vision.patch_size == 14);
     CHECK(gemma.architecture == std::string_view{"Gemma3ForConditionalGeneration"});
     CHECK(gemma.num_hidden_layers == 48);
     CHECK(gemma.vocab_size == 262208);      // Gemma3TextConfig's default: the text_config omits it

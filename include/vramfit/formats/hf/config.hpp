@@ -97,6 +97,7 @@ struct class_defaults {
     std::uint32_t head_dim = 0;
     std::uint32_t sliding_window = 0;
     std::uint32_t vocab_size = 0;
+    bool attention_bias = false;
 };
 
 [[nodiscard]] constexpr class_defaults defaults_for(std::string_view t) noexcept {
@@ -105,6 +106,7 @@ struct class_defaults {
                         t == "qwen3_moe" || t == "phi3" || t == "gpt_neox" || t == "deepseek_v2" || t == "deepseek_v3" ||
                         t == "gpt_oss";
     if (untied) d.tie_word_embeddings = false;
+    d.attention_bias = t == "gpt_oss";  // GptOssConfig: attention_bias = True
     if (t == "mistral" || t == "mixtral" || t == "gpt_oss") d.num_key_value_heads = 8;
     if (t == "qwen2" || t == "qwen3") d.num_key_value_heads = 32;
     if (t == "qwen2_moe") d.num_key_value_heads = 16;
@@ -128,6 +130,7 @@ constexpr result<bool> read_decoder(const config_reader& r, std::uint32_t o, mod
     c.num_key_value_heads = d.num_key_value_heads;
     c.head_dim = d.head_dim;
     c.vocab_size = d.vocab_size;
+    c.attention_bias = d.attention_bias;
 
     // The field and, where a class renames it (attribute_map), the name its file uses.
     struct count_key { std::string_view key; std::uint32_t* field; };
@@ -303,11 +306,19 @@ constexpr result<bool> read_quantization(const config_reader& r, std::uint32_t q
     }
     std::uint32_t decoder = root;
     if (const auto t = doc->find(root, "text_config"); t != json::no_node && doc->at(t).type == json::kind::object) {
-        decoder = t;
+        decoder = t;  // model_type stays the whole model's ("gemma3"): from_pretrained builds all of it
         c.multimodal = true;
-        config_name text_type{};
-        if (auto s = r.name(t, "model_type", text_type); !s) return s.err();
-        if (!text_type.empty()) c.model_type = text_type;
+    }
+    if (const auto v = doc->find(root, "vision_config"); v != json::no_node && doc->at(v).type == json::kind::object) {
+        auto& vision = c.vision;
+        struct vision_key { std::string_view key; std::uint32_t* field; };
+        const vision_key keys[] = {{"hidden_size", &vision.hidden_size}, {"intermediate_size", &vision.intermediate_size},
+                                   {"num_hidden_layers", &vision.num_hidden_layers}, {"num_attention_heads", &vision.num_attention_heads},
+                                   {"image_size", &vision.image_size}, {"patch_size", &vision.patch_size},
+                                   {"num_channels", &vision.num_channels}};
+        for (const auto& k : keys) {
+            if (auto s = r.count(v, k.key, *k.field); !s) return s.err();
+        }
     }
     if (c.model_type.empty()) return error{errc::missing_key, file_name}.with(": no model_type");
     if (auto s = detail::read_decoder(r, decoder, c); !s) return s.err();
