@@ -99,6 +99,7 @@ struct hf_device_row {
     bytes staging{};
     bytes context{};  // the CUDA process overhead: driver reserve and context
     std::optional<bytes> capacity{};     // max_memory's entry
+    std::optional<bytes> device_capacity{};  // the GPU's own memory (--gpu), what an OOM is measured against
     [[nodiscard]] bytes total() const { return weights + kv + activations.value_or(bytes{}) + staging + context; }
 };
 
@@ -189,7 +190,10 @@ inline result<hf_estimate> estimate_transformers(const transformers_options& opt
             // offloaded layers' weights are copied to the execution GPU one at a time (AlignDevicesHook)
             if (d.index == plan.execution_gpu) row.staging = largest_offloaded;
             // what a CUDA process loses before its first tensor (core/cuda_overhead.hpp)
-            if (d.index < gpus.size()) row.context = cuda_process_overhead(gpus[d.index]).estimate;
+            if (d.index < gpus.size()) {
+                row.context = cuda_process_overhead(gpus[d.index]).estimate;
+                row.device_capacity = gpus[d.index].capacity();
+            }
         }
         e.rows.push_back(std::move(row));
     }
@@ -237,6 +241,10 @@ inline std::string render_transformers_json(const detail::hf_estimate& e) {
         json.field("cuda_overhead_bytes", r.context.count());
         json.field("total_bytes", r.total().count());
         if (r.capacity) json.field("max_memory_bytes", r.capacity->count());
+        if (r.device_capacity) {
+            json.field("capacity_bytes", r.device_capacity->count());
+            json.field("fits", r.total() <= *r.device_capacity);
+        }
         json.end_object();
     }
     json.end_array();
@@ -269,8 +277,12 @@ inline std::string render_transformers_text(const detail::hf_estimate& e, const 
     if (!e.activations_modelled) out += "activation peaks are not modelled for this architecture yet (\"?\"): the totals leave them out.\n";
     if (e.map.refused) out += "from_pretrained refuses this map: bitsandbytes places no module on cpu or disk without llm_int8_enable_fp32_cpu_offload.\n";
     for (const auto& r : e.rows) {
-        if (r.capacity && r.name != "cpu" && r.name != "disk" && r.total() > *r.capacity) {
-            fmt::format_to(line, "GPU {} takes {} while generating, more than its max_memory of {}: accelerate placed weights only.\n",
+        if (r.name == "cpu" || r.name == "disk") continue;
+        if (r.device_capacity && r.total() > *r.device_capacity) {
+            fmt::format_to(line, "GPU {} needs {} while generating but has {}: out of memory (accelerate places weights only).\n", r.name,
+                           format_mib(r.total()), format_mib(*r.device_capacity));
+        } else if (!r.device_capacity && r.capacity && r.total() > *r.capacity) {
+            fmt::format_to(line, "GPU {} takes {} while generating, more than its max_memory of {}: accelerate places weights only.\n",
                            r.name, format_mib(r.total()), format_mib(*r.capacity));
         }
     }
