@@ -19,6 +19,8 @@
 #include "vramfit/formats/gguf/file.hpp"
 #include "vramfit/formats/gguf/reader.hpp"
 #include "vramfit/formats/gguf/writer.hpp"
+#include "vramfit/formats/hf/config.hpp"
+#include "vramfit/formats/json/reader.hpp"
 
 #include "vramfit/catalog/gpus.hpp"
 #include "vramfit/catalog/models.hpp"
@@ -48,6 +50,14 @@
 #include "vramfit/engines/llama_cpp/recurrent_state.hpp"
 #include "vramfit/engines/llama_cpp/version.hpp"
 #include "vramfit/engines/llama_cpp/weights.hpp"
+
+#include "vramfit/engines/transformers/activations.hpp"
+#include "vramfit/engines/transformers/device_map.hpp"
+#include "vramfit/engines/transformers/generate_memory.hpp"
+#include "vramfit/engines/transformers/kv_cache.hpp"
+#include "vramfit/engines/transformers/max_memory.hpp"
+#include "vramfit/engines/transformers/module_sizes.hpp"
+#include "vramfit/engines/transformers/modules.hpp"
 
 #include "vramfit/plan/device.hpp"
 #include "vramfit/plan/engine.hpp"
