@@ -21,6 +21,7 @@
 #include "vramfit/formats/gguf/writer.hpp"
 #include "vramfit/formats/hf/config.hpp"
 #include "vramfit/formats/json/reader.hpp"
+#include "vramfit/formats/safetensors/header.hpp"
 
 #include "vramfit/catalog/gpus.hpp"
 #include "vramfit/catalog/models.hpp"
