@@ -38,6 +38,13 @@
 
 namespace vramfit::cli {
 
+// A llama.cpp refusal of a model another engine of vramfit runs, with the flag that runs it.
+inline std::string with_engine_hint(std::string message) {
+    constexpr std::string_view fact = "(another engine may run it)";
+    if (const auto at = message.find(fact); at != std::string::npos) message.replace(at, fact.size(), "(--engine transformers runs it)");
+    return message;
+}
+
 struct estimate_options {
     std::string model;  // a .gguf path or a catalog name such as llama-3.1-8b:Q4_K_M
     llama_cpp::context_params params;

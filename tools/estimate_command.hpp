@@ -235,7 +235,7 @@ inline int run_estimate(std::span<const std::string_view> args, std::string& out
     }
     auto model = load_model(options->model);
     if (!model) {
-        err += "vramfit estimate: " + options->model + ": " + model.err().describe() + "\n";
+        err += "vramfit estimate: " + options->model + ": " + with_engine_hint(model.err().describe()) + "\n";
         return 2;
     }
     auto estimate = llama_cpp::estimate(*model, options->params);

@@ -210,7 +210,7 @@ inline int run_plan(std::span<const std::string_view> args, std::string& out, st
                 auto model = llama_cpp::describe(std::string{entry->key} + ":" + q);
                 if (!model) { err += "vramfit plan: " + model.err().describe() + "\n"; return 2; }
                 // the quant name must outlive the plan: take it from the ladder or the entry
-                std::string_view stable = q == entry->native_ftype ? entry->native_ftype : std::string_view{};
+                std::string_view stable = q == llama_cpp::native_ftype(*entry) ? llama_cpp::native_ftype(*entry) : std::string_view{};
                 for (auto l : plan_quant_ladder) if (l == q) stable = l;
                 if (stable.empty()) stable = "custom";
                 candidates.push_back({stable, std::move(*model)});
@@ -219,13 +219,13 @@ inline int run_plan(std::span<const std::string_view> args, std::string& out, st
         model_path = std::string{entry->key};
     } else {
         auto model = load_model(name);
-        if (!model) { err += "vramfit plan: " + name + ": " + model.err().describe() + "\n"; return 2; }
+        if (!model) { err += "vramfit plan: " + name + ": " + with_engine_hint(model.err().describe()) + "\n"; return 2; }
         std::string_view quant = "file";
         if (entry != nullptr) {
             const std::string_view q = colon == std::string::npos ? entry->default_ftype : std::string_view{name}.substr(colon + 1);
             quant = q == entry->default_ftype ? entry->default_ftype : std::string_view{};
             for (auto l : plan_quant_ladder) if (vramfit::detail::equal_ignoring_case(l, q)) quant = l;
-            if (quant.empty()) quant = entry->native_ftype == q ? entry->native_ftype : std::string_view{"custom"};
+            if (quant.empty()) quant = llama_cpp::native_ftype(*entry) == q ? llama_cpp::native_ftype(*entry) : std::string_view{"custom"};
             model_path = std::string{entry->key};
         }
         candidates.push_back({quant, std::move(*model)});

@@ -14,6 +14,7 @@
 
 #include "arguments.hpp"
 #include "json_writer.hpp"
+#include "vramfit/catalog/models.hpp"
 #include "vramfit/core/format.hpp"
 #include "vramfit/formats/hf/config.hpp"
 
@@ -54,7 +55,8 @@ inline std::optional<std::filesystem::path> cached_snapshot(std::string_view rep
     return snapshot;
 }
 
-// MODEL: a directory with a config.json, a config.json itself, or a Hub id in the local cache.
+// MODEL: a directory with a config.json, a config.json itself, a Hub id in the local cache, or a
+// catalog key or Hub id of the built-in catalog (no download).
 inline result<model_config> load_hf_config(const std::string& model, std::string& source) {
     namespace fs = std::filesystem;
     std::error_code ec;
@@ -62,9 +64,13 @@ inline result<model_config> load_hf_config(const std::string& model, std::string
     if (fs::is_directory(file, ec)) file /= "config.json";
     else if (!fs::exists(file, ec)) {
         if (auto snapshot = cached_snapshot(model)) file = *snapshot / "config.json";
-        else {
+        else if (const catalog::model_entry* entry = catalog::find(model)) {
+            source = std::string{entry->source} + " (built-in catalog: " + std::string{entry->key} + ")";
+            return hf::with_class_rules(entry->config);
+        } else {
             return error{errc::unknown_name, "'"}.with(model).with(
-                "' is no directory, no config.json and no model in the Hugging Face cache (HF_HUB_CACHE, HF_HOME/hub or ~/.cache/huggingface/hub)");
+                "' is no directory, no config.json, no model in the Hugging Face cache (HF_HUB_CACHE, HF_HOME/hub or "
+                "~/.cache/huggingface/hub) and no catalog name or Hugging Face id (vramfit models)");
         }
     }
     auto text = read_small_file(file);

@@ -557,6 +557,50 @@ TEST_CASE("estimate --engine transformers: Llama-3.3-70B on {0: 35GB, 1: 35GB, c
     CHECK(d[0]["total_bytes"].get<std::uint64_t>() > d[0]["max_memory_bytes"].get<std::uint64_t>());
 }
 
+TEST_CASE("estimate --engine transformers: a catalog key or its Hub id is its config.json, no download") {
+    // The same scenarios from the built-in entries: the same device map and bytes as the files.
+    const std::string opt_memory = R"({"0": "8GiB", "cpu": "32GiB"})";
+    const auto from_file = transformers_json({hf_config_dir("facebook--opt-30b"), "--max-memory", opt_memory});
+    for (const std::string name : {"opt-30b", "facebook/opt-30b"}) {
+        CAPTURE(name);
+        const auto j = transformers_json({name, "--max-memory", opt_memory});
+        CHECK(j["device_map"] == from_file["device_map"]);
+        CHECK(j["devices"] == from_file["devices"]);
+        CHECK(j["dtype"] == "float16");  // the config's torch_dtype (dtype="auto")
+        CHECK(j["devices"][0]["weights_bytes"] == 6916675584ULL);
+    }
+    const std::string llama_memory = R"({"0": "35GB", "1": "35GB", "cpu": "120GB"})";
+    const auto llama_file = transformers_json({hf_config_dir("meta-llama--Llama-3.3-70B-Instruct"), "--max-memory", llama_memory, "--seq", "8192"});
+    const auto llama = transformers_json({"meta-llama/Llama-3.3-70B-Instruct", "--max-memory", llama_memory, "--seq", "8192"});
+    CHECK(llama["device_map"] == llama_file["device_map"]);
+    CHECK(llama["devices"] == llama_file["devices"]);
+    CHECK(llama["devices"][2]["weights_bytes"] == 75687641600ULL);
+}
+
+TEST_CASE("models: every entry with its Hub id and the engines that take it; llama.cpp refuses OPT by name") {
+    std::string out, err;
+    std::vector<std::string_view> args{"models", "--json"};
+    REQUIRE(vramfit::cli::run(args, out, err) == 0);
+    const auto j = nlohmann::json::parse(out);
+    bool saw_opt = false;
+    for (const auto& m : j) {
+        CHECK(!m["hf_id"].get<std::string>().empty());
+        if (m["key"] == "opt-30b") {
+            saw_opt = true;
+            CHECK(m["hf_id"] == "facebook/opt-30b");
+            CHECK(m["engines"] == "transformers");
+            CHECK(m["architecture"].is_null());
+        }
+        if (m["key"] == "llama-3.1-8b") CHECK(m["engines"] == "llama.cpp,transformers");
+    }
+    CHECK(saw_opt);
+    const auto refused = run({"estimate", "opt-30b"});
+    CHECK(refused.status == 2);
+    CHECK(refused.err.find("OPTForCausalLM") != std::string::npos);
+    CHECK(refused.err.find("--engine transformers") != std::string::npos);
+    CHECK(one_line(refused.err));
+}
+
 TEST_CASE("estimate --engine transformers: max_memory from --gpu is the free memory a CUDA process sees") {
     const auto j = transformers_json({hf_config_dir("gpt2"), "--gpu", "rtx-3090", "--ram", "32GiB"});
     const auto& d = j["devices"];

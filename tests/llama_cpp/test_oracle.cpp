@@ -93,7 +93,7 @@ result<model_description> catalog_model(const test::oracle_row& row) {
 // convert_hf_to_gguf.py writes for it, every tensor's name, shape and type in the description's
 // order — via the library's exporter (what `vramfit export` writes), without the vocabulary.
 gguf::writer gguf_writer_for(const model_description& model, const catalog::model_entry& entry) {
-    return make_gguf_writer(llama_cpp::detail::converter_metadata(entry), model, {.with_vocabulary = false});
+    return make_gguf_writer(*llama_cpp::detail::converter_metadata(entry), model, {.with_vocabulary = false});
 }
 
 // One directory per process: two builds' tests may run at the same time.

@@ -169,6 +169,7 @@ TEST_CASE("leaving repeated layers out never changes the measured plan") {
     // every catalog model (all architectures, held-out models included), over a grid of contexts
     std::size_t folded = 0, total = 0;
     for (const auto& entry : catalog::models) {
+        if (!llama_cpp::architecture_of(entry.config)) continue;  // OPT, GPT-2: llama.cpp cannot load them
         const std::string key(entry.key);
         model_description m{};
         REQUIRE(catalog_model(key, m));

@@ -36,6 +36,6 @@ static_assert(error_of("llama-3.1-8b:Q4_K_M") == errc::none);
 static_assert(error_of("llama-3-8b") == errc::unknown_name);
 static_assert(error_of("llama-3.1-8b:Q4_K_X") == errc::unknown_name);
 static_assert(error_mentions("llama-3-8b", "did you mean: llama-3.1-8b, llama-3.2-1b, llama-3.3-70b, llama-3.2-3b"));
-static_assert(error_mentions("falcon-7b", "catalog families: llama, mistral, qwen2.5, gemma, phi, qwen3, mixtral, gpt, deepseek, mamba2, lfm2, command, glm, pythia ("));
+static_assert(error_mentions("falcon-7b", "catalog families: llama, mistral, qwen2.5, gemma, phi, qwen3, mixtral, gpt, deepseek, mamba2, lfm2, command, glm, pythia, opt, gpt2 ("));
 
 } // namespace

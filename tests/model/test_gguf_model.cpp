@@ -91,6 +91,7 @@ TEST_CASE("compile-time vectors hold at run time") {
 TEST_CASE("every catalog architecture: a converter-written header describes like the catalog entry") {
     for (const auto& entry : catalog::models) {
         CAPTURE(std::string{entry.key});
+        if (!llama_cpp::architecture_of(entry.config)) continue;  // OPT, GPT-2: refused (test_catalog.cpp)
         const auto from_file = describe_writer(converter_file(entry));
         REQUIRE_MESSAGE(from_file.ok(), from_file.err().describe());
         const auto from_catalog = llama_cpp::describe_f16(entry);
@@ -109,9 +110,10 @@ TEST_CASE("export round trip: every catalog entry at its default ftype, written 
     // passes the engine's shape check.
     for (const auto& entry : catalog::models) {
         CAPTURE(std::string{entry.key});
+        if (!llama_cpp::architecture_of(entry.config)) continue;  // OPT, GPT-2: refused (test_catalog.cpp)
         const auto model = llama_cpp::describe(entry.key);
         REQUIRE_MESSAGE(model.ok(), model.err().describe());
-        const auto w = make_gguf_writer(llama_cpp::detail::converter_metadata(entry), *model, {.with_vocabulary = false});
+        const auto w = make_gguf_writer(*llama_cpp::detail::converter_metadata(entry), *model, {.with_vocabulary = false});
         const auto back = describe_writer(w);
         REQUIRE_MESSAGE(back.ok(), back.err().describe());
         CHECK(same_hparams(back->hparams, model->hparams));
@@ -436,6 +438,7 @@ TEST_CASE("impossible values are errors, not crashes") {
 TEST_CASE("tensor shapes are checked against the engine's layout, naming the tensor") {
     for (const auto& entry : catalog::models) {
         CAPTURE(std::string{entry.key});
+        if (!llama_cpp::architecture_of(entry.config)) continue;  // OPT, GPT-2: refused (test_catalog.cpp)
         const auto m = describe_writer(converter_file(entry));
         REQUIRE(m.ok());
         const auto checked = check_tensor_shapes(*m);

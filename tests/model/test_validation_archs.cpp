@@ -110,7 +110,7 @@ TEST_CASE("compile-time architecture checks hold at run time") {
 }
 
 TEST_CASE("llama4 without experts is refused, as load_arch_tensors throws") {
-    auto md = llama_cpp::detail::converter_metadata(catalog::llama_4_scout::entry);
+    auto md = *llama_cpp::detail::converter_metadata(catalog::llama_4_scout::entry);
     md.expert_count = 0;
     md.expert_used_count = 0;
     const auto hp = derive_hyperparameters(md);
@@ -252,10 +252,12 @@ TEST_CASE("R31/R32: open-llama 3B v2 (llama) KV buffers; its k-quant weights cam
     // n_embd 3200 is not a multiple of 256: the target's k-quants fall back (q4_K -> q5_0), while
     // the CI build 2649 typed these tensors q4_K (f32 53, q4_K 157, q6_K 27), which needs the
     // QK_K = 64 blocks of a LLAMA_QKK_64 build; so only the KV buffers are comparable.
-    constexpr catalog::model_entry open_llama{.key = "open-llama-3b-v2", .display_name = "open-llama 3B v2",
-                                              .arch = architecture::llama, .n_layer = 26, .n_embd = 3200, .n_head = 32,
-                                              .n_head_kv = 32, .head_dim = 100, .n_ff = 8640, .n_vocab = 32000,
-                                              .n_ctx_train = 2048, .source = "print_info of R31"};
+    constexpr catalog::model_entry open_llama{
+        .key = "open-llama-3b-v2", .display_name = "open-llama 3B v2",
+        .config = {.model_type = "llama", .architecture = "LlamaForCausalLM", .num_hidden_layers = 26, .hidden_size = 3200,
+                   .num_attention_heads = 32, .num_key_value_heads = 32, .head_dim = 100, .intermediate_size = 8640,
+                   .vocab_size = 32000, .max_position_embeddings = 2048},
+        .source = "print_info of R31"};
     const auto model = llama_cpp::describe(open_llama, llama_ftype::mostly_q4_K_M);
     REQUIRE(model.ok());
     for (const std::string id : {"R31", "R32"}) {

@@ -47,7 +47,7 @@ constexpr bool maverick_hparams() {
 // A llama4 file whose sliding_window key is 0 has no chunked attention, and only its last layer
 // skips RoPE (n_no_rope_layer_step = n_layer).
 constexpr bool llama4_without_chunks() {
-    auto md = llama_cpp::detail::converter_metadata(catalog::llama_4_scout::entry);
+    auto md = *llama_cpp::detail::converter_metadata(catalog::llama_4_scout::entry);
     md.sliding_window = 0;
     const auto hp = derive_hyperparameters(md);
     return hp && hp->swa_type == swa_kind::none && hp->n_no_rope_layer_step == 48 && !hp->layers[0].swa;

@@ -11,6 +11,7 @@
 
 #include <array>
 #include <cstdint>
+#include <initializer_list>
 #include <optional>
 #include <string_view>
 
@@ -40,6 +41,13 @@ struct layer_set {
         return true;
     }
     friend constexpr bool operator==(const layer_set&, const layer_set&) = default;
+
+    // layer_set::of({2, 5, 8}): a list as written in config.json (full_attn_idxs).
+    [[nodiscard]] static constexpr layer_set of(std::initializer_list<std::uint32_t> layers) noexcept {
+        layer_set set;
+        for (auto layer : layers) set.insert(layer);
+        return set;
+    }
 };
 
 // rope_scaling (or rope_parameters in newer configs).
@@ -80,8 +88,11 @@ struct model_config {
     std::uint32_t num_key_value_heads = 0;  // 0: as num_attention_heads
     std::uint32_t head_dim = 0;             // 0: hidden_size / num_attention_heads
     std::uint32_t intermediate_size = 0;    // OPT: ffn_dim; GPT-2: n_inner (0: 4·hidden_size)
+    std::uint32_t intermediate_size_mlp = 0;  // Llama 4: the dense layers' width (intermediate_size: the experts')
     std::uint32_t vocab_size = 0;
-    std::uint32_t max_position_embeddings = 0;
+    std::uint32_t pad_vocab_size_multiple = 0;  // mamba_ssm configs: the embedding rounds vocab_size up to this
+    std::uint32_t max_position_embeddings = 0;  // 0: no limit (Mamba)
+    std::uint32_t model_max_length = 0;         // Command-R: the usable context, above max_position_embeddings
     bool tie_word_embeddings = false;  // as the config class resolves it (its default when absent)
     bool attention_bias = false;
     bool mlp_bias = false;
@@ -136,6 +147,11 @@ struct model_config {
     // LFM2: conv_L_cache and full_attn_idxs (the attention layers; empty: all of them).
     std::uint32_t conv_l_cache = 0;
     layer_set full_attention_layers{};
+    // LFM2: block_ff_dim is intermediate_size; with block_auto_adjust_ff_dim the MLP's width is
+    // derived from it with block_ffn_dim_multiplier and block_multiple_of.
+    bool block_auto_adjust_ff_dim = false;
+    double block_ffn_dim_multiplier = 0.0;
+    std::uint32_t block_multiple_of = 0;
 
     // A multimodal config whose text model is described above (text_config); the vision tower
     // is described by the engine that builds it, from vision_config's facts below.

@@ -114,7 +114,9 @@ inline gguf::writer make_gguf_writer(const model_metadata& md, const model_descr
 // shape-only GGUF file at `path`. Returns the file's apparent size.
 inline result<bytes> write_shape_only_gguf(const catalog::model_entry& entry, const model_description& model,
                                            const std::filesystem::path& path, const gguf_export_options& options = {}) {
-    return make_gguf_writer(llama_cpp::detail::converter_metadata(entry), model, options).write_sparse(path);
+    auto metadata = llama_cpp::detail::converter_metadata(entry);
+    if (!metadata) return metadata.err();
+    return make_gguf_writer(*metadata, model, options).write_sparse(path);
 }
 
 } // namespace vramfit

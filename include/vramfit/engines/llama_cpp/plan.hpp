@@ -38,18 +38,19 @@ inline constexpr std::array<std::string_view, 17> plan_quant_ladder{
 // Every ladder quantization of a catalog model (the native one first, when it has one).
 [[nodiscard]] constexpr result<std::vector<plan_candidate>> catalog_candidates(const catalog::model_entry& entry) {
     std::vector<plan_candidate> out;
-    if (!entry.native_ftype.empty()) {
-        auto f = ftype_from_name(entry.native_ftype);
+    const std::string_view native = llama_cpp::native_ftype(entry);
+    if (!native.empty()) {
+        auto f = ftype_from_name(native);
         if (f) {
             auto m = llama_cpp::describe(entry, *f);
             if (!m) return m.err();
-            out.push_back({entry.native_ftype, std::move(*m)});
+            out.push_back({native, std::move(*m)});
         }
     }
     for (const auto name : plan_quant_ladder) {
         auto f = ftype_from_name(name);
         if (!f) continue;
-        if (!entry.native_ftype.empty() && ftype_from_name(entry.native_ftype) == f) continue;
+        if (!native.empty() && ftype_from_name(native) == f) continue;
         auto m = llama_cpp::describe(entry, *f);
         if (!m) {
             // The 2- and 3-bit I-quants need an importance matrix (llama-quantize refuses them

@@ -600,10 +600,31 @@ constexpr void gpt_oss(tree_builder& b, const model_config& c, quantization q) {
 // _get_model_class), after the quantizer's preprocess_model. model_type "gemma3" with
 // `multimodal` builds Gemma3ForConditionalGeneration; "gemma3_text" (or "gemma3" without a
 // vision tower) Gemma3ForCausalLM.
+inline constexpr std::string_view module_tree_types[] = {"llama", "mistral", "qwen2", "qwen3", "gpt2", "opt", "gemma3", "gemma3_text",
+                                                         "deepseek_v2", "deepseek_v3", "mixtral", "qwen2_moe", "qwen3_moe", "gpt_oss"};
+
+// Whether build_module_tree knows the classes of this config (its model_type and, for a
+// pre-quantized checkpoint, its quantizer).
+[[nodiscard]] constexpr bool has_module_tree(const model_config& c) noexcept {
+    const auto q = c.quantization.method;
+    if (q != quant_method::none && q != quant_method::mxfp4 && q != quant_method::bitsandbytes) return false;
+    for (auto type : module_tree_types) {
+        if (type == c.model_type.view()) return true;
+    }
+    return false;
+}
+
 [[nodiscard]] constexpr result<module_tree> build_module_tree(const model_config& c, const load_options& load) {
     const std::string_view type = c.model_type.view();
     if (c.num_hidden_layers == 0 || c.hidden_size == 0 || c.vocab_size == 0)
         return error{errc::bad_value, "model config lacks num_hidden_layers, hidden_size or vocab_size"};
+    if (const auto q = c.quantization.method; q != quant_method::none && q != quant_method::mxfp4 && q != quant_method::bitsandbytes) {
+        // Pre-quantized checkpoints swap nn.Linear for their quantizer's modules (FP8Linear with
+        // weight_scale_inv, QuantLinear with qweight/scales); those are not modelled.
+        return error{errc::unsupported_architecture, "a checkpoint pre-quantized with quant_method '"}
+            .with(c.quantization.method_name.view())
+            .with("' is not modelled for transformers yet (bitsandbytes and MXFP4 are)");
+    }
     if ((load.quant == quantization::mxfp4 || load.quant == quantization::mxfp4_dequantized) && type != "gpt_oss")
         return error{errc::invalid_argument, "MXFP4 placement is modelled for gpt_oss only, not "}.with(type);
     detail::tree_builder b(load);

@@ -20,6 +20,24 @@
 
 namespace vramfit::hf {
 
+// The layers a config class marks sliding when config.json has a window but no layer_types
+// (configuration_*.py: layer_types built in __init__; cache_utils.py reads them): every layer,
+// every other layer (Gemma 2, gpt-oss), all but every pattern-th (Gemma 3), or by
+// max_window_layers (Qwen).
+[[nodiscard]] constexpr layer_set default_sliding_layers(std::string_view type, std::uint32_t layers, std::uint32_t pattern = 6,
+                                                         std::uint32_t max_window_layers = 28) noexcept {
+    layer_set sliding;
+    for (std::uint32_t i = 0; i < layers && i < layer_set::max_layers; ++i) {
+        bool slides = true;  // get_layer_types_and_kwargs: a window and no layer_types: every layer
+        if (type == "gemma2" || type == "gpt_oss") slides = (i + 1) % 2 != 0;
+        else if (type == "gemma3" || type == "gemma3_text") slides = pattern != 0 && (i + 1) % pattern != 0;
+        else if (type == "qwen2" || type == "qwen3") slides = i >= max_window_layers;
+        else if (type == "qwen2_moe") slides = (i + 1) % 2 != 0 && i < max_window_layers;
+        if (slides) sliding.insert(i);
+    }
+    return sliding;
+}
+
 namespace detail {
 
 // Reads one config object's members into `c`, reporting errors as "FILE: KEY at byte N: ...".
@@ -97,6 +115,7 @@ struct class_defaults {
     std::uint32_t head_dim = 0;
     std::uint32_t sliding_window = 0;
     std::uint32_t vocab_size = 0;
+    std::uint32_t max_position_embeddings = 0;
     bool attention_bias = false;
 };
 
@@ -118,6 +137,7 @@ struct class_defaults {
     if (t == "mistral" || t == "gemma2" || t == "gemma3" || t == "gemma3_text") d.sliding_window = 4096;
     if (t == "gpt_oss") d.sliding_window = 128;
     if (t == "gemma3" || t == "gemma3_text") d.vocab_size = 262208;  // Gemma3TextConfig; multimodal text_configs omit it
+    if (t == "gemma3" || t == "gemma3_text") d.max_position_embeddings = 131072;  // Gemma3TextConfig's default too
     return d;
 }
 
@@ -130,6 +150,7 @@ constexpr result<bool> read_decoder(const config_reader& r, std::uint32_t o, mod
     c.num_key_value_heads = d.num_key_value_heads;
     c.head_dim = d.head_dim;
     c.vocab_size = d.vocab_size;
+    c.max_position_embeddings = d.max_position_embeddings;
     c.attention_bias = d.attention_bias;
 
     // The field and, where a class renames it (attribute_map), the name its file uses.
@@ -140,8 +161,10 @@ constexpr result<bool> read_decoder(const config_reader& r, std::uint32_t o, mod
         {"num_attention_heads", &c.num_attention_heads}, {"n_head", &c.num_attention_heads},
         {"num_key_value_heads", &c.num_key_value_heads}, {"head_dim", &c.head_dim},
         {"intermediate_size", &c.intermediate_size}, {"ffn_dim", &c.intermediate_size}, {"n_inner", &c.intermediate_size},
-        {"vocab_size", &c.vocab_size},
+        {"block_ff_dim", &c.intermediate_size}, {"intermediate_size_mlp", &c.intermediate_size_mlp},
+        {"vocab_size", &c.vocab_size}, {"pad_vocab_size_multiple", &c.pad_vocab_size_multiple},
         {"max_position_embeddings", &c.max_position_embeddings}, {"n_positions", &c.max_position_embeddings},
+        {"model_max_length", &c.model_max_length}, {"block_multiple_of", &c.block_multiple_of},
         {"word_embed_proj_dim", &c.word_embed_proj_dim},
         {"num_local_experts", &c.num_experts}, {"num_experts", &c.num_experts}, {"n_routed_experts", &c.num_experts},
         {"num_experts_per_tok", &c.num_experts_per_tok}, {"moe_intermediate_size", &c.moe_intermediate_size},
@@ -159,7 +182,7 @@ constexpr result<bool> read_decoder(const config_reader& r, std::uint32_t o, mod
     struct real_key { std::string_view key; double* field; };
     const real_key reals[] = {{"rms_norm_eps", &c.rms_norm_eps}, {"rope_theta", &c.rope_theta},
                               {"partial_rotary_factor", &c.partial_rotary_factor}, {"rotary_pct", &c.partial_rotary_factor},
-                              {"logit_scale", &c.logit_scale}};
+                              {"logit_scale", &c.logit_scale}, {"block_ffn_dim_multiplier", &c.block_ffn_dim_multiplier}};
     for (const auto& k : reals) {
         auto s = r.real(o, k.key, *k.field);
         if (!step(s)) return s;
@@ -167,7 +190,8 @@ constexpr result<bool> read_decoder(const config_reader& r, std::uint32_t o, mod
     struct flag_key { std::string_view key; bool* field; };
     const flag_key flags[] = {{"tie_word_embeddings", &c.tie_word_embeddings}, {"attention_bias", &c.attention_bias},
                               {"mlp_bias", &c.mlp_bias}, {"use_parallel_residual", &c.use_parallel_residual},
-                              {"do_layer_norm_before", &c.do_layer_norm_before}, {"enable_bias", &c.enable_bias}};
+                              {"do_layer_norm_before", &c.do_layer_norm_before}, {"enable_bias", &c.enable_bias},
+                              {"block_auto_adjust_ff_dim", &c.block_auto_adjust_ff_dim}};
     for (const auto& k : flags) {
         auto s = r.flag(o, k.key, *k.field);
         if (!step(s)) return s;
@@ -214,14 +238,7 @@ constexpr result<bool> read_decoder(const config_reader& r, std::uint32_t o, mod
             if (s->view() == "sliding_attention" || s->view() == "chunked_attention") c.sliding_layers.insert(i);
         }
     } else if (window != 0) {
-        for (std::uint32_t i = 0; i < c.num_hidden_layers && i < layer_set::max_layers; ++i) {
-            bool slides = true;  // get_layer_types_and_kwargs: a window and no layer_types: every layer
-            if (type == "gemma2" || type == "gpt_oss") slides = (i + 1) % 2 != 0;
-            else if (type == "gemma3" || type == "gemma3_text") slides = pattern != 0 && (i + 1) % pattern != 0;
-            else if (type == "qwen2" || type == "qwen3") slides = i >= max_window_layers;
-            else if (type == "qwen2_moe") slides = (i + 1) % 2 != 0 && i < max_window_layers;
-            if (slides) c.sliding_layers.insert(i);
-        }
+        c.sliding_layers = default_sliding_layers(type, c.num_hidden_layers, pattern, max_window_layers);
     }
     c.sliding_window_pattern = type == "gemma3" || type == "gemma3_text" ? pattern : 0;
 
@@ -331,6 +348,16 @@ constexpr result<bool> read_quantization(const config_reader& r, std::uint32_t q
     }
     if (c.num_hidden_layers > layer_set::max_layers) {
         return error{errc::limit_exceeded, file_name}.with(": more than 256 decoder layers");
+    }
+    return c;
+}
+
+// A config written by hand (a catalog entry) as its config class would hold it: the sliding
+// layers derived as for a config.json without layer_types.
+[[nodiscard]] constexpr model_config with_class_rules(model_config c) noexcept {
+    if (c.sliding_layers.empty() && c.sliding_window != 0) {
+        c.sliding_layers = default_sliding_layers(c.model_type.view(), c.num_hidden_layers,
+                                                  c.sliding_window_pattern != 0 ? c.sliding_window_pattern : 6);
     }
     return c;
 }
