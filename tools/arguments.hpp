@@ -71,6 +71,8 @@ struct transformers_options {
     transformers::attn_implementation attn = transformers::attn_implementation::sdpa;
     std::vector<device> gpus;
     std::optional<bytes> ram;
+    std::optional<bytes> disk;  // --disk: offload_folder allowed, with this much space
+    std::string emit;           // --emit accelerate: the from_pretrained keyword arguments only
     bool json = false;
 };
 
@@ -591,6 +593,20 @@ inline constexpr flag_spec flag_table[] = {
          auto size = parse_size(f, v);
          if (!size) return size.err();
          t.hf->ram = *size;
+         return true;
+     }},
+    {{"--disk"}, "SIZE", for_transformers, flag_group::transformers,
+     "disk space for offloaded weights (from_pretrained's offload_folder); plan uses disk only with it", "none",
+     [](flag_target& t, std::string_view f, std::string_view v) -> result<bool> {
+         auto size = parse_size(f, v);
+         if (!size) return size.err();
+         t.hf->disk = *size;
+         return true;
+     }},
+    {{"--emit"}, "accelerate", for_transformers, flag_group::transformers, "print the from_pretrained(...) keyword arguments only", "",
+     [](flag_target& t, std::string_view f, std::string_view v) -> result<bool> {
+         if (v != "accelerate") return flag_error(f, "expects accelerate", v);
+         t.hf->emit = std::string{v};
          return true;
      }},
     {{"--load-in-8bit"}, "", for_transformers, flag_group::transformers, "BitsAndBytesConfig(load_in_8bit=True)", "",

@@ -15,6 +15,7 @@
 #include "models_command.hpp"
 #include "plan_command.hpp"
 #include "transformers_command.hpp"
+#include "transformers_plan.hpp"
 
 namespace vramfit::cli {
 
@@ -30,10 +31,14 @@ inline const std::string& usage_text() {
         "  estimate MODEL --engine transformers [flags]\n"
         "                                    the device_map from_pretrained computes for a max_memory and what\n"
         "                                    generate() takes per device (MODEL: a Hugging Face model directory,\n"
-        "                                    its config.json, or a Hub id in the local cache; estimate --engine\n"
-        "                                    transformers --help)\n"
+        "                                    its config.json, a Hub id in the local cache, or a catalog name or\n"
+        "                                    Hub id; estimate --engine transformers --help)\n"
         "  plan MODEL --gpu G [--ram SIZE] [...]  where MODEL should run: GPUs, split, CPU/disk offload, context,\n"
         "                                    quantization, speed, and the llama.cpp / Ollama settings (plan --help)\n"
+        "  plan MODEL --engine transformers --gpu G [--ram SIZE] [--disk SIZE] [--emit accelerate]\n"
+        "                                    the max_memory, dtype or bitsandbytes quantization whose device_map\n"
+        "                                    generate() does not run out of memory with, and from_pretrained's\n"
+        "                                    keyword arguments\n"
         "  models [--json]                   list the built-in model catalog\n"
         "  gpus [--json]                     list the built-in GPU catalog\n"
         "  devices                           the CUDA devices this machine sees, with live free memory\n"
@@ -102,7 +107,7 @@ inline int run(std::span<const std::string_view> args, std::string& out, std::st
         }
         for (auto a : engine_args)
             if (a == "--help" || a == "-h") { out += engine == "transformers" ? transformers_flag_help() : usage_text(); return 0; }
-        if (engine == "transformers") return run_transformers_estimate(engine_args, out, err);
+        if (engine == "transformers") return run_transformers_estimate_command(engine_args, out, err);
         return run_estimate(engine_args, out, err);
     }
     if (command == "models") {
@@ -115,7 +120,23 @@ inline int run(std::span<const std::string_view> args, std::string& out, std::st
         return 0;
     }
     if (command == "export") return run_export(rest, out, err);
-    if (command == "plan") return run_plan(rest, out, err);
+    if (command == "plan") {
+        std::vector<std::string_view> engine_args;
+        std::string_view engine = "llama.cpp";
+        for (std::size_t i = 0; i < rest.size(); ++i) {
+            if (rest[i] != "--engine") { engine_args.push_back(rest[i]); continue; }
+            if (i + 1 >= rest.size()) { err += "vramfit plan: --engine: missing value (llama.cpp or transformers)\n"; return 2; }
+            engine = rest[++i];
+        }
+        if (engine != "llama.cpp" && engine != "transformers") {
+            err += "vramfit plan: --engine: expects llama.cpp or transformers, got '" + std::string{engine} + "'\n";
+            return 2;
+        }
+        if (engine == "llama.cpp") return run_plan(engine_args, out, err);
+        for (auto a : engine_args)
+            if (a == "--help" || a == "-h") { out += transformers_flag_help(); return 0; }
+        return run_transformers_plan(engine_args, out, err);
+    }
     if (command == "devices") {
         if (!rest.empty()) { err += "vramfit devices: unknown argument '" + std::string{rest.front()} + "'\n"; return 2; }
 #if defined(VRAMFIT_WITH_RUNTIME)

@@ -601,6 +601,77 @@ TEST_CASE("models: every entry with its Hub id and the engines that take it; lla
     CHECK(one_line(refused.err));
 }
 
+TEST_CASE("plan --engine transformers: opt-30b in float16 on an 8 GiB GPU, 32 GiB of RAM and a disk") {
+    // accelerate's own max_memory (each GPU's free memory) fills the GPU with weights and
+    // generate() then runs out of memory there; the plan's max_memory leaves room for the cache
+    // and the staged offloaded layer, and the estimate of that max_memory fits.
+    const auto own = transformers_json({"opt-30b", "--gpu", "rtx-3070", "--ram", "32GiB"});
+    CHECK(own["devices"][0]["fits"] == false);
+
+    const auto planned = run({"plan", "facebook/opt-30b", "--engine", "transformers", "--gpu", "rtx-3070", "--ram", "32GiB", "--disk", "500GiB", "--json"});
+    REQUIRE_MESSAGE(planned.status == 0, planned.err);
+    const auto p = nlohmann::json::parse(planned.out);
+    CHECK(p["fits"] == true);
+    CHECK(p["label"] == "float16");  // bitsandbytes would need cpu offload, which it refuses
+    const auto& max_memory = p["max_memory"];
+    const std::string gpu_budget = max_memory["0"];
+    const std::string spec = R"({"0": ")" + gpu_budget + R"(", "cpu": ")" + max_memory["cpu"].get<std::string>() + R"("})";
+    const auto replay = transformers_json({"opt-30b", "--gpu", "rtx-3070", "--max-memory", spec});
+    CHECK(replay["device_map"] == p["plan"]["device_map"]);
+    REQUIRE(replay["devices"].size() == 3);
+    CHECK(replay["devices"][0]["fits"] == true);
+    CHECK(replay["devices"][0]["layers"].get<int>() < own["devices"][0]["layers"].get<int>());
+    CHECK(replay["devices"][0]["layers"].get<int>() + replay["devices"][1]["layers"].get<int>() + replay["devices"][2]["layers"].get<int>() == 48);
+    // the budget is the largest whole MiB that fits: one MiB more and generate() runs out
+    const std::uint64_t budget = std::stoull(gpu_budget.substr(0, gpu_budget.size() - 3));
+    const std::string wider = R"({"0": ")" + std::to_string(budget + 1) + R"(MiB", "cpu": "32GiB"})";
+    const auto one_more = transformers_json({"opt-30b", "--gpu", "rtx-3070", "--max-memory", wider});
+    CHECK((one_more["device_map"] == replay["device_map"] || one_more["devices"][0]["fits"] == false));
+
+    const auto emitted = run({"plan", "opt-30b", "--engine", "transformers", "--gpu", "rtx-3070", "--ram", "32GiB", "--disk", "500GiB", "--emit", "accelerate"});
+    REQUIRE(emitted.status == 0);
+    CHECK(contains(emitted.out, "\"facebook/opt-30b\""));
+    CHECK(contains(emitted.out, "max_memory={0: \"" + gpu_budget + "\""));
+    CHECK(contains(emitted.out, "dtype=torch.float16"));
+    CHECK(contains(emitted.out, "offload_folder="));
+}
+
+TEST_CASE("plan --engine transformers: quantization only where it keeps the model on the GPUs; no disk without --disk") {
+    // Llama-3.3-70B on 2x A100 40 GB and 120 GB of RAM: bfloat16 needs the CPU, 4-bit does not.
+    const auto planned = run({"plan", "meta-llama/Llama-3.3-70B-Instruct", "--engine", "transformers", "--gpu", "a100-40gbx2", "--ram", "120GB", "--json"});
+    REQUIRE_MESSAGE(planned.status == 0, planned.err);
+    const auto p = nlohmann::json::parse(planned.out);
+    CHECK(p["label"] == "bfloat16 + bitsandbytes 4-bit");
+    for (const auto& d : p["plan"]["devices"]) {
+        if (d.contains("fits")) CHECK(d["fits"] == true);
+    }
+    CHECK(p["alternatives"][0]["cpu_layers"].get<int>() > 0);
+    // Qwen3-32B in bfloat16 fits two 40 GB GPUs as it is
+    const auto qwen = run({"plan", "Qwen/Qwen3-32B", "--engine", "transformers", "--gpu", "a100-40gbx2", "--ram", "128GiB", "--emit", "accelerate"});
+    REQUIRE(qwen.status == 0);
+    CHECK(contains(qwen.out, "dtype=torch.bfloat16"));
+    CHECK(!contains(qwen.out, "quantization_config"));
+    // opt-30b without --disk on one 8 GiB GPU: nothing fits (exit 1), and the reason is printed
+    const auto no_disk = run({"plan", "opt-30b", "--engine", "transformers", "--gpu", "rtx-3070", "--ram", "32GiB"});
+    CHECK(no_disk.status == 1);
+    CHECK(contains(no_disk.out, "--disk"));
+    CHECK(contains(no_disk.out, "nothing fits"));
+}
+
+TEST_CASE("plan --engine transformers rejects what it cannot plan, in one line") {
+    for (const auto& args : std::vector<std::vector<std::string_view>>{
+             {"plan", "opt-30b", "--engine", "transformers", "--ram", "32GiB"},
+             {"plan", "opt-30b", "--engine", "transformers", "--gpu", "rtx-3070", "--max-memory", R"({"0": "8GiB"})"},
+             {"plan", "opt-30b", "--engine", "transformers", "--gpu", "rtx-3070", "--emit", "vllm"},
+             {"plan", "opt-30b", "--engine", "vllm", "--gpu", "rtx-3070"},
+             {"plan", "no-such-model", "--engine", "transformers", "--gpu", "rtx-3070"}}) {
+        const auto o = run(args);
+        CAPTURE(std::string{args[1]});
+        CHECK(o.status == 2);
+        CHECK(one_line(o.err));
+    }
+}
+
 TEST_CASE("estimate --engine transformers: max_memory from --gpu is the free memory a CUDA process sees") {
     const auto j = transformers_json({hf_config_dir("gpt2"), "--gpu", "rtx-3090", "--ram", "32GiB"});
     const auto& d = j["devices"];
