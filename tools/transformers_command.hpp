@@ -17,6 +17,7 @@
 #include "vramfit/catalog/models.hpp"
 #include "vramfit/core/format.hpp"
 #include "vramfit/formats/hf/config.hpp"
+#include "vramfit/formats/safetensors/index.hpp"
 
 namespace vramfit::cli {
 
@@ -53,6 +54,53 @@ inline std::optional<std::filesystem::path> cached_snapshot(std::string_view rep
     const fs::path snapshot = repo / "snapshots" / revision;
     if (!fs::is_regular_file(snapshot / "config.json", ec)) return std::nullopt;
     return snapshot;
+}
+
+// One shard's header: its first 8 + N bytes, never the tensor data.
+inline result<safetensors::header> read_safetensors_header(const std::filesystem::path& path) {
+    std::error_code ec;
+    const auto size = std::filesystem::file_size(path, ec);
+    if (ec) return error{errc::io, path.string()}.with(": ").with(ec.message());
+    std::ifstream in(path, std::ios::binary);
+    if (!in) return error{errc::io, path.string()}.with(": cannot be opened");
+    std::vector<unsigned char> start(8);
+    if (!in.read(reinterpret_cast<char*>(start.data()), 8)) return error{errc::truncated, path.string()}.with(": shorter than 8 bytes");
+    std::uint64_t n = 0;
+    for (int i = 7; i >= 0; --i) n = (n << 8) | start[static_cast<std::size_t>(i)];
+    if (n > safetensors::max_header_bytes || n + 8 > size) {
+        return error{errc::limit_exceeded, path.string()}.with(": header length ").with_number(n).with(" does not fit the file");
+    }
+    start.resize(8 + n);
+    if (!in.read(reinterpret_cast<char*>(start.data() + 8), static_cast<std::streamsize>(n))) return error{errc::truncated, path.string()}.with(": header cut short");
+    auto header = safetensors::parse(start, size);
+    if (!header) return error{header.err().code(), path.string()}.with(": ").with(header.err().message());
+    return header;
+}
+
+// The checkpoint next to a config.json: model.safetensors.index.json and its shards, or one
+// model.safetensors; none: the tree is built as from_config builds it.
+inline result<std::optional<safetensors::checkpoint_summary>> read_checkpoint(const std::filesystem::path& directory) {
+    namespace fs = std::filesystem;
+    std::error_code ec;
+    std::vector<std::string> shards;
+    if (const auto index_path = directory / "model.safetensors.index.json"; fs::is_regular_file(index_path, ec)) {
+        auto text = read_small_file(index_path);
+        if (!text) return text.err();
+        auto index = safetensors::parse_index(*text, index_path.string());
+        if (!index) return index.err();
+        shards = index->shards;
+    } else if (fs::is_regular_file(directory / "model.safetensors", ec)) {
+        shards.emplace_back("model.safetensors");
+    } else {
+        return std::optional<safetensors::checkpoint_summary>{};
+    }
+    std::vector<safetensors::header> headers;
+    for (const auto& shard : shards) {
+        auto h = read_safetensors_header(directory / shard);
+        if (!h) return h.err();
+        headers.push_back(std::move(*h));
+    }
+    return std::optional<safetensors::checkpoint_summary>{safetensors::summarize(headers)};
 }
 
 // MODEL: a directory with a config.json, a config.json itself, a Hub id in the local cache, or a
@@ -112,6 +160,7 @@ struct hf_device_row {
 struct hf_estimate {
     model_config config;
     std::string source;
+    std::optional<safetensors::checkpoint_summary> checkpoint;  // the safetensors headers beside config.json
     dtype type = dtype::bf16;
     transformers::device_map_result map;
     std::vector<hf_device_row> rows;
@@ -123,8 +172,15 @@ inline result<hf_estimate> estimate_transformers(const transformers_options& opt
     auto config = load_hf_config(options.model, e.source);
     if (!config) return config.err();
     e.config = *config;
-    // dtype="auto": the config's dtype (modeling_utils.py _get_dtype), float32 when it names none
-    e.type = options.torch_dtype.value_or(config->torch_dtype.value_or(dtype::f32));
+    if (const std::filesystem::path file{e.source}; file.filename() == "config.json") {
+        auto checkpoint = read_checkpoint(file.parent_path());
+        if (!checkpoint) return checkpoint.err();
+        e.checkpoint = std::move(*checkpoint);
+    }
+    // dtype="auto": the config's dtype, else the first floating dtype of the checkpoint's first
+    // shard (modeling_utils.py _get_dtype, get_state_dict_dtype), else float32
+    std::optional<dtype> file_dtype = e.checkpoint ? e.checkpoint->first_floating : std::nullopt;
+    e.type = options.torch_dtype.value_or(config->torch_dtype.value_or(file_dtype.value_or(dtype::f32)));
     transformers::load_options load{};
     load.torch_dtype = e.type;
     load.quant = options.quant;
@@ -231,6 +287,13 @@ inline std::string render_transformers_json(const detail::hf_estimate& e) {
     json.field("model", e.source);
     json.field("model_type", e.config.model_type.view());
     json.field("dtype", torch_dtype_name(e.type));
+    if (e.checkpoint) {
+        json.key("checkpoint").begin_object();
+        json.field("files", static_cast<std::uint64_t>(e.checkpoint->files));
+        json.field("tensors", static_cast<std::uint64_t>(e.checkpoint->tensors));
+        json.field("tensor_bytes", e.checkpoint->tensor_bytes.count());
+        json.end_object();
+    }
     json.key("device_map").raw(detail::device_map_json(e.map));
     json.field("activations_modelled", e.activations_modelled);
     json.field("refused", e.map.refused);
@@ -263,6 +326,12 @@ inline std::string render_transformers_text(const detail::hf_estimate& e, const 
     auto line = std::back_inserter(out);
     fmt::format_to(line, "model     {} ({}, {}, {} layers)\n", e.source, e.config.model_type.view(),
                    e.config.architecture.empty() ? std::string_view{"?"} : e.config.architecture.view(), e.config.num_hidden_layers);
+    if (e.checkpoint) {
+        std::string by_dtype;
+        for (const auto& [name, amount] : e.checkpoint->bytes_by_dtype) by_dtype += fmt::format("{}{} {}", by_dtype.empty() ? "" : ", ", name, format_mib(bytes{amount}));
+        fmt::format_to(line, "files     {} safetensors file(s), {} tensors, {} ({})\n", e.checkpoint->files, e.checkpoint->tensors,
+                       format_mib(e.checkpoint->tensor_bytes), by_dtype);
+    }
     fmt::format_to(line, "engine    transformers 5.24.0 + accelerate 1.15.0: from_pretrained(dtype={}, device_map=\"{}\"{})\n",
                    torch_dtype_name(e.type), transformers::to_string(o.strategy),
                    o.quant == transformers::quantization::bnb_8bit   ? ", load_in_8bit"

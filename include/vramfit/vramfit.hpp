@@ -22,6 +22,7 @@
 #include "vramfit/formats/hf/config.hpp"
 #include "vramfit/formats/json/reader.hpp"
 #include "vramfit/formats/safetensors/header.hpp"
+#include "vramfit/formats/safetensors/index.hpp"
 
 #include "vramfit/catalog/gpus.hpp"
 #include "vramfit/catalog/models.hpp"

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <fstream>
 #include <string>
 #include <vector>
 
@@ -670,6 +671,93 @@ TEST_CASE("plan --engine transformers rejects what it cannot plan, in one line")
         CHECK(o.status == 2);
         CHECK(one_line(o.err));
     }
+}
+
+namespace {
+
+// A safetensors file whose header lists `tensors` (name, dtype, shape) and whose data section is
+// a hole of the right size (the reader never touches it).
+void write_safetensors(const std::filesystem::path& path, const std::vector<std::tuple<std::string, std::string, std::vector<std::uint64_t>>>& tensors) {
+    nlohmann::ordered_json header = nlohmann::ordered_json::object();
+    std::uint64_t offset = 0;
+    for (const auto& [name, type, shape] : tensors) {
+        std::uint64_t n = type == "BF16" || type == "F16" ? 2 : type == "F32" ? 4 : 8;
+        for (auto d : shape) n *= d;
+        header[name] = {{"dtype", type}, {"shape", shape}, {"data_offsets", {offset, offset + n}}};
+        offset += n;
+    }
+    std::string text = header.dump();
+    while ((8 + text.size()) % 8 != 0) text += ' ';
+    {
+        std::ofstream out(path, std::ios::binary);
+        std::uint64_t n = text.size();
+        for (int i = 0; i < 8; ++i) out.put(static_cast<char>((n >> (8 * i)) & 0xff));
+        out << text;
+    }
+    std::filesystem::resize_file(path, 8 + text.size() + offset);
+}
+
+std::filesystem::path gpt2_directory(const std::string& name) {
+    const auto dir = std::filesystem::temp_directory_path() / name;
+    std::filesystem::remove_all(dir);
+    std::filesystem::create_directories(dir);
+    std::filesystem::copy_file(hf_config_dir("gpt2") + "/config.json", dir / "config.json");
+    return dir;
+}
+
+} // namespace
+
+TEST_CASE("estimate --engine transformers: safetensors beside config.json decide dtype=auto and are summarised") {
+    // gpt2's config.json names no dtype: from_pretrained takes the first floating dtype of the
+    // first shard's tensors, names sorted (here bfloat16, though "wte" is listed first as F32).
+    const auto dir = gpt2_directory("vramfit-st-single");
+    write_safetensors(dir / "model.safetensors", {{"wte.weight", "F32", {50257, 768}}, {"h.0.attn.c_attn.weight", "BF16", {768, 2304}},
+                                                  {"h.0.attn.bias", "I64", {1, 1, 1024, 1024}}});
+    const auto j = transformers_json({dir.string(), "--gpu", "rtx-4090"});
+    CHECK(j["dtype"] == "bfloat16");
+    CHECK(j["checkpoint"]["files"] == 1);
+    CHECK(j["checkpoint"]["tensors"] == 3);
+    CHECK(j["checkpoint"]["tensor_bytes"] == 50257ULL * 768 * 4 + 768ULL * 2304 * 2 + 1024ULL * 1024 * 8);
+    // --dtype still wins
+    CHECK(transformers_json({dir.string(), "--gpu", "rtx-4090", "--dtype", "float16"})["dtype"] == "float16");
+    // a config.json alone: float32, as from_config
+    std::filesystem::remove(dir / "model.safetensors");
+    CHECK(transformers_json({dir.string(), "--gpu", "rtx-4090"})["dtype"] == "float32");
+
+    // sharded: the index's shards in sorted order, every header read
+    const auto sharded = gpt2_directory("vramfit-st-sharded");
+    write_safetensors(sharded / "model-00001-of-00002.safetensors", {{"wte.weight", "F16", {50257, 768}}});
+    write_safetensors(sharded / "model-00002-of-00002.safetensors", {{"ln_f.weight", "F32", {768}}, {"ln_f.bias", "F32", {768}}});
+    {
+        std::ofstream index(sharded / "model.safetensors.index.json");
+        index << R"({"metadata": {"total_size": 77200000}, "weight_map": {"ln_f.weight": "model-00002-of-00002.safetensors",
+                  "ln_f.bias": "model-00002-of-00002.safetensors", "wte.weight": "model-00001-of-00002.safetensors"}})";
+    }
+    const auto s = transformers_json({sharded.string(), "--gpu", "rtx-4090"});
+    CHECK(s["dtype"] == "float16");
+    CHECK(s["checkpoint"]["files"] == 2);
+    CHECK(s["checkpoint"]["tensors"] == 3);
+
+    // bad files: one line naming the file, exit 2
+    {
+        std::ofstream index(sharded / "model.safetensors.index.json");
+        index << R"({"weight_map": {"wte.weight": "../outside.safetensors"}})";
+    }
+    auto bad = run({"estimate", sharded.string(), "--engine", "transformers", "--gpu", "rtx-4090"});
+    CHECK(bad.status == 2);
+    CHECK(one_line(bad.err));
+    CHECK(contains(bad.err, "outside.safetensors"));
+    std::filesystem::remove(sharded / "model.safetensors.index.json");
+    {
+        std::ofstream broken(sharded / "model.safetensors", std::ios::binary);
+        broken << std::string("\xff\xff\xff\xff\x00\x00\x00\x00{}", 10);
+    }
+    bad = run({"estimate", sharded.string(), "--engine", "transformers", "--gpu", "rtx-4090"});
+    CHECK(bad.status == 2);
+    CHECK(one_line(bad.err));
+    CHECK(contains(bad.err, "model.safetensors"));
+    std::filesystem::remove_all(dir);
+    std::filesystem::remove_all(sharded);
 }
 
 TEST_CASE("estimate --engine transformers: max_memory from --gpu is the free memory a CUDA process sees") {

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "vramfit/formats/safetensors/header.hpp"
+#include "vramfit/formats/safetensors/index.hpp"
 
 using namespace vramfit;
 
@@ -88,4 +89,49 @@ TEST_CASE("safetensors: every check of the format refuses bad headers") {
     past[0] = 100;
     says(safetensors::parse(past, past.size()), "past the end of the file");
     says(safetensors::parse(std::span<const unsigned char>{past.data(), 4}, 4), "shorter than the 8-byte");
+}
+
+// ---- model.safetensors.index.json and the checkpoint summary (formats/safetensors/index.hpp) ----
+
+namespace {
+constexpr bool index_at_compile_time() {
+    const auto index = safetensors::parse_index(
+        R"({"metadata": {"total_size": 42}, "weight_map": {"z": "model-00002-of-00002.safetensors", "a": "model-00001-of-00002.safetensors", "b": "model-00002-of-00002.safetensors"}})");
+    return index && index->shards.size() == 2 && index->shards[0] == "model-00001-of-00002.safetensors" && index->tensors == 3 &&
+           index->total_size == 42u;
+}
+static_assert(index_at_compile_time());
+static_assert(!safetensors::is_safe_shard_name("../x.safetensors") && !safetensors::is_safe_shard_name("/abs.safetensors") &&
+              !safetensors::is_safe_shard_name("model.bin") && safetensors::is_safe_shard_name("sub/model.safetensors"));
+} // namespace
+
+TEST_CASE("index.json: shards sorted and unique, refused when they leave the directory or the map is missing") {
+    const auto good = safetensors::parse_index(R"({"weight_map": {"x": "b.safetensors", "y": "a.safetensors", "z": "b.safetensors"}})");
+    REQUIRE(good.ok());
+    CHECK(good->shards == std::vector<std::string>{"a.safetensors", "b.safetensors"});
+    CHECK(!good->total_size.has_value());
+    for (const char* bad : {R"({"weight_map": {"x": "../a.safetensors"}})", R"({"weight_map": {"x": 3}})", R"({"metadata": {}})",
+                            R"({"weight_map": {}})", R"([1, 2])", R"({"weight_map": {"x": "a.safetensors")"}) {
+        CAPTURE(bad);
+        const auto r = safetensors::parse_index(bad, "dir/model.safetensors.index.json");
+        REQUIRE_FALSE(r.ok());
+        CHECK(r.err().message().find("dir/model.safetensors.index.json") != std::string_view::npos);
+    }
+}
+
+TEST_CASE("checkpoint summary: bytes per dtype, and dtype=auto's first floating dtype of the first shard by sorted name") {
+    auto first = read(R"({"wte.weight": {"dtype": "F32", "shape": [4, 2], "data_offsets": [0, 32]},
+                         "h.0.w": {"dtype": "BF16", "shape": [4], "data_offsets": [32, 40]},
+                         "h.0.a": {"dtype": "I64", "shape": [1], "data_offsets": [40, 48]}})", 48);
+    auto second = read(R"({"a.weight": {"dtype": "F16", "shape": [2], "data_offsets": [0, 4]}})", 4);
+    REQUIRE(first.ok());
+    REQUIRE(second.ok());
+    const auto s = safetensors::summarize({*first, *second});
+    CHECK(s.files == 2);
+    CHECK(s.tensors == 4);
+    CHECK(s.tensor_bytes == bytes{52});
+    CHECK(s.first_floating == dtype::bf16);  // "h.0.w" sorts before "wte.weight"; the second shard's "a.weight" does not count
+    REQUIRE(s.bytes_by_dtype.size() == 4);
+    CHECK(s.bytes_by_dtype[0].first == std::string_view{"F32"});
+    CHECK(s.bytes_by_dtype[0].second == 32);
 }
