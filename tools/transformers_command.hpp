@@ -105,7 +105,7 @@ inline result<std::optional<safetensors::checkpoint_summary>> read_checkpoint(co
 
 // MODEL: a directory with a config.json, a config.json itself, a Hub id in the local cache, or a
 // catalog key or Hub id of the built-in catalog (no download).
-inline result<model_config> load_hf_config(const std::string& model, std::string& source) {
+inline result<model_config> load_hf_config(const std::string& model, std::string& source, const catalog::model_entry** from_catalog = nullptr) {
     namespace fs = std::filesystem;
     std::error_code ec;
     fs::path file = model;
@@ -114,6 +114,7 @@ inline result<model_config> load_hf_config(const std::string& model, std::string
         if (auto snapshot = cached_snapshot(model)) file = *snapshot / "config.json";
         else if (const catalog::model_entry* entry = catalog::find(model)) {
             source = std::string{entry->source} + " (built-in catalog: " + std::string{entry->key} + ")";
+            if (from_catalog != nullptr) *from_catalog = entry;
             return hf::with_class_rules(entry->config);
         } else {
             return error{errc::unknown_name, "'"}.with(model).with(
@@ -169,7 +170,8 @@ struct hf_estimate {
 
 inline result<hf_estimate> estimate_transformers(const transformers_options& options) {
     hf_estimate e;
-    auto config = load_hf_config(options.model, e.source);
+    const catalog::model_entry* entry = nullptr;
+    auto config = load_hf_config(options.model, e.source, &entry);
     if (!config) return config.err();
     e.config = *config;
     if (const std::filesystem::path file{e.source}; file.filename() == "config.json") {
@@ -180,6 +182,7 @@ inline result<hf_estimate> estimate_transformers(const transformers_options& opt
     // dtype="auto": the config's dtype, else the first floating dtype of the checkpoint's first
     // shard (modeling_utils.py _get_dtype, get_state_dict_dtype), else float32
     std::optional<dtype> file_dtype = e.checkpoint ? e.checkpoint->first_floating : std::nullopt;
+    if (entry != nullptr) file_dtype = entry->checkpoint_dtype;  // the published files' (catalog/models.hpp)
     e.type = options.torch_dtype.value_or(config->torch_dtype.value_or(file_dtype.value_or(dtype::f32)));
     transformers::load_options load{};
     load.torch_dtype = e.type;

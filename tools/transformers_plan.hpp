@@ -45,6 +45,10 @@ struct hf_plan {
 namespace detail {
 
 inline constexpr std::uint64_t mib = 1048576ULL;
+
+inline std::string rate_text(double tokens_per_s) {
+    return tokens_per_s >= 0.1 ? fmt::format("{:.1f}", tokens_per_s) : fmt::format("{:.3f}", tokens_per_s);
+}
 inline constexpr int max_budget_rounds = 64;
 
 // Decode speed, bandwidth-bound (plan/speed.hpp's figures): each token reads every weight once;
@@ -197,8 +201,8 @@ inline std::string render_transformers_plan_text(const hf_plan& p, const transfo
     if (p.any_fits) {
         const auto& c = p.candidates[p.chosen];
         out += render_transformers_text(*c.estimate, c.options);
-        fmt::format_to(line, "\nplan: {}, {} layers on the GPUs, {} on the CPU, {} on disk, about {:.1f} tokens/s decoding\n", c.label,
-                       c.gpu_layers, c.cpu_layers, c.disk_layers, c.decode_tokens_per_s);
+        fmt::format_to(line, "\nplan: {}, {} layers on the GPUs, {} on the CPU, {} on disk, about {} tokens/s decoding\n", c.label,
+                       c.gpu_layers, c.cpu_layers, c.disk_layers, detail::rate_text(c.decode_tokens_per_s));
         out += "max_memory that gives this map (accelerate fills each GPU to it with weights; the rest is generate()'s):\n";
         out += emit_accelerate(c);
     }
@@ -209,7 +213,7 @@ inline std::string render_transformers_plan_text(const hf_plan& p, const transfo
         const auto& c = p.candidates[i];
         const auto gib = [](bytes b) { return fmt::format("{:.1f}", static_cast<double>(b.count()) / (1024.0 * 1024 * 1024)); };
         fmt::format_to(line, row, p.any_fits && i == p.chosen ? "*" : "", c.label, c.gpu_layers, c.cpu_layers, c.disk_layers, gib(c.gpu_weights),
-                       gib(c.cpu_weights), gib(c.disk_weights), c.estimate ? fmt::format("{:.1f}", c.decode_tokens_per_s) : std::string{"-"},
+                       gib(c.cpu_weights), gib(c.disk_weights), c.estimate ? detail::rate_text(c.decode_tokens_per_s) : std::string{"-"},
                        c.why_not);
     }
     if (!p.any_fits) out += "\nnothing fits: more GPU memory, more --ram, or --disk for offloaded weights\n";

@@ -659,6 +659,46 @@ TEST_CASE("plan --engine transformers: quantization only where it keeps the mode
     CHECK(contains(no_disk.out, "nothing fits"));
 }
 
+TEST_CASE("plan --engine transformers: six models on 2x 40 GB and 120 GB of RAM, generating 8k tokens") {
+    // What each needs, from the model: on the GPUs as published, with 4-bit weights, or spilling
+    // to CPU and disk; every chosen max_memory, replayed through the estimate, keeps each GPU's
+    // total within its memory.
+    struct expectation {
+        const char* model;
+        const char* label;
+        bool spills;
+    };
+    const expectation cases[] = {
+        {"openai/gpt-oss-20b", "bfloat16", false},  // MXFP4 experts, BF16 elsewhere (dtype=auto)
+        {"Qwen/Qwen3-32B", "bfloat16", false},
+        {"deepseek-ai/deepseek-llm-7b-chat", "bfloat16", false},
+        {"meta-llama/Llama-3.3-70B-Instruct", "bfloat16 + bitsandbytes 4-bit", false},
+        {"Qwen/Qwen2.5-72B-Instruct", "bfloat16 + bitsandbytes 4-bit", false},
+        {"deepseek-ai/DeepSeek-V2.5", "bfloat16", true},  // 236B: CPU and disk even at 4 bits
+    };
+    for (const auto& c : cases) {
+        CAPTURE(c.model);
+        const auto o = run({"plan", c.model, "--engine", "transformers", "--gpu", "a100-40gbx2", "--ram", "120GB", "--disk", "1TB", "--seq", "8192", "--json"});
+        REQUIRE_MESSAGE(o.status == 0, o.err);
+        const auto p = nlohmann::json::parse(o.out);
+        CHECK(p["label"] == c.label);
+        const auto& chosen = p["plan"];
+        bool spills = false;
+        for (const auto& d : chosen["devices"]) {
+            if (d["name"] == "cpu" || d["name"] == "disk") spills = spills || d["weights_bytes"].get<std::uint64_t>() > 0;
+            else CHECK(d["fits"] == true);
+        }
+        CHECK(spills == c.spills);
+        std::string spec = "{";
+        for (const auto& [device, amount] : p["max_memory"].items()) spec += (spec.size() > 1 ? ", \"" : "\"") + device + "\": \"" + amount.get<std::string>() + "\"";
+        spec += "}";
+        std::vector<std::string> args{c.model, "--gpu", "a100-40gbx2", "--max-memory", spec, "--seq", "8192"};
+        if (std::string{c.label}.find("4-bit") != std::string::npos) args.push_back("--load-in-4bit");
+        const auto replay = transformers_json(args);
+        CHECK(replay["device_map"] == chosen["device_map"]);
+    }
+}
+
 TEST_CASE("plan --engine transformers rejects what it cannot plan, in one line") {
     for (const auto& args : std::vector<std::vector<std::string_view>>{
              {"plan", "opt-30b", "--engine", "transformers", "--ram", "32GiB"},

@@ -13,6 +13,7 @@
 
 #include <array>
 #include <cstdint>
+#include <optional>
 #include <string_view>
 
 #include "vramfit/core/detail/ascii.hpp"
@@ -28,6 +29,9 @@ struct model_entry {
     std::string_view display_name{};  // "Llama-3.1-8B"
     std::string_view hf_id{};         // "meta-llama/Llama-3.1-8B": the Hub repository of `source`
     model_config config{};            // config.json (a multimodal model's text_config, with its vision_config)
+    // The first floating dtype of the published safetensors (their first shard, names sorted),
+    // given where config.json names no dtype: what from_pretrained's dtype="auto" then takes.
+    std::optional<dtype> checkpoint_dtype{};
     // The llama.cpp quantization a bare key means ("llama-3.1-8b" is "llama-3.1-8b:Q4_K_M").
     std::string_view default_ftype = "Q4_K_M";
     std::string_view source{};        // the config.json read
@@ -108,7 +112,8 @@ inline constexpr std::array<model_entry, 55> models{{
      .head_dim = 128, .intermediate_size = 14336, .vocab_size = 32000, .max_position_embeddings = 32768,
      .num_experts = 8, .num_experts_per_tok = 2},
      .source = "https://huggingface.co/mistralai/Mixtral-8x7B-v0.1/blob/main/config.json"},
-    // https://huggingface.co/openai/gpt-oss-20b/blob/main/config.json (released as MXFP4 experts; no torch_dtype)
+    // https://huggingface.co/openai/gpt-oss-20b/blob/main/config.json (released as MXFP4 experts and
+    // BF16 elsewhere; no torch_dtype)
     {.key = "gpt-oss-20b", .display_name = "gpt-oss-20b", .hf_id = "openai/gpt-oss-20b",
      .config = {.model_type = "gpt_oss", .architecture = "GptOssForCausalLM",
      .num_hidden_layers = 24, .hidden_size = 2880, .num_attention_heads = 64, .num_key_value_heads = 8,
@@ -116,7 +121,8 @@ inline constexpr std::array<model_entry, 55> models{{
      .attention_bias = true,
      .rope_scaling = {.rope_type = "yarn", .factor = 32.0, .original_max_position_embeddings = 4096},
      .sliding_window = 128, .num_experts = 32, .num_experts_per_tok = 4,
-     .quantization = {.method = quant_method::mxfp4, .method_name = "mxfp4"}}, .default_ftype = "MXFP4_MOE",
+     .quantization = {.method = quant_method::mxfp4, .method_name = "mxfp4"}},
+     .checkpoint_dtype = dtype::bf16, .default_ftype = "MXFP4_MOE",
      .source = "https://huggingface.co/openai/gpt-oss-20b/blob/main/config.json"},
     // https://huggingface.co/deepseek-ai/DeepSeek-V2-Lite/blob/main/config.json
     {.key = "deepseek-v2-lite", .display_name = "DeepSeek-V2-Lite", .hf_id = "deepseek-ai/DeepSeek-V2-Lite",
@@ -249,7 +255,8 @@ inline constexpr std::array<model_entry, 55> models{{
      .attention_bias = true,
      .rope_scaling = {.rope_type = "yarn", .factor = 32.0, .original_max_position_embeddings = 4096},
      .sliding_window = 128, .num_experts = 128, .num_experts_per_tok = 4,
-     .quantization = {.method = quant_method::mxfp4, .method_name = "mxfp4"}}, .default_ftype = "MXFP4_MOE",
+     .quantization = {.method = quant_method::mxfp4, .method_name = "mxfp4"}},
+     .checkpoint_dtype = dtype::bf16, .default_ftype = "MXFP4_MOE",
      .source = "https://huggingface.co/openai/gpt-oss-120b/blob/main/config.json"},
     // https://huggingface.co/state-spaces/mamba2-2.7b/blob/main/config.json: d_model 2560, n_layer 64,
     // vocab 50277 with pad_vocab_size_multiple 16, d_state 128, expand 2 (d_inner 5120), headdim 64
@@ -440,11 +447,12 @@ inline constexpr std::array<model_entry, 55> models{{
      .num_hidden_layers = 64, .hidden_size = 9216, .num_attention_heads = 72, .intermediate_size = 36864,
      .vocab_size = 50272, .max_position_embeddings = 2048, .tie_word_embeddings = true, .word_embed_proj_dim = 9216},
      .source = "https://huggingface.co/facebook/opt-66b/blob/main/config.json"},
-    // https://huggingface.co/openai-community/gpt2/blob/main/config.json: no torch_dtype (float32),
-    // n_inner unset (4·n_embd), tied lm_head.
+    // https://huggingface.co/openai-community/gpt2/blob/main/config.json: no torch_dtype (the
+    // weights are F32), n_inner unset (4·n_embd), tied lm_head.
     {.key = "gpt2", .display_name = "GPT-2", .hf_id = "gpt2",
      .config = {.model_type = "gpt2", .architecture = "GPT2LMHeadModel", .num_hidden_layers = 12, .hidden_size = 768,
      .num_attention_heads = 12, .intermediate_size = 3072, .vocab_size = 50257, .max_position_embeddings = 1024, .tie_word_embeddings = true},
+     .checkpoint_dtype = dtype::f32,
      .source = "https://huggingface.co/openai-community/gpt2/blob/main/config.json"},
     // https://huggingface.co/deepseek-ai/deepseek-llm-7b-chat/blob/main/config.json (LlamaForCausalLM, no GQA)
     {.key = "deepseek-llm-7b-chat", .display_name = "deepseek-llm-7b-chat", .hf_id = "deepseek-ai/deepseek-llm-7b-chat",
