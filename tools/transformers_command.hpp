@@ -203,7 +203,7 @@ inline result<hf_estimate> estimate_transformers(const transformers_options& opt
     std::uint32_t layer = 0;
     for (std::size_t n = 0; n < tree->nodes.size(); ++n) {
         const auto& node = tree->nodes[n];
-        if (!tree->is_no_split(node.class_name) || layer >= config->num_hidden_layers) continue;
+        if (!tree->is_decoder_layer(node) || layer >= config->num_hidden_layers) continue;
         const auto where = location_of(entry_for(e.map.map, node.name));
         if (!blocks.empty() && blocks.back().where == where) ++blocks.back().count;
         else blocks.push_back({where, layer, 1});
@@ -220,7 +220,7 @@ inline result<hf_estimate> estimate_transformers(const transformers_options& opt
     plan.execution_gpu = first_gpu;
     std::vector<device> gpus = options.gpus;
     transformers::generate_request request{options.attn, e.type, options.batch, options.prompt, options.new_tokens, false};
-    const auto memory = transformers::generate_memory(*config, request, plan, gpus);
+    const auto memory = transformers::generate_memory(*config, request, plan, transformers::weights_of(*tree, sizes), gpus);
     e.activations_modelled = memory.modelled;
 
     // One row per max_memory device, and disk when the map uses it.

@@ -173,7 +173,12 @@ TEST_CASE("a placement splits weights, cache and activations by device") {
 
     const std::array<layer_block, 2> halves{{{{location_kind::gpu, 0}, 0, 16}, {{location_kind::gpu, 1}, 16, 16}}};
     const placement two{halves, {location_kind::gpu, 0}, {location_kind::gpu, 1}, {location_kind::gpu, 1}, 0};
-    const auto split = generate_memory(c, g, two);
+    const auto tree = build_module_tree(c, {});
+    REQUIRE(tree.ok());
+    const auto weights = weights_of(*tree, compute_module_sizes(*tree));
+    REQUIRE(weights.layers.size() == 32);
+    CHECK(weights.total() == one.gpus[0].weights);
+    const auto split = generate_memory(c, g, two, weights);
     CHECK(split.gpus[0].used);
     CHECK(split.gpus[1].used);
     CHECK(!split.gpus[2].used);
@@ -189,9 +194,9 @@ TEST_CASE("a placement splits weights, cache and activations by device") {
     // the last eight layers on the CPU: they run on GPU 0, which stages one layer's weights
     const std::array<layer_block, 2> offload{{{{location_kind::gpu, 0}, 0, 24}, {{location_kind::cpu, 0}, 24, 8}}};
     const location gpu0{location_kind::gpu, 0};
-    const auto off = generate_memory(c, g, {offload, gpu0, gpu0, gpu0, 0});
-    CHECK(off.gpus[0].offload_staging == layer_weight_bytes(c, dtype::bf16));
-    CHECK(off.offloaded_weights == layer_weight_bytes(c, dtype::bf16) * 8);
+    const auto off = generate_memory(c, g, {offload, gpu0, gpu0, gpu0, 0}, weights);
+    CHECK(off.gpus[0].offload_staging == weights.layers[24]);
+    CHECK(off.offloaded_weights == weights.layers[24] * 8);
     CHECK(off.gpus[0].kv_cache == one.gpus[0].kv_cache);
     CHECK(off.gpus[0].weights + off.offloaded_weights == one.gpus[0].weights);
 }

@@ -17,23 +17,25 @@
 //    embedding's (generation/utils.py `_sample`: `.to(..., device=input_ids.device)`).
 //  * The CUDA context is core/cuda_overhead.hpp's line (cuda_process_overhead), once per GPU
 //    used.
-// Weights are those `from_pretrained` materialises for the llama family (modeling_llama.py): per
-// layer q/k/v/o (+ biases with attention_bias), gate/up/down (+ biases with mlp_bias), two
-// RMSNorm weights (+ Qwen3's q_norm/k_norm); embed_tokens, the final norm, lm_head (shared with
-// embed_tokens when tied); the rotary inv_freq and original_inv_freq buffers in float32
-// (LlamaRotaryEmbedding.__init__), on the embedding's device.
+// Weights are the module tree's (modules.hpp, compute_module_sizes): each decoder layer's bytes,
+// embed_tokens, the final norm, lm_head (0 when tied), and the rest of the model (the rotary
+// inv_freq buffers) with the embedding, so this header holds no second rule for parameter sizes.
 #pragma once
 
 #include <algorithm>
 #include <array>
 #include <cstdint>
 #include <span>
+#include <string_view>
+#include <vector>
 
 #include "vramfit/core/bytes.hpp"
 #include "vramfit/core/cuda_overhead.hpp"
 #include "vramfit/core/device.hpp"
 #include "vramfit/engines/transformers/activations.hpp"
 #include "vramfit/engines/transformers/kv_cache.hpp"
+#include "vramfit/engines/transformers/module_sizes.hpp"
+#include "vramfit/engines/transformers/modules.hpp"
 #include "vramfit/model/config.hpp"
 #include "vramfit/model/dtype.hpp"
 
@@ -91,27 +93,48 @@ struct generate_memory_result {
     bool modelled = false;      // false: the architecture is not modelled
 };
 
-// Weight bytes of one decoder layer and of the top modules (the llama family).
-[[nodiscard]] constexpr bytes layer_weight_bytes(const model_config& c, dtype type) noexcept {
-    const std::uint64_t h = c.hidden_size, hd = c.attention_head_dim(), nh = c.num_attention_heads,
-                        kvh = c.kv_heads(), i = c.intermediate_size;
-    std::uint64_t n = h * nh * hd + 2 * h * kvh * hd + nh * hd * h + 3 * h * i + 2 * h;
-    if (c.attention_bias) n += nh * hd + 2 * kvh * hd + h;
-    if (c.mlp_bias) n += 2 * i + h;
-    if (c.model_type.view() == "qwen3") n += 2 * hd;
-    if (c.model_type.view() == "qwen2") n += nh * hd + 2 * kvh * hd;  // Qwen2Attention: q/k/v bias
-    return row_size(type, static_cast<std::int64_t>(n));
-}
-[[nodiscard]] constexpr bytes embedding_weight_bytes(const model_config& c, dtype type) noexcept {
-    const std::uint64_t rotary = std::uint64_t{c.attention_head_dim()} / 2 * 4 * 2;  // inv_freq + original_inv_freq
-    return row_size(type, static_cast<std::int64_t>(std::uint64_t{c.vocab_size} * c.hidden_size)) + bytes{rotary};
-}
-[[nodiscard]] constexpr bytes norm_weight_bytes(const model_config& c, dtype type) noexcept {
-    return row_size(type, c.hidden_size);
-}
-[[nodiscard]] constexpr bytes lm_head_weight_bytes(const model_config& c, dtype type) noexcept {
-    if (c.tie_word_embeddings) return {};
-    return row_size(type, static_cast<std::int64_t>(std::uint64_t{c.vocab_size} * c.hidden_size));
+// The bytes compute_module_sizes gives the modules a placement places.
+struct model_weights {
+    std::vector<bytes> layers;  // decoder layer i: its no-split module
+    bytes embed_tokens{};
+    bytes norm{};
+    bytes lm_head{};            // 0 when tied to embed_tokens (counted once, there)
+    bytes rest{};               // everything else (rotary buffers), with the embedding
+
+    [[nodiscard]] constexpr bytes total() const noexcept {
+        bytes sum = embed_tokens + norm + lm_head + rest;
+        for (auto b : layers) sum += b;
+        return sum;
+    }
+};
+
+// The decoder layers are the tree's decoder-layer modules in order; embed_tokens and the final
+// norm are the text model's children of those names (the text model holds `layers`), lm_head
+// the root's.
+[[nodiscard]] constexpr model_weights weights_of(const module_tree& tree, const module_sizes& sizes) {
+    model_weights w;
+    bytes named{};
+    std::size_t text_model = tree.nodes.size();
+    for (std::size_t n = 1; n < tree.nodes.size(); ++n) {
+        if (!tree.is_decoder_layer(tree.nodes[n])) continue;
+        if (text_model == tree.nodes.size()) text_model = tree.nodes[tree.nodes[n].parent].parent;
+        w.layers.push_back(sizes.of(n));
+        named += sizes.of(n);
+    }
+    auto child = [&](std::size_t parent, std::string_view local, bytes& slot) {
+        if (parent >= tree.nodes.size()) return;
+        for (auto c : tree.nodes[parent].children) {
+            if (tree.nodes[c].local_name != local) continue;
+            slot = sizes.of(c);
+            named += slot;
+            return;
+        }
+    };
+    child(text_model, "embed_tokens", w.embed_tokens);
+    child(text_model, "norm", w.norm);
+    child(0, "lm_head", w.lm_head);
+    w.rest = sizes.root() - std::min(sizes.root(), named);
+    return w;
 }
 
 namespace detail::gen {
@@ -124,8 +147,8 @@ namespace detail::gen {
 
 // Per GPU memory of generate() for `plan`; `gpus[i]` (when given) is GPU i, for its context line.
 [[nodiscard]] constexpr generate_memory_result generate_memory(const model_config& config, const generate_request& request,
-                                                               const placement& plan,
-                                                               std::span<const device> gpus = {}) noexcept {
+                                                               const placement& plan, const model_weights& weights,
+                                                               std::span<const device> gpus = {}) {
     namespace a = detail::act;
     namespace g = detail::gen;
     generate_memory_result r{};
@@ -139,14 +162,13 @@ namespace detail::gen {
             r.offloaded_weights += b;
         }
     };
-    place(plan.embed_tokens, embedding_weight_bytes(config, request.type));
-    place(plan.norm, norm_weight_bytes(config, request.type));
-    place(plan.lm_head, lm_head_weight_bytes(config, request.type));
+    place(plan.embed_tokens, weights.embed_tokens + weights.rest);
+    place(plan.norm, weights.norm);
+    place(plan.lm_head, weights.lm_head);
 
     // layers per running GPU, the largest offloaded layer
     std::array<std::uint64_t, max_gpus> layers_on{};
     bytes staging{};
-    const bytes per_layer = layer_weight_bytes(config, request.type);
     const auto final_cache = generate_cache(request.type, request.batch, request.prompt, request.new_tokens);
     for (const auto& block : plan.layers) {
         const std::uint32_t gpu = g::run_gpu(block.where, plan);
@@ -154,10 +176,11 @@ namespace detail::gen {
         layers_on[gpu] += block.count;
         r.gpus[gpu].used = true;
         for (std::uint32_t l = block.first; l < block.first + block.count; ++l) {
-            place(block.where, per_layer);
+            const bytes layer = l < weights.layers.size() ? weights.layers[l] : bytes{};
+            place(block.where, layer);
             r.gpus[gpu].kv_cache += kv_layer_bytes(config, l, final_cache);
+            if (block.where.kind != location_kind::gpu) staging = std::max(staging, layer);
         }
-        if (block.where.kind != location_kind::gpu && block.count != 0) staging = std::max(staging, per_layer);
     }
     if (staging != bytes{} && plan.execution_gpu < max_gpus) {
         r.gpus[plan.execution_gpu].offload_staging = staging;
@@ -200,14 +223,20 @@ namespace detail::gen {
     return r;
 }
 
-// The whole model on one GPU: every layer and top module on `gpu`.
+// The whole model on one GPU: every layer and top module on `gpu`, the weights from the module
+// tree from_pretrained builds for `request.type`.
 [[nodiscard]] constexpr generate_memory_result generate_memory_on_one_gpu(const model_config& config,
                                                                           const generate_request& request,
                                                                           std::uint32_t gpu = 0,
-                                                                          std::span<const device> gpus = {}) noexcept {
+                                                                          std::span<const device> gpus = {}) {
+    load_options load{};
+    load.torch_dtype = request.type;
+    const auto tree = build_module_tree(config, load);
+    if (!tree) return {};
+    const auto weights = weights_of(*tree, compute_module_sizes(*tree));
     const std::array<layer_block, 1> all{{{{location_kind::gpu, gpu}, 0, config.num_hidden_layers}}};
     const location here{location_kind::gpu, gpu};
-    return generate_memory(config, request, {all, here, here, here, gpu}, gpus);
+    return generate_memory(config, request, {all, here, here, here, gpu}, weights, gpus);
 }
 
 }  // namespace vramfit::transformers

@@ -96,6 +96,14 @@ struct module_tree {
         for (const auto& c : no_split) if (c == class_name) return true;
         return false;
     }
+    // The decoder layer's class: every builder registers it first (a vision tower's no-split
+    // classes, as Gemma 3's SiglipEncoderLayer, come after it).
+    [[nodiscard]] constexpr std::string_view decoder_layer_class() const {
+        return no_split.empty() ? std::string_view{} : std::string_view{no_split.front()};
+    }
+    [[nodiscard]] constexpr bool is_decoder_layer(const module_node& node) const {
+        return !no_split.empty() && node.class_name == no_split.front();
+    }
 
     // The module with this dotted name (the walk `model.get_submodule(name)` does).
     [[nodiscard]] constexpr const module_node* find_module(std::string_view name) const {
