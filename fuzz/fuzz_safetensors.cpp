@@ -22,8 +22,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const std::string_view text{reinterpret_cast<const char*>(data), size};
     if (auto index = vramfit::safetensors::parse_index(text)) {
         for (std::size_t i = 0; i < index->shards.size(); ++i) {
-            if (!vramfit::safetensors::is_safe_shard_name(index->shards[i])) __builtin_trap();
-            if (i > 0 && !(index->shards[i - 1] < index->shards[i])) __builtin_trap();
+            if (!vramfit::safetensors::is_safe_shard_name(index->shards[i].view())) __builtin_trap();
+            if (i > 0 && !(index->shards[i - 1].view() < index->shards[i].view())) __builtin_trap();
         }
     }
     return 0;

@@ -46,6 +46,7 @@ inline std::string render_model_json() {
             .field("key", m.key)
             .field("name", m.display_name)
             .field("hf_id", m.hf_id)
+            .field("tuned_hf_id", m.tuned_hf_id)
             .field("model_type", c.model_type.view())
             .field("hf_architecture", c.architecture.view());
         if (arch) json.field("architecture", architecture_name(*arch));

@@ -88,7 +88,7 @@ inline result<std::optional<safetensors::checkpoint_summary>> read_checkpoint(co
         if (!text) return text.err();
         auto index = safetensors::parse_index(*text, index_path.string());
         if (!index) return index.err();
-        shards = index->shards;
+        for (const auto& s : index->shards) shards.emplace_back(s.view());
     } else if (fs::is_regular_file(directory / "model.safetensors", ec)) {
         shards.emplace_back("model.safetensors");
     } else {

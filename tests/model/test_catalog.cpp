@@ -48,6 +48,7 @@ static_assert(catalog::llama_3_1_8b::entry.config.num_hidden_layers == 32 && cat
 static_assert(catalog::find("LLAMA-3.1-8B") == &catalog::llama_3_1_8b::entry, "case-insensitive");
 static_assert(catalog::find("llama-9") == nullptr);
 static_assert(catalog::find("meta-llama/llama-3.1-8b") == &catalog::llama_3_1_8b::entry, "Hub ids find entries too");
+static_assert(catalog::find("mistralai/Mistral-7B-Instruct-v0.3") == &catalog::mistral_7b_v0_3::entry, "and the tuned release's");
 static_assert(llama_cpp::native_ftype(catalog::gpt_oss_20b::entry) == "MXFP4_MOE" && llama_cpp::native_ftype(catalog::qwen3_8b::entry).empty());
 static_assert(llama_cpp::architecture_of(catalog::mistral_7b_v0_3::entry.config).value() == architecture::llama);
 static_assert(llama_cpp::architecture_of(catalog::deepseek_v3::entry.config).value() == architecture::deepseek2);

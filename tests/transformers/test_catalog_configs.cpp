@@ -37,7 +37,7 @@ struct pair {
 
 TEST_CASE("catalog entries hold what their config.json says") {
     // The catalog's Llama 3.1 8B and Mistral 7B v0.3 are the base models; the oracle read the
-    // Instruct releases, whose config.json differ in nothing but token ids.
+    // Instruct releases (their tuned_hf_id), whose config.json differ in nothing but token ids.
     const pair pairs[] = {
         {"llama-3.1-8b", "configs/meta-llama--Llama-3.1-8B-Instruct"},
         {"llama-3.3-70b", "configs/meta-llama--Llama-3.3-70B-Instruct"},

@@ -28,6 +28,9 @@ struct model_entry {
     std::string_view key{};           // "llama-3.1-8b"
     std::string_view display_name{};  // "Llama-3.1-8B"
     std::string_view hf_id{};         // "meta-llama/Llama-3.1-8B": the Hub repository of `source`
+    // The instruction-tuned release whose config.json has the same facts (dtype included), found
+    // by its id too: "meta-llama/Llama-3.1-8B-Instruct".
+    std::string_view tuned_hf_id{};
     model_config config{};            // config.json (a multimodal model's text_config, with its vision_config)
     // The first floating dtype of the published safetensors (their first shard, names sorted),
     // given where config.json names no dtype: what from_pretrained's dtype="auto" then takes.
@@ -52,6 +55,7 @@ inline constexpr model_config::vision_tower_config gemma3_siglip{.hidden_size = 
 inline constexpr std::array<model_entry, 55> models{{
     // https://huggingface.co/meta-llama/Llama-3.1-8B/blob/main/config.json
     {.key = "llama-3.1-8b", .display_name = "Llama-3.1-8B", .hf_id = "meta-llama/Llama-3.1-8B",
+     .tuned_hf_id = "meta-llama/Llama-3.1-8B-Instruct",
      .config = {.model_type = "llama", .architecture = "LlamaForCausalLM", .torch_dtype = dtype::bf16,
      .num_hidden_layers = 32, .hidden_size = 4096, .num_attention_heads = 32, .num_key_value_heads = 8,
      .head_dim = 128, .intermediate_size = 14336, .vocab_size = 128256, .max_position_embeddings = 131072,
@@ -59,6 +63,7 @@ inline constexpr std::array<model_entry, 55> models{{
      .source = "https://huggingface.co/meta-llama/Llama-3.1-8B/blob/main/config.json"},
     // https://huggingface.co/meta-llama/Llama-3.2-1B/blob/main/config.json
     {.key = "llama-3.2-1b", .display_name = "Llama-3.2-1B", .hf_id = "meta-llama/Llama-3.2-1B",
+     .tuned_hf_id = "meta-llama/Llama-3.2-1B-Instruct",
      .config = {.model_type = "llama", .architecture = "LlamaForCausalLM", .torch_dtype = dtype::bf16,
      .num_hidden_layers = 16, .hidden_size = 2048, .num_attention_heads = 32, .num_key_value_heads = 8,
      .head_dim = 64, .intermediate_size = 8192, .vocab_size = 128256, .max_position_embeddings = 131072,
@@ -66,6 +71,7 @@ inline constexpr std::array<model_entry, 55> models{{
      .source = "https://huggingface.co/meta-llama/Llama-3.2-1B/blob/main/config.json"},
     // https://huggingface.co/mistralai/Mistral-7B-v0.3/blob/main/config.json
     {.key = "mistral-7b-v0.3", .display_name = "Mistral-7B-v0.3", .hf_id = "mistralai/Mistral-7B-v0.3",
+     .tuned_hf_id = "mistralai/Mistral-7B-Instruct-v0.3",
      .config = {.model_type = "mistral", .architecture = "MistralForCausalLM", .torch_dtype = dtype::bf16,
      .num_hidden_layers = 32, .hidden_size = 4096, .num_attention_heads = 32, .num_key_value_heads = 8,
      .head_dim = 128, .intermediate_size = 14336, .vocab_size = 32768, .max_position_embeddings = 32768},
@@ -107,6 +113,7 @@ inline constexpr std::array<model_entry, 55> models{{
      .source = "https://huggingface.co/Qwen/Qwen3-30B-A3B/blob/main/config.json"},
     // https://huggingface.co/mistralai/Mixtral-8x7B-v0.1/blob/main/config.json
     {.key = "mixtral-8x7b", .display_name = "Mixtral-8x7B-v0.1", .hf_id = "mistralai/Mixtral-8x7B-v0.1",
+     .tuned_hf_id = "mistralai/Mixtral-8x7B-Instruct-v0.1",
      .config = {.model_type = "mixtral", .architecture = "MixtralForCausalLM", .torch_dtype = dtype::bf16,
      .num_hidden_layers = 32, .hidden_size = 4096, .num_attention_heads = 32, .num_key_value_heads = 8,
      .head_dim = 128, .intermediate_size = 14336, .vocab_size = 32000, .max_position_embeddings = 32768,
@@ -168,6 +175,7 @@ inline constexpr std::array<model_entry, 55> models{{
      .source = "https://huggingface.co/Qwen/Qwen3-235B-A22B/blob/main/config.json"},
     // https://huggingface.co/meta-llama/Llama-3.2-3B/blob/main/config.json
     {.key = "llama-3.2-3b", .display_name = "Llama-3.2-3B", .hf_id = "meta-llama/Llama-3.2-3B",
+     .tuned_hf_id = "meta-llama/Llama-3.2-3B-Instruct",
      .config = {.model_type = "llama", .architecture = "LlamaForCausalLM", .torch_dtype = dtype::bf16,
      .num_hidden_layers = 28, .hidden_size = 3072, .num_attention_heads = 24, .num_key_value_heads = 8,
      .head_dim = 128, .intermediate_size = 8192, .vocab_size = 128256, .max_position_embeddings = 131072,
@@ -282,6 +290,7 @@ inline constexpr std::array<model_entry, 55> models{{
     // Llama 3.1 at the other sizes (same architecture and rope scaling as 8B).
     // https://huggingface.co/meta-llama/Llama-3.1-70B/blob/main/config.json
     {.key = "llama-3.1-70b", .display_name = "Llama-3.1-70B", .hf_id = "meta-llama/Llama-3.1-70B",
+     .tuned_hf_id = "meta-llama/Llama-3.1-70B-Instruct",
      .config = {.model_type = "llama", .architecture = "LlamaForCausalLM", .torch_dtype = dtype::bf16,
      .num_hidden_layers = 80, .hidden_size = 8192, .num_attention_heads = 64, .num_key_value_heads = 8,
      .head_dim = 128, .intermediate_size = 28672, .vocab_size = 128256, .max_position_embeddings = 131072,
@@ -289,6 +298,7 @@ inline constexpr std::array<model_entry, 55> models{{
      .source = "https://huggingface.co/meta-llama/Llama-3.1-70B/blob/main/config.json"},
     // https://huggingface.co/meta-llama/Llama-3.1-405B/blob/main/config.json
     {.key = "llama-3.1-405b", .display_name = "Llama-3.1-405B", .hf_id = "meta-llama/Llama-3.1-405B",
+     .tuned_hf_id = "meta-llama/Llama-3.1-405B-Instruct",
      .config = {.model_type = "llama", .architecture = "LlamaForCausalLM", .torch_dtype = dtype::bf16,
      .num_hidden_layers = 126, .hidden_size = 16384, .num_attention_heads = 128, .num_key_value_heads = 8,
      .head_dim = 128, .intermediate_size = 53248, .vocab_size = 128256, .max_position_embeddings = 131072,
@@ -451,7 +461,8 @@ inline constexpr std::array<model_entry, 55> models{{
     // weights are F32), n_inner unset (4·n_embd), tied lm_head.
     {.key = "gpt2", .display_name = "GPT-2", .hf_id = "gpt2",
      .config = {.model_type = "gpt2", .architecture = "GPT2LMHeadModel", .num_hidden_layers = 12, .hidden_size = 768,
-     .num_attention_heads = 12, .intermediate_size = 3072, .vocab_size = 50257, .max_position_embeddings = 1024, .tie_word_embeddings = true},
+     .num_attention_heads = 12, .intermediate_size = 3072, .vocab_size = 50257, .max_position_embeddings = 1024,
+     .tie_word_embeddings = true},
      .checkpoint_dtype = dtype::f32,
      .source = "https://huggingface.co/openai-community/gpt2/blob/main/config.json"},
     // https://huggingface.co/deepseek-ai/deepseek-llm-7b-chat/blob/main/config.json (LlamaForCausalLM, no GQA)
@@ -480,6 +491,7 @@ inline constexpr std::array<model_entry, 55> models{{
     }
     for (const auto& entry : models) {
         if (!entry.hf_id.empty() && vramfit::detail::equal_ignoring_case(entry.hf_id, key)) return &entry;
+        if (!entry.tuned_hf_id.empty() && vramfit::detail::equal_ignoring_case(entry.tuned_hf_id, key)) return &entry;
     }
     return nullptr;
 }

@@ -11,12 +11,12 @@
 #include <algorithm>
 #include <cstdint>
 #include <optional>
-#include <string>
 #include <string_view>
 #include <vector>
 
 #include "vramfit/core/bytes.hpp"
 #include "vramfit/core/error.hpp"
+#include "vramfit/core/text.hpp"
 #include "vramfit/formats/json/reader.hpp"
 #include "vramfit/formats/safetensors/header.hpp"
 #include "vramfit/model/dtype.hpp"
@@ -24,7 +24,7 @@
 namespace vramfit::safetensors {
 
 struct index {
-    std::vector<std::string> shards;  // unique file names, sorted
+    std::vector<text> shards;  // unique file names, sorted
     std::size_t tensors = 0;          // entries of weight_map
     std::optional<std::uint64_t> total_size;  // metadata.total_size, when given
 };
@@ -54,10 +54,12 @@ struct index {
             return error{errc::bad_value, file, d.at(n).begin}.with(": shard '").with(name).with("' is not a .safetensors file in the model directory");
         }
         ++out.tensors;
-        if (std::find(out.shards.begin(), out.shards.end(), name) == out.shards.end()) out.shards.emplace_back(name);
+        bool seen = false;
+        for (const auto& s : out.shards) seen = seen || s.view() == name;
+        if (!seen) out.shards.emplace_back(name);
     }
     if (out.shards.empty()) return error{errc::bad_value, file}.with(": weight_map names no shard");
-    std::sort(out.shards.begin(), out.shards.end());
+    std::sort(out.shards.begin(), out.shards.end(), [](const text& a, const text& b) { return a.view() < b.view(); });
     if (const auto meta = d.find(0, "metadata"); meta != json::no_node && d.at(meta).type == json::kind::object) {
         if (const auto total = d.find(meta, "total_size"); total != json::no_node && d.at(total).type == json::kind::number) {
             auto value = d.unsigned_integer(total);
