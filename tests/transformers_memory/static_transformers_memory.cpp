@@ -35,7 +35,11 @@ static_assert(kv_cache_bytes(llama_3_1_8b(), generate_cache(dtype::bf16, 1, 128,
 static_assert(within_2_percent(prefill_peak(llama_3_1_8b(), request).above_weights.count(), 32050176));
 static_assert(within_2_percent(decode_peak(llama_3_1_8b(), request, 130).above_weights.count(), 821872));
 static_assert(within_2_percent(full_logits_peak(llama_3_1_8b(), request).above_weights.count(), 50661376));
+// The weights come from the module tree, whose std::string names Clang 14 cannot evaluate with
+// libstdc++ 12 (its small-string union); GCC 12 can, so the whole generate() is checked there.
+#if !(defined(__clang__) && __clang_major__ < 15)
 static_assert(generate_memory_on_one_gpu(llama_3_1_8b(), {attn_implementation::sdpa, dtype::bf16, 1, 128, 4, false})
                   .gpus[0].weights == bytes{16060523008});
+#endif
 
 }  // namespace
