@@ -92,23 +92,28 @@ inline int run(std::span<const std::string_view> args, std::string& out, std::st
         out += usage_text();
         return 0;
     }
-    if (command == "estimate") {
+    if (command == "estimate" || command == "plan") {
         // --engine llama.cpp (the default) or transformers: each engine reads its own flags
         std::vector<std::string_view> engine_args;
         std::string_view engine = "llama.cpp";
+        const std::string prefix = "vramfit " + std::string{command} + ": --engine: ";
         for (std::size_t i = 0; i < rest.size(); ++i) {
             if (rest[i] != "--engine") { engine_args.push_back(rest[i]); continue; }
-            if (i + 1 >= rest.size()) { err += "vramfit estimate: --engine: missing value (llama.cpp or transformers)\n"; return 2; }
+            if (i + 1 >= rest.size()) { err += prefix + "missing value (llama.cpp or transformers)\n"; return 2; }
             engine = rest[++i];
         }
         if (engine != "llama.cpp" && engine != "transformers") {
-            err += "vramfit estimate: --engine: expects llama.cpp or transformers, got '" + std::string{engine} + "'\n";
+            err += prefix + "expects llama.cpp or transformers, got '" + std::string{engine} + "'\n";
             return 2;
         }
-        for (auto a : engine_args)
-            if (a == "--help" || a == "-h") { out += engine == "transformers" ? transformers_flag_help() : usage_text(); return 0; }
-        if (engine == "transformers") return run_transformers_estimate_command(engine_args, out, err);
-        return run_estimate(engine_args, out, err);
+        const bool transformers = engine == "transformers";
+        for (auto a : engine_args) {
+            if (a != "--help" && a != "-h") continue;
+            if (transformers) { out += transformers_flag_help(); return 0; }
+            if (command == "estimate") { out += usage_text(); return 0; }
+        }
+        if (command == "estimate") return transformers ? run_transformers_estimate_command(engine_args, out, err) : run_estimate(engine_args, out, err);
+        return transformers ? run_transformers_plan(engine_args, out, err) : run_plan(engine_args, out, err);
     }
     if (command == "models") {
         bool json = false;
@@ -120,23 +125,6 @@ inline int run(std::span<const std::string_view> args, std::string& out, std::st
         return 0;
     }
     if (command == "export") return run_export(rest, out, err);
-    if (command == "plan") {
-        std::vector<std::string_view> engine_args;
-        std::string_view engine = "llama.cpp";
-        for (std::size_t i = 0; i < rest.size(); ++i) {
-            if (rest[i] != "--engine") { engine_args.push_back(rest[i]); continue; }
-            if (i + 1 >= rest.size()) { err += "vramfit plan: --engine: missing value (llama.cpp or transformers)\n"; return 2; }
-            engine = rest[++i];
-        }
-        if (engine != "llama.cpp" && engine != "transformers") {
-            err += "vramfit plan: --engine: expects llama.cpp or transformers, got '" + std::string{engine} + "'\n";
-            return 2;
-        }
-        if (engine == "llama.cpp") return run_plan(engine_args, out, err);
-        for (auto a : engine_args)
-            if (a == "--help" || a == "-h") { out += transformers_flag_help(); return 0; }
-        return run_transformers_plan(engine_args, out, err);
-    }
     if (command == "devices") {
         if (!rest.empty()) { err += "vramfit devices: unknown argument '" + std::string{rest.front()} + "'\n"; return 2; }
 #if defined(VRAMFIT_WITH_RUNTIME)
