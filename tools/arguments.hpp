@@ -76,6 +76,12 @@ struct transformers_options {
     bool json = false;
 };
 
+// accelerate's get_max_memory without a max_memory: a GPU's free memory as
+// torch.cuda.mem_get_info reports it (the capacity less what CUDA and the context take).
+inline bytes accelerate_free_memory(const device& gpu) {
+    return gpu.capacity() - std::min(gpu.capacity(), cuda_process_overhead(gpu).estimate);
+}
+
 struct plan_options {
     std::string model;
     plan_request request;
@@ -747,8 +753,7 @@ inline result<transformers_options> parse_transformers_args(std::span<const std:
         // then the CPU's.
         for (std::size_t i = 0; i < options.gpus.size(); ++i) {
             const auto& g = options.gpus[i];
-            const bytes free = g.capacity() - std::min(g.capacity(), cuda_process_overhead(g).estimate);
-            options.max_memory.push_back({transformers::device_id::gpu(static_cast<std::uint32_t>(i)), {}, free.count()});
+            options.max_memory.push_back({transformers::device_id::gpu(static_cast<std::uint32_t>(i)), {}, accelerate_free_memory(g).count()});
         }
         if (options.ram) options.max_memory.push_back({transformers::device_id::cpu(), {}, options.ram->count()});
         if (options.max_memory.empty()) return error{errc::invalid_argument, "give --max-memory, or --gpu (and --ram) to build it from"};

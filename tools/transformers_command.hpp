@@ -367,20 +367,4 @@ inline std::string render_transformers_text(const detail::hf_estimate& e, const 
     return out;
 }
 
-// `vramfit estimate MODEL --engine transformers ...` (args without --engine and its value).
-inline int run_transformers_estimate(std::span<const std::string_view> args, std::string& out, std::string& err) {
-    auto options = parse_transformers_args(args);
-    if (!options) {
-        err += "vramfit estimate: " + options.err().describe() + "\n";
-        return 2;
-    }
-    auto estimate = detail::estimate_transformers(*options);
-    if (!estimate) {
-        err += "vramfit estimate: " + estimate.err().describe() + "\n";
-        return 2;
-    }
-    out += options->json ? render_transformers_json(*estimate) : render_transformers_text(*estimate, *options);
-    return 0;
-}
-
 } // namespace vramfit::cli

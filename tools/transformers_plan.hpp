@@ -84,10 +84,7 @@ inline hf_plan_candidate place_candidate(transformers_options options, std::stri
     hf_plan_candidate c;
     c.label = std::move(label);
     std::vector<std::uint64_t> budget_mib;
-    for (const auto& g : options.gpus) {
-        const bytes free = g.capacity() - std::min(g.capacity(), cuda_process_overhead(g).estimate);
-        budget_mib.push_back(free.count() / mib);
-    }
+    for (const auto& g : options.gpus) budget_mib.push_back(accelerate_free_memory(g).count() / mib);
     for (int round = 0; round < max_budget_rounds; ++round) {
         options.max_memory = budgets_as_max_memory(budget_mib, options.ram);
         auto e = estimate_transformers(options);
@@ -130,7 +127,6 @@ inline hf_plan_candidate place_candidate(transformers_options options, std::stri
 // else the first quantization that does; else the fastest that fits.
 inline result<hf_plan> plan_transformers(const transformers_options& base) {
     if (base.gpus.empty()) return error{errc::invalid_argument, "missing --gpu: name the GPUs (e.g. --gpu a100-40gbx2; vramfit gpus lists them)"};
-    if (base.max_memory_given) return error{errc::invalid_argument, "--max-memory: plan chooses max_memory itself; give --gpu, --ram and --disk"};
     {
         // a model that cannot be read or built is an error, not a plan with no candidate
         transformers_options probe = base;
@@ -195,7 +191,7 @@ inline std::string emit_accelerate(const hf_plan_candidate& c) {
     return out;
 }
 
-inline std::string render_transformers_plan_text(const hf_plan& p, const transformers_options& o) {
+inline std::string render_transformers_plan_text(const hf_plan& p) {
     std::string out;
     auto line = std::back_inserter(out);
     if (p.any_fits) {
@@ -217,7 +213,6 @@ inline std::string render_transformers_plan_text(const hf_plan& p, const transfo
                        c.why_not);
     }
     if (!p.any_fits) out += "\nnothing fits: more GPU memory, more --ram, or --disk for offloaded weights\n";
-    (void)o;
     return out;
 }
 
@@ -257,14 +252,13 @@ inline std::string render_transformers_plan_json(const hf_plan& p) {
 
 // `vramfit plan MODEL --engine transformers ...` (args without --engine and its value).
 inline int run_transformers_plan(std::span<const std::string_view> args, std::string& out, std::string& err) {
-    std::vector<std::string_view> with_gpu_check(args.begin(), args.end());
+    // before parsing: the estimate's parser would ask for --max-memory where plan wants --gpu
     bool gpu_given = false, memory_given = false;
     for (auto a : args) { gpu_given = gpu_given || a == "--gpu"; memory_given = memory_given || a == "--max-memory"; }
     if (!gpu_given) { err += "vramfit plan: missing --gpu: name the GPUs (e.g. --gpu a100-40gbx2; vramfit gpus lists them)\n"; return 2; }
     if (memory_given) { err += "vramfit plan: --max-memory: plan chooses max_memory itself; give --gpu, --ram and --disk\n"; return 2; }
-    auto options = parse_transformers_args(with_gpu_check);
+    auto options = parse_transformers_args(args);
     if (!options) { err += "vramfit plan: " + options.err().describe() + "\n"; return 2; }
-    options->max_memory.clear();
     auto p = plan_transformers(*options);
     if (!p) { err += "vramfit plan: " + p.err().describe() + "\n"; return 2; }
     if (options->emit == "accelerate") {
@@ -276,17 +270,21 @@ inline int run_transformers_plan(std::span<const std::string_view> args, std::st
         out += emit_accelerate(p->candidates[p->chosen]);
         return 0;
     }
-    out += options->json ? render_transformers_plan_json(*p) : render_transformers_plan_text(*p, *options);
+    out += options->json ? render_transformers_plan_json(*p) : render_transformers_plan_text(*p);
     return p->any_fits ? 0 : 1;
 }
 
-// `estimate --engine transformers ... --emit accelerate`: the keyword arguments of the asked map.
+// `vramfit estimate MODEL --engine transformers ...` (args without --engine and its value): the
+// estimate as a table or JSON, or with --emit accelerate the keyword arguments of the asked map.
 inline int run_transformers_estimate_command(std::span<const std::string_view> args, std::string& out, std::string& err) {
     auto options = parse_transformers_args(args);
     if (!options) { err += "vramfit estimate: " + options.err().describe() + "\n"; return 2; }
-    if (options->emit.empty()) return run_transformers_estimate(args, out, err);
     auto estimate = detail::estimate_transformers(*options);
     if (!estimate) { err += "vramfit estimate: " + estimate.err().describe() + "\n"; return 2; }
+    if (options->emit.empty()) {
+        out += options->json ? render_transformers_json(*estimate) : render_transformers_text(*estimate, *options);
+        return 0;
+    }
     hf_plan_candidate c;
     c.options = *options;
     for (const auto& r : estimate->rows) if (r.name == "disk") c.disk_weights = r.weights;
