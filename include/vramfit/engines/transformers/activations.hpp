@@ -43,6 +43,12 @@
 #include <string_view>
 
 #include "vramfit/core/bytes.hpp"
+#include "vramfit/engines/transformers/detail/forward_gpt2.hpp"
+#include "vramfit/engines/transformers/detail/forward_gpt_oss.hpp"
+#include "vramfit/engines/transformers/detail/forward_llama.hpp"
+#include "vramfit/engines/transformers/detail/forward_opt.hpp"
+#include "vramfit/engines/transformers/detail/forward_phi3.hpp"
+#include "vramfit/engines/transformers/detail/replay.hpp"
 #include "vramfit/engines/transformers/kv_cache.hpp"
 #include "vramfit/model/config.hpp"
 #include "vramfit/model/dtype.hpp"
@@ -51,15 +57,23 @@ namespace vramfit::transformers {
 
 enum class attn_implementation : std::uint8_t { sdpa, eager };
 
-// The module code a config's model_type runs.
+// The module code a config's model_type runs; each has its replay in detail/forward_<family>.hpp.
 enum class family : std::uint8_t {
     unknown,
-    llama,  // llama, mistral, qwen2, deepseek (llama-type), and qwen3 (q_norm/k_norm on heads)
+    llama,    // llama, mistral, qwen2, deepseek (llama-type), and qwen3 (q_norm/k_norm on heads)
+    opt,      // modeling_opt.py
+    gpt2,     // modeling_gpt2.py
+    phi3,     // modeling_phi3.py
+    gpt_oss,  // modeling_gpt_oss.py
 };
 
 [[nodiscard]] constexpr family family_of(const model_config& config) noexcept {
     const std::string_view t = config.model_type.view();
     if (t == "llama" || t == "mistral" || t == "qwen2" || t == "qwen3") return family::llama;
+    if (t == "opt") return family::opt;
+    if (t == "gpt2") return family::gpt2;
+    if (t == "phi3") return family::phi3;
+    if (t == "gpt_oss") return family::gpt_oss;
     return family::unknown;
 }
 
@@ -77,174 +91,8 @@ struct activation_peak {
     bool modelled = false;  // false: the architecture is not modelled (figures are zero)
 };
 
+
 namespace detail::act {
-
-// The running sum of live tensors and its maximum.
-struct tracker {
-    bool round512 = false;
-    std::uint64_t live = 0;
-    std::uint64_t peak = 0;
-    std::uint64_t kv = 0;          // live cache bytes
-    std::uint64_t kv_at_peak = 0;
-
-    [[nodiscard]] constexpr std::uint64_t booked(std::uint64_t n) const noexcept {
-        if (!round512 || n == 0) return n;
-        return (n + 511) / 512 * 512;
-    }
-    constexpr void note() noexcept {
-        if (live > peak) { peak = live; kv_at_peak = kv; }
-    }
-    constexpr std::uint64_t alloc(std::uint64_t n) noexcept { live += booked(n); note(); return n; }
-    constexpr void free(std::uint64_t n) noexcept { live -= booked(n); }
-    constexpr std::uint64_t alloc_kv(std::uint64_t n) noexcept { kv += n; return alloc(n); }
-    constexpr void free_kv(std::uint64_t n) noexcept { kv -= n; free(n); }
-};
-
-struct shape {
-    std::uint64_t e = 2;          // bytes per element of the model dtype
-    std::uint64_t batch = 1;
-    std::uint64_t q = 1;          // tokens in this forward
-    std::uint64_t past = 0;       // tokens in the cache before it
-    std::uint64_t hidden = 0, heads = 0, kv_heads = 0, head_dim = 0, inter = 0, vocab = 0, layers = 0;
-    bool qk_norm = false;
-    bool eager = false;
-    std::uint64_t logits_rows = 1;  // positions whose logits are computed
-    bool decode = false;          // inside generate(): its state is resident
-    std::uint64_t prompt = 0;
-
-    [[nodiscard]] constexpr std::uint64_t kv_len() const noexcept { return past + q; }
-    [[nodiscard]] constexpr std::uint64_t tokens() const noexcept { return batch * q; }
-    // One of a layer's keys (or values) with `len` tokens.
-    [[nodiscard]] constexpr std::uint64_t kv_tensor(std::uint64_t len) const noexcept {
-        return batch * kv_heads * len * head_dim * e;
-    }
-};
-
-// LlamaRMSNorm.forward on `rows` rows of `width`: upcast, pow, mean, rsqrt, scale, downcast,
-// weight; leaves its output live and returns its size.
-constexpr std::uint64_t rms_norm(tracker& t, const shape& s, std::uint64_t rows, std::uint64_t width) noexcept {
-    const std::uint64_t n = rows * width;
-    const std::uint64_t up = s.e == 4 ? 0 : t.alloc(n * 4);  // .to(float32) is a no-op on float32
-    const std::uint64_t pw = t.alloc(n * 4);
-    const std::uint64_t mean = t.alloc(rows * 4);
-    t.free(pw);
-    const std::uint64_t add = t.alloc(rows * 4);
-    const std::uint64_t rs = t.alloc(rows * 4);
-    t.free(add);
-    const std::uint64_t scaled = t.alloc(n * 4);
-    t.free(rs);
-    t.free(mean);
-    t.free(up);
-    const std::uint64_t down = s.e == 4 ? 0 : t.alloc(n * s.e);
-    const std::uint64_t out = t.alloc(n * s.e);
-    t.free(down);
-    t.free(scaled);
-    return out;
-}
-
-// apply_rotary_pos_emb for one of q/k: `(x * cos) + (rotate_half(x) * sin)`.
-constexpr std::uint64_t rotary(tracker& t, std::uint64_t n_bytes) noexcept {
-    const std::uint64_t a = t.alloc(n_bytes);        // x * cos
-    const std::uint64_t neg = t.alloc(n_bytes / 2);  // -x2
-    const std::uint64_t rh = t.alloc(n_bytes);       // cat((-x2, x1))
-    t.free(neg);
-    const std::uint64_t b = t.alloc(n_bytes);        // * sin
-    t.free(rh);
-    const std::uint64_t out = t.alloc(n_bytes);      // +
-    t.free(b);
-    t.free(a);
-    return out;
-}
-
-// The attention core from the cached keys/values (cache holds kv_len tokens) and the rotated
-// query; returns the output `[batch, q, heads*head_dim]` (live) and the bytes the caller keeps
-// until LlamaAttention.forward returns (eager's attn_weights).
-struct attn_out { std::uint64_t out = 0; std::uint64_t weights = 0; };
-
-constexpr attn_out attention_core(tracker& t, const shape& s, std::uint64_t mask) noexcept {
-    const std::uint64_t rep = s.heads / s.kv_heads;
-    const std::uint64_t q_bytes = s.batch * s.heads * s.q * s.head_dim * s.e;
-    if (!s.eager) {
-        // flash/efficient: output in the query's layout plus a float32 logsumexp, dropped at once
-        const std::uint64_t out = t.alloc(q_bytes);
-        const std::uint64_t lse = t.alloc(s.batch * s.heads * s.q * 4);
-        t.free(lse);
-        return {out, 0};
-    }
-    const std::uint64_t full = s.batch * s.heads * s.kv_len() * s.head_dim * s.e;
-    const std::uint64_t rk = rep > 1 ? t.alloc(full) : 0;
-    const std::uint64_t rv = rep > 1 ? t.alloc(full) : 0;
-    const std::uint64_t scores = s.batch * s.heads * s.q * s.kv_len();
-    const std::uint64_t mm = t.alloc(scores * s.e);
-    const std::uint64_t scaled = t.alloc(scores * s.e);
-    t.free(mm);
-    std::uint64_t w = scaled;
-    if (mask != 0) { w = t.alloc(scores * s.e); t.free(scaled); }
-    const std::uint64_t up = s.e == 4 ? 0 : t.alloc(scores * 4);  // softmax(dtype=float32) casts first
-    const std::uint64_t sm = t.alloc(scores * 4);
-    t.free(up);
-    const std::uint64_t probs = s.e == 4 ? sm : t.alloc(scores * s.e);
-    if (s.e != 4) t.free(sm);
-    t.free(w);
-    const std::uint64_t av = t.alloc(q_bytes);
-    const std::uint64_t out = t.alloc(q_bytes);  // transpose(1, 2).contiguous()
-    t.free(av);
-    t.free(rv);
-    t.free(rk);
-    return {out, probs};
-}
-
-// The last decoder layer of LlamaDecoderLayer.forward, its input `x` live (held by the caller).
-constexpr void llama_layer(tracker& t, const shape& s, std::uint64_t mask) noexcept {
-    const std::uint64_t rows = s.tokens();
-    const std::uint64_t normed = rms_norm(t, s, rows, s.hidden);
-    // LlamaAttention.forward
-    const std::uint64_t qb = rows * s.heads * s.head_dim * s.e;
-    const std::uint64_t kb = rows * s.kv_heads * s.head_dim * s.e;
-    std::uint64_t q = t.alloc(qb);
-    if (s.qk_norm) { const std::uint64_t n = rms_norm(t, s, rows * s.heads, s.head_dim); t.free(q); q = n; }
-    std::uint64_t k = t.alloc(kb);
-    if (s.qk_norm) { const std::uint64_t n = rms_norm(t, s, rows * s.kv_heads, s.head_dim); t.free(k); k = n; }
-    const std::uint64_t v = t.alloc(kb);
-    const std::uint64_t qr = rotary(t, qb);
-    const std::uint64_t kr = rotary(t, kb);
-    t.free(q);
-    t.free(k);
-    // DynamicLayer.update: cat with what is cached (an empty tensor on the first update)
-    const std::uint64_t old_len = s.past;
-    const std::uint64_t new_k = t.alloc_kv(s.kv_tensor(s.kv_len()));
-    t.free_kv(s.kv_tensor(old_len));
-    const std::uint64_t new_v = t.alloc_kv(s.kv_tensor(s.kv_len()));
-    t.free_kv(s.kv_tensor(old_len));
-    (void)new_k; (void)new_v;
-    t.free(kr);
-    t.free(v);
-    const auto a = attention_core(t, s, mask);
-    t.free(qr);
-    const std::uint64_t o = t.alloc(rows * s.hidden * s.e);  // o_proj
-    t.free(a.out);
-    t.free(normed);
-    const std::uint64_t h = t.alloc(rows * s.hidden * s.e);  // residual + attention
-    t.free(o);
-    const std::uint64_t normed2 = rms_norm(t, s, rows, s.hidden);
-    // LlamaMLP.forward
-    const std::uint64_t ib = rows * s.inter * s.e;
-    const std::uint64_t gate = t.alloc(ib);
-    const std::uint64_t act = t.alloc(ib);
-    t.free(gate);
-    const std::uint64_t up = t.alloc(ib);
-    const std::uint64_t prod = t.alloc(ib);
-    t.free(up);
-    t.free(act);
-    const std::uint64_t down = t.alloc(rows * s.hidden * s.e);
-    t.free(prod);
-    t.free(normed2);
-    const std::uint64_t out = t.alloc(rows * s.hidden * s.e);  // residual + mlp
-    t.free(down);
-    t.free(h);
-    t.free(a.weights);  // `hidden_states, _ = self.self_attn(...)`: `_` holds them to the end
-    (void)out;  // stays: the model's loop variable
-}
 
 [[nodiscard]] constexpr shape shape_of(const model_config& c, const activation_request& r) noexcept {
     shape s{};
@@ -263,88 +111,125 @@ constexpr void llama_layer(tracker& t, const shape& s, std::uint64_t mask) noexc
     return s;
 }
 
-// What of one forward runs on one device: `layers` decoder layers (the last of them replayed),
-// whether the embedding (and with it the inputs and the rotary/mask tensors LlamaModel.forward
-// makes) and whether the final norm and lm_head sit there. A device without the embedding gets
-// the hidden states and the cos/sin (and eager's mask) as copies: accelerate's
-// AlignDevicesHook.pre_forward moves a module's arguments to its device (accelerate/hooks.py).
-struct device_share {
-    std::uint64_t layers = 0;
-    bool embedding = true;
-    bool head = true;
-};
-
-// One forward of the llama family from the model's inputs to the logits (LlamaForCausalLM) as
-// one device sees it. `resident`: bytes already live there besides the weights and the cache
-// (inputs, generate()'s state).
-constexpr tracker llama_forward(const shape& s, bool round512, std::uint64_t resident,
-                                device_share d) noexcept {
-    tracker t{round512};
-    t.alloc(resident);
-    const std::uint64_t rows = s.tokens();
-    const std::uint64_t hb = rows * s.hidden * s.e;
-    // the cache of every local layer before the last, as the last layer finds it
-    if (d.layers != 0) t.alloc_kv(2 * s.kv_tensor(s.past) * d.layers);
-    const std::uint64_t embeds = d.embedding ? t.alloc(hb) : 0;
-    // position ids: arange + past_seen_tokens when not given (a forward); generate() passes its own
-    const std::uint64_t pos = d.embedding && !s.decode ? t.alloc(s.q * 8) : 0;
-    // create_causal_mask: None for sdpa without padding; eager adds a float [batch, 1, q, kv] mask
-    const bool here = d.embedding || d.layers != 0;
-    const std::uint64_t mask = s.eager && here ? t.alloc(s.batch * s.q * s.kv_len() * s.e) : 0;
-    // rotary cos/sin over position_ids' batch (1 for a forward's arange, `batch` in generate())
-    const std::uint64_t rot = here ? (s.decode ? s.batch : 1) * s.q * s.head_dim * s.e : 0;
-    const std::uint64_t cs = t.alloc(rot), sn = t.alloc(rot);
-    if (d.layers != 0) {
-        // the local layers but the last leave their cache; the last one runs with its input
-        // beside inputs_embeds (or, on a later device, beside nothing but the moved copy)
-        t.alloc_kv(2 * (s.kv_tensor(s.kv_len()) - s.kv_tensor(s.past)) * (d.layers - 1));
-        const std::uint64_t x = d.embedding && d.layers == 1 ? 0 : t.alloc(hb);
-        llama_layer(t, s, mask);
-        t.free(x);  // the loop variable moves to the last layer's output
-    }
-    if (d.head) {
-        const std::uint64_t last = d.layers != 0 ? hb : t.alloc(hb);  // moved here when the layers are elsewhere
-        const std::uint64_t normed = rms_norm(t, s, rows, s.hidden);  // LlamaModel.norm
-        t.free(last);
-        t.free(cs);
-        t.free(sn);
-        t.free(mask);
-        t.free(pos);
-        t.free(embeds);
-        // LlamaForCausalLM: lm_head on the last logits_rows positions
-        const std::uint64_t logits = t.alloc(s.batch * s.logits_rows * s.vocab * s.e);
-        (void)normed; (void)logits;
-    }
-    return t;
-}
-
 [[nodiscard]] constexpr activation_peak to_peak(const tracker& t, std::uint64_t less) noexcept {
     return {bytes{t.peak - less}, bytes{t.kv_at_peak}, true};
 }
 
+// Calls fn with the rules of family f (an empty struct per family); unknown families get
+// unmodelled_rules.
+struct unmodelled_rules {
+    static constexpr bool modelled = false;
+    [[nodiscard]] static constexpr tracker forward(const model_config&, const shape&, bool round512, std::uint64_t,
+                                                   const device_share&) noexcept {
+        return tracker{round512};
+    }
+};
+
+template <class Fn>
+constexpr decltype(auto) with_rules(family f, Fn&& fn) {
+    switch (f) {
+        case family::llama: return fn(llama_rules{});
+        case family::opt: return fn(opt_rules{});
+        case family::gpt2: return fn(gpt2_rules{});
+        case family::phi3: return fn(phi3_rules{});
+        case family::gpt_oss: return fn(gpt_oss_rules{});
+        case family::unknown: break;
+    }
+    return fn(unmodelled_rules{});
+}
+
+// generate()'s int64 input_ids and attention_mask, with the embedding, during the prefill.
+[[nodiscard]] constexpr std::uint64_t prefill_inputs(const shape& s) noexcept { return 2 * s.batch * s.prompt * 8; }
+
+// What generate() (generation/utils.py `_sample`) holds on the embedding's device during a decode
+// step with `cached` tokens in the cache before it: the caller's input_ids and attention_mask, the
+// prefill's position_ids, the sequences grown by cat (one token longer than the cache), and the
+// previous step's float32 next_token_logits.
+[[nodiscard]] constexpr std::uint64_t decode_state(const shape& s, std::uint64_t cached) noexcept {
+    const std::uint64_t b = s.batch;
+    return 2 * b * s.prompt * 8 + b * s.prompt * 8 + 2 * b * (cached + 1) * 8 + b * s.vocab * 4;
+}
+
+// A family whose modelling code holds other inputs than generate()'s defaults above names them
+// with static prefill_inputs(config, shape) / decode_state(config, shape, cached).
+template <class Rules>
+[[nodiscard]] constexpr std::uint64_t prefill_inputs_of(const model_config& c, const shape& s) noexcept {
+    if constexpr (requires { Rules::prefill_inputs(c, s); }) return Rules::prefill_inputs(c, s);
+    else return prefill_inputs(s);
+}
+template <class Rules>
+[[nodiscard]] constexpr std::uint64_t decode_state_of(const model_config& c, const shape& s, std::uint64_t cached) noexcept {
+    if constexpr (requires { Rules::decode_state(c, s, cached); }) return Rules::decode_state(c, s, cached);
+    else return decode_state(s, cached);
+}
+
+// The cache the local layers hold once `tokens_seen` tokens went through, the last `last_update`
+// of them in one update.
+[[nodiscard]] constexpr std::uint64_t local_cache_bytes(const model_config& c, const device_share& d, dtype type,
+                                                        std::uint64_t batch, std::uint64_t tokens_seen,
+                                                        std::uint64_t last_update) noexcept {
+    const kv_cache_request r{type, static_cast<std::uint32_t>(batch), tokens_seen, cache_implementation::dynamic, 0,
+                             last_update};
+    std::uint64_t sum = 0;
+    for (std::uint32_t l = 0; l < c.num_hidden_layers; ++l)
+        if (d.layers.contains(l)) sum += kv_layer_bytes(c, l, r).count();
+    return sum;
+}
+
+// The prefill forward as one device sees it: its peak, the inputs (with the embedding) and the
+// cache present at the peak included.
+[[nodiscard]] constexpr activation_peak prefill_on(const model_config& c, const activation_request& r,
+                                                   const device_share& d, std::uint64_t logits_rows) {
+    return with_rules(family_of(c), [&](auto rules) -> activation_peak {
+        if constexpr (!decltype(rules)::modelled) {
+            return {};
+        } else {
+            auto s = shape_of(c, r);
+            s.q = r.prompt;
+            s.logits_rows = logits_rows;
+            return to_peak(rules.forward(c, s, r.round512, d.embedding ? prefill_inputs_of<decltype(rules)>(c, s) : 0, d), 0);
+        }
+    });
+}
+
+// The decode step with `cached` tokens before it as one device sees it: its peak less the cache
+// of the local layers after the step.
+[[nodiscard]] constexpr activation_peak decode_on(const model_config& c, const activation_request& r,
+                                                  const device_share& d, std::uint64_t cached) {
+    return with_rules(family_of(c), [&](auto rules) -> activation_peak {
+        if constexpr (!decltype(rules)::modelled) {
+            return {};
+        } else {
+            auto s = shape_of(c, r);
+            s.q = 1;
+            s.past = cached;
+            s.logits_rows = 1;
+            s.decode = true;
+            const auto t = rules.forward(c, s, r.round512, d.embedding ? decode_state_of<decltype(rules)>(c, s, cached) : 0, d);
+            const std::uint64_t after = local_cache_bytes(c, d, r.type, s.batch, cached + 1, 1);
+            return {bytes{t.peak - std::min(t.peak, after)}, bytes{t.kv_at_peak}, true};
+        }
+    });
+}
+
 }  // namespace detail::act
+
+// Whether the forward of this config's architecture is replayed (the peaks below are zero
+// and unmodelled otherwise).
+[[nodiscard]] constexpr bool activations_modelled(const model_config& config) {
+    return detail::act::with_rules(family_of(config), [](auto rules) { return decltype(rules)::modelled; });
+}
 
 // (a) The prefill forward generate() runs: the whole prompt, use_cache=True, logits_to_keep=1.
 // The figure includes the inputs and the cache the prompt leaves (kv_part).
-[[nodiscard]] constexpr activation_peak prefill_peak(const model_config& config, const activation_request& request) noexcept {
-    namespace a = detail::act;
-    if (family_of(config) != family::llama) return {};
-    auto s = a::shape_of(config, request);
-    s.q = request.prompt;
-    s.logits_rows = 1;
-    const std::uint64_t inputs = 2 * request.batch * request.prompt * 8;
-    return a::to_peak(a::llama_forward(s, request.round512, inputs, {s.layers, true, true}), 0);
+[[nodiscard]] constexpr activation_peak prefill_peak(const model_config& config, const activation_request& request) {
+    return detail::act::prefill_on(config, request, detail::act::device_share::whole_model(config.num_hidden_layers), 1);
 }
 
 // (c) A plain forward that returns every position's logits (model(input_ids), use_cache=True).
-[[nodiscard]] constexpr activation_peak full_logits_peak(const model_config& config, const activation_request& request) noexcept {
-    namespace a = detail::act;
-    if (family_of(config) != family::llama) return {};
-    auto s = a::shape_of(config, request);
-    s.q = request.prompt;
-    s.logits_rows = request.prompt;
-    const std::uint64_t inputs = 2 * request.batch * request.prompt * 8;
-    return a::to_peak(a::llama_forward(s, request.round512, inputs, {s.layers, true, true}), 0);
+[[nodiscard]] constexpr activation_peak full_logits_peak(const model_config& config, const activation_request& request) {
+    return detail::act::prefill_on(config, request, detail::act::device_share::whole_model(config.num_hidden_layers),
+                                   request.prompt);
 }
 
 // (b) One decode step of generate(): one new token per sequence with `cached` tokens in the
@@ -352,22 +237,8 @@ constexpr tracker llama_forward(const shape& s, bool round512, std::uint64_t res
 // after the step (cached + 1 tokens), as generate()'s state during the step stands: the
 // previous step's float32 logits, the prompt inputs and the int64 sequences.
 [[nodiscard]] constexpr activation_peak decode_peak(const model_config& config, const activation_request& request,
-                                                    std::uint64_t cached) noexcept {
-    namespace a = detail::act;
-    if (family_of(config) != family::llama) return {};
-    auto s = a::shape_of(config, request);
-    s.q = 1;
-    s.past = cached;
-    s.logits_rows = 1;
-    s.decode = true;
-    const std::uint64_t b = request.batch;
-    const std::uint64_t resident = 2 * b * request.prompt * 8      // the caller's input_ids, attention_mask
-                                   + b * request.prompt * 8         // the prefill's position_ids
-                                   + 2 * b * (cached + 1) * 8       // input_ids, attention_mask grown by cat
-                                   + b * s.vocab * 4;               // next_token_logits (float32)
-    const auto t = a::llama_forward(s, request.round512, resident, {s.layers, true, true});
-    const std::uint64_t cache_after = 2 * s.kv_tensor(cached + 1) * s.layers;
-    return a::to_peak(t, cache_after);
+                                                    std::uint64_t cached) {
+    return detail::act::decode_on(config, request, detail::act::device_share::whole_model(config.num_hidden_layers), cached);
 }
 
 }  // namespace vramfit::transformers

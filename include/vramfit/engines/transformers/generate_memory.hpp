@@ -152,7 +152,7 @@ namespace detail::gen {
     namespace a = detail::act;
     namespace g = detail::gen;
     generate_memory_result r{};
-    if (family_of(config) != family::llama) return r;
+    if (!activations_modelled(config)) return r;
     r.modelled = true;
 
     auto place = [&](const location& l, bytes b) {
@@ -167,15 +167,16 @@ namespace detail::gen {
     place(plan.lm_head, weights.lm_head);
 
     // layers per running GPU, the largest offloaded layer
-    std::array<std::uint64_t, max_gpus> layers_on{};
+    std::array<a::device_share, max_gpus> share{};
     bytes staging{};
     const auto final_cache = generate_cache(request.type, request.batch, request.prompt, request.new_tokens);
     for (const auto& block : plan.layers) {
         const std::uint32_t gpu = g::run_gpu(block.where, plan);
         if (gpu >= max_gpus) continue;
-        layers_on[gpu] += block.count;
         r.gpus[gpu].used = true;
         for (std::uint32_t l = block.first; l < block.first + block.count; ++l) {
+            share[gpu].layers.insert(l);
+            ++share[gpu].count;
             const bytes layer = l < weights.layers.size() ? weights.layers[l] : bytes{};
             place(block.where, layer);
             r.gpus[gpu].kv_cache += kv_layer_bytes(config, l, final_cache);
@@ -189,33 +190,16 @@ namespace detail::gen {
 
     const std::uint32_t embed_gpu = g::run_gpu(plan.embed_tokens, plan);
     const std::uint32_t head_gpu = g::run_gpu(plan.lm_head, plan);
-    activation_request ar{request.attn, request.type, request.batch, request.prompt, request.round512};
-    const std::uint64_t b = request.batch;
+    const activation_request ar{request.attn, request.type, request.batch, request.prompt, request.round512};
+    // the last decode step: the cache holds prompt + new - 2 tokens before it
     const std::uint64_t cached = request.prompt + (request.new_tokens > 1 ? request.new_tokens - 2 : 0);
     for (std::uint32_t gpu = 0; gpu < max_gpus; ++gpu) {
         auto& d = r.gpus[gpu];
         if (!d.used) continue;
-        const a::device_share share{layers_on[gpu], gpu == embed_gpu, gpu == head_gpu};
-        // prefill: the inputs sit with the embedding
-        auto s = a::shape_of(config, ar);
-        s.q = request.prompt;
-        const auto pre = a::llama_forward(s, request.round512, share.embedding ? 2 * b * request.prompt * 8 : 0, share);
-        d.prefill_peak = bytes{pre.peak};
-        // the last decode step (the cache holds prompt + new - 2 tokens before it)
-        bytes decode{};
-        if (request.new_tokens > 1) {
-            auto sd = a::shape_of(config, ar);
-            sd.q = 1;
-            sd.past = cached;
-            sd.decode = true;
-            const std::uint64_t resident = share.embedding ? 2 * b * request.prompt * 8 + b * request.prompt * 8 +
-                                                                 2 * b * (cached + 1) * 8 + b * sd.vocab * 4
-                                                           : 0;
-            const auto dec = a::llama_forward(sd, request.round512, resident, share);
-            const std::uint64_t after = 2 * sd.kv_tensor(cached + 1) * share.layers;
-            decode = bytes{dec.peak - std::min(dec.peak, after)};
-        }
-        d.decode_peak = decode;
+        share[gpu].embedding = gpu == embed_gpu;
+        share[gpu].head = gpu == head_gpu;
+        d.prefill_peak = a::prefill_on(config, ar, share[gpu], 1).above_weights;
+        d.decode_peak = request.new_tokens > 1 ? a::decode_on(config, ar, share[gpu], cached).above_weights : bytes{};
         d.activations = std::max(d.prefill_peak, d.kv_cache + d.decode_peak) - d.kv_cache;
         if (gpu < gpus.size()) d.cuda_context = cuda_process_overhead(gpus[gpu]).estimate;
         d.total = d.weights + d.kv_cache + d.activations + d.offload_staging + d.cuda_context;

@@ -1,0 +1,20 @@
+// vramfit/engines/transformers/detail/forward_gpt2.hpp — the forward of GPT2LMHeadModel (modeling_gpt2.py),
+// replayed as activations.hpp describes. Not modelled yet.
+#pragma once
+
+#include <cstdint>
+
+#include "vramfit/engines/transformers/detail/replay.hpp"
+#include "vramfit/model/config.hpp"
+
+namespace vramfit::transformers::detail::act {
+
+struct gpt2_rules {
+    static constexpr bool modelled = false;
+    [[nodiscard]] static constexpr tracker forward(const model_config&, const shape&, bool round512,
+                                                   std::uint64_t, const device_share&) noexcept {
+        return tracker{round512};
+    }
+};
+
+}  // namespace vramfit::transformers::detail::act
