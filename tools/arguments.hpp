@@ -33,6 +33,7 @@
 #include "vramfit/model/dtype.hpp"
 #include "vramfit/engines/llama_cpp/plan.hpp"
 #include "vramfit/engines/transformers/device_map.hpp"
+#include "vramfit/engines/transformers/estimate.hpp"
 #include "vramfit/engines/transformers/generate_memory.hpp"
 #include "vramfit/formats/json/reader.hpp"
 
@@ -75,12 +76,6 @@ struct transformers_options {
     std::string emit;           // --emit accelerate: the from_pretrained keyword arguments only
     bool json = false;
 };
-
-// accelerate's get_max_memory without a max_memory: a GPU's free memory as
-// torch.cuda.mem_get_info reports it (the capacity less what CUDA and the context take).
-inline bytes accelerate_free_memory(const device& gpu) {
-    return gpu.capacity() - std::min(gpu.capacity(), cuda_process_overhead(gpu).estimate);
-}
 
 struct plan_options {
     std::string model;
@@ -753,7 +748,7 @@ inline result<transformers_options> parse_transformers_args(std::span<const std:
         // then the CPU's.
         for (std::size_t i = 0; i < options.gpus.size(); ++i) {
             const auto& g = options.gpus[i];
-            options.max_memory.push_back({transformers::device_id::gpu(static_cast<std::uint32_t>(i)), {}, accelerate_free_memory(g).count()});
+            options.max_memory.push_back({transformers::device_id::gpu(static_cast<std::uint32_t>(i)), {}, transformers::accelerate_free_memory(g).count()});
         }
         if (options.ram) options.max_memory.push_back({transformers::device_id::cpu(), {}, options.ram->count()});
         if (options.max_memory.empty()) return error{errc::invalid_argument, "give --max-memory, or --gpu (and --ram) to build it from"};

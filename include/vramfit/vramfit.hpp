@@ -55,11 +55,13 @@
 
 #include "vramfit/engines/transformers/activations.hpp"
 #include "vramfit/engines/transformers/device_map.hpp"
+#include "vramfit/engines/transformers/estimate.hpp"
 #include "vramfit/engines/transformers/generate_memory.hpp"
 #include "vramfit/engines/transformers/kv_cache.hpp"
 #include "vramfit/engines/transformers/max_memory.hpp"
 #include "vramfit/engines/transformers/module_sizes.hpp"
 #include "vramfit/engines/transformers/modules.hpp"
+#include "vramfit/engines/transformers/plan.hpp"
 
 #include "vramfit/plan/device.hpp"
 #include "vramfit/plan/engine.hpp"
