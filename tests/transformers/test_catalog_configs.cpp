@@ -53,6 +53,7 @@ TEST_CASE("catalog entries hold what their config.json says") {
         {"deepseek-llm-7b-chat", "configs/deepseek-ai--deepseek-llm-7b-chat"},
         {"deepseek-v2.5", "configs/deepseek-ai--DeepSeek-V2.5"},
         {"phi-3-mini-4k", "memory_configs/microsoft--Phi-3-mini-4k-instruct"},
+        {"pythia-1.4b", "configs/EleutherAI--pythia-1.4b"},
     };
     for (const auto& p : pairs) {
         CAPTURE(std::string{p.key});

@@ -1,10 +1,14 @@
-// Compile-time check: one measured row (Llama-3.1-8B-Instruct, bfloat16, sdpa, batch 1, a
-// 128-token prompt, 4 new tokens; data/hf/transformers_memory.csv) in constant expressions.
+// Compile-time checks: measured rows of data/hf/transformers_memory.csv in constant expressions
+// (Llama-3.1-8B-Instruct, bfloat16, sdpa, batch 1, a 128-token prompt, 4 new tokens, and one row
+// of every other modelled architecture).
 #include <cstdint>
+#include <string_view>
 
+#include "vramfit/catalog/models.hpp"
 #include "vramfit/engines/transformers/activations.hpp"
 #include "vramfit/engines/transformers/generate_memory.hpp"
 #include "vramfit/engines/transformers/kv_cache.hpp"
+#include "vramfit/formats/hf/config.hpp"
 
 namespace {
 
@@ -35,6 +39,23 @@ static_assert(kv_cache_bytes(llama_3_1_8b(), generate_cache(dtype::bf16, 1, 128,
 static_assert(within_2_percent(prefill_peak(llama_3_1_8b(), request).above_weights.count(), 32050176));
 static_assert(within_2_percent(decode_peak(llama_3_1_8b(), request, 130).above_weights.count(), 821872));
 static_assert(within_2_percent(full_logits_peak(llama_3_1_8b(), request).above_weights.count(), 50661376));
+// One measured row of each other modelling file, from the catalog's config (batch 1, a 128-token
+// prompt, 4 new tokens): the prefill peak to the byte.
+constexpr std::uint64_t prefill_of(std::string_view key, attn_implementation attn, dtype type) {
+    const auto* entry = catalog::find(key);
+    return entry == nullptr ? 0 : prefill_peak(hf::with_class_rules(entry->config), {attn, type, 1, 128, false}).above_weights.count();
+}
+static_assert(prefill_of("opt-6.7b", attn_implementation::sdpa, dtype::f16) == 79694848);
+static_assert(prefill_of("gpt2", attn_implementation::eager, dtype::bf16) == 9473024);
+static_assert(prefill_of("phi-3-mini-4k", attn_implementation::sdpa, dtype::bf16) == 61918464);
+static_assert(prefill_of("gpt-oss-20b", attn_implementation::eager, dtype::bf16) == 40955232);
+static_assert(prefill_of("deepseek-v2.5", attn_implementation::sdpa, dtype::bf16) == 61428992);
+static_assert(prefill_of("mixtral-8x7b", attn_implementation::sdpa, dtype::bf16) == 52508736);
+static_assert(prefill_of("qwen3-30b-a3b", attn_implementation::eager, dtype::bf16) == 32681984);
+static_assert(prefill_of("pythia-1.4b", attn_implementation::sdpa, dtype::bf16) == 31476736);
+static_assert(prefill_of("gemma-2-9b", attn_implementation::eager, dtype::bf16) == 59444392);
+static_assert(prefill_of("gemma-3-12b", attn_implementation::sdpa, dtype::bf16) == 66325824);
+
 // The weights come from the module tree, whose std::string names Clang 14 cannot evaluate with
 // libstdc++ 12 (its small-string union); GCC 12 can, so the whole generate() is checked there.
 #if !(defined(__clang__) && __clang_major__ < 15)

@@ -43,9 +43,13 @@
 #include <string_view>
 
 #include "vramfit/core/bytes.hpp"
+#include "vramfit/engines/transformers/detail/forward_deepseek_v2.hpp"
+#include "vramfit/engines/transformers/detail/forward_gemma.hpp"
 #include "vramfit/engines/transformers/detail/forward_gpt2.hpp"
+#include "vramfit/engines/transformers/detail/forward_gpt_neox.hpp"
 #include "vramfit/engines/transformers/detail/forward_gpt_oss.hpp"
 #include "vramfit/engines/transformers/detail/forward_llama.hpp"
+#include "vramfit/engines/transformers/detail/forward_moe.hpp"
 #include "vramfit/engines/transformers/detail/forward_opt.hpp"
 #include "vramfit/engines/transformers/detail/forward_phi3.hpp"
 #include "vramfit/engines/transformers/detail/replay.hpp"
@@ -65,6 +69,10 @@ enum class family : std::uint8_t {
     gpt2,     // modeling_gpt2.py
     phi3,     // modeling_phi3.py
     gpt_oss,  // modeling_gpt_oss.py
+    deepseek_v2,  // modeling_deepseek_v2.py (multi-head latent attention, MoE)
+    gemma,    // modeling_gemma2.py, modeling_gemma3.py (text model)
+    moe,      // modeling_mixtral.py, modeling_qwen2_moe.py, modeling_qwen3_moe.py
+    gpt_neox, // modeling_gpt_neox.py
 };
 
 [[nodiscard]] constexpr family family_of(const model_config& config) noexcept {
@@ -74,6 +82,10 @@ enum class family : std::uint8_t {
     if (t == "gpt2") return family::gpt2;
     if (t == "phi3") return family::phi3;
     if (t == "gpt_oss") return family::gpt_oss;
+    if (t == "deepseek_v2") return family::deepseek_v2;
+    if (t == "gemma2" || t == "gemma3" || t == "gemma3_text") return family::gemma;
+    if (t == "mixtral" || t == "qwen2_moe" || t == "qwen3_moe") return family::moe;
+    if (t == "gpt_neox") return family::gpt_neox;
     return family::unknown;
 }
 
@@ -96,6 +108,7 @@ namespace detail::act {
 
 [[nodiscard]] constexpr shape shape_of(const model_config& c, const activation_request& r) noexcept {
     shape s{};
+    s.type = r.type;
     s.e = row_size(r.type, 1).count();
     s.batch = r.batch;
     s.hidden = c.hidden_size;
@@ -133,6 +146,10 @@ constexpr decltype(auto) with_rules(family f, Fn&& fn) {
         case family::gpt2: return fn(gpt2_rules{});
         case family::phi3: return fn(phi3_rules{});
         case family::gpt_oss: return fn(gpt_oss_rules{});
+        case family::deepseek_v2: return fn(deepseek_v2_rules{});
+        case family::gemma: return fn(gemma_rules{});
+        case family::moe: return fn(moe_rules{});
+        case family::gpt_neox: return fn(gpt_neox_rules{});
         case family::unknown: break;
     }
     return fn(unmodelled_rules{});
@@ -239,6 +256,20 @@ template <class Rules>
 [[nodiscard]] constexpr activation_peak decode_peak(const model_config& config, const activation_request& request,
                                                     std::uint64_t cached) {
     return detail::act::decode_on(config, request, detail::act::device_share::whole_model(config.num_hidden_layers), cached);
+}
+
+// (b') The largest decode step of a generate() that makes `new_tokens` tokens (its peak less the
+// weights and less the cache after that step). The step peak grows with the cache, so it is the
+// last step's, except where a sliding window is already full: the first step still finds the
+// prompt's whole storage in the layers it has not reached yet (DynamicSlidingWindowLayer.update
+// trims it only when a layer runs), so it can be the larger one.
+[[nodiscard]] constexpr activation_peak largest_decode_peak(const model_config& config, const activation_request& request,
+                                                            std::uint64_t new_tokens) {
+    if (new_tokens < 2) return {bytes{}, bytes{}, activations_modelled(config)};
+    const auto last = decode_peak(config, request, request.prompt + new_tokens - 2);
+    if (new_tokens == 2) return last;
+    const auto first = decode_peak(config, request, request.prompt);
+    return first.above_weights > last.above_weights ? first : last;
 }
 
 }  // namespace vramfit::transformers

@@ -79,7 +79,7 @@ struct device_memory {
     bytes weights{};          // resident weights placed on this GPU
     bytes kv_cache{};         // the cache of the layers that run here, after generate()
     bytes prefill_peak{};     // the prefill forward's peak above weights (its cache included)
-    bytes decode_peak{};      // the last decode step's peak above weights and cache
+    bytes decode_peak{};      // the largest decode step's peak above weights, its cache included
     bytes activations{};      // the larger of the two, less the cache
     bytes offload_staging{};  // the largest offloaded layer's weights, on the execution GPU
     bytes cuda_context{};     // cuda_process_overhead(device).estimate; zero without a device
@@ -110,7 +110,8 @@ struct model_weights {
 
 // The decoder layers are the tree's decoder-layer modules in order; embed_tokens and the final
 // norm are the text model's children of those names (the text model holds `layers`), lm_head
-// the root's.
+// the root's. GPT-NeoX names them embed_in and final_layer_norm; OPT's final_layer_norm is
+// registered before its layers, so the map places it with the embedding and it stays in rest.
 [[nodiscard]] constexpr model_weights weights_of(const module_tree& tree, const module_sizes& sizes) {
     model_weights w;
     bytes named{};
@@ -121,17 +122,20 @@ struct model_weights {
         w.layers.push_back(sizes.of(n));
         named += sizes.of(n);
     }
-    auto child = [&](std::size_t parent, std::string_view local, bytes& slot) {
-        if (parent >= tree.nodes.size()) return;
+    auto child = [&](std::size_t parent, std::string_view local, bytes& slot, bool after_layers = false) {
+        if (parent >= tree.nodes.size()) return false;
+        bool past_layers = false;
         for (auto c : tree.nodes[parent].children) {
-            if (tree.nodes[c].local_name != local) continue;
+            if (tree.nodes[c].local_name == "layers") past_layers = true;
+            if (tree.nodes[c].local_name != local || (after_layers && !past_layers)) continue;
             slot = sizes.of(c);
             named += slot;
-            return;
+            return true;
         }
+        return false;
     };
-    child(text_model, "embed_tokens", w.embed_tokens);
-    child(text_model, "norm", w.norm);
+    if (!child(text_model, "embed_tokens", w.embed_tokens)) child(text_model, "embed_in", w.embed_tokens);
+    if (!child(text_model, "norm", w.norm)) child(text_model, "final_layer_norm", w.norm, true);
     child(0, "lm_head", w.lm_head);
     w.rest = sizes.root() - std::min(sizes.root(), named);
     return w;
@@ -191,16 +195,23 @@ namespace detail::gen {
     const std::uint32_t embed_gpu = g::run_gpu(plan.embed_tokens, plan);
     const std::uint32_t head_gpu = g::run_gpu(plan.lm_head, plan);
     const activation_request ar{request.attn, request.type, request.batch, request.prompt, request.round512};
-    // the last decode step: the cache holds prompt + new - 2 tokens before it
-    const std::uint64_t cached = request.prompt + (request.new_tokens > 1 ? request.new_tokens - 2 : 0);
+    // the decode steps: the last (prompt + new - 2 tokens cached before it) and, where a full
+    // sliding window is trimmed as the step runs, the first (activations.hpp largest_decode_peak)
+    const std::uint64_t last_cached = request.prompt + (request.new_tokens > 1 ? request.new_tokens - 2 : 0);
     for (std::uint32_t gpu = 0; gpu < max_gpus; ++gpu) {
         auto& d = r.gpus[gpu];
         if (!d.used) continue;
         share[gpu].embedding = gpu == embed_gpu;
         share[gpu].head = gpu == head_gpu;
         d.prefill_peak = a::prefill_on(config, ar, share[gpu], 1).above_weights;
-        d.decode_peak = request.new_tokens > 1 ? a::decode_on(config, ar, share[gpu], cached).above_weights : bytes{};
-        d.activations = std::max(d.prefill_peak, d.kv_cache + d.decode_peak) - d.kv_cache;
+        auto step = [&](std::uint64_t cached) {
+            const auto above = a::decode_on(config, ar, share[gpu], cached).above_weights;
+            return above + bytes{a::local_cache_bytes(config, share[gpu], request.type, request.batch, cached + 1, 1)};
+        };
+        if (request.new_tokens > 1) d.decode_peak = step(last_cached);
+        if (request.new_tokens > 2) d.decode_peak = std::max(d.decode_peak, step(request.prompt));
+        const bytes peak = std::max(d.prefill_peak, d.decode_peak);
+        d.activations = peak - std::min(peak, d.kv_cache);
         if (gpu < gpus.size()) d.cuda_context = cuda_process_overhead(gpus[gpu]).estimate;
         d.total = d.weights + d.kv_cache + d.activations + d.offload_staging + d.cuda_context;
     }

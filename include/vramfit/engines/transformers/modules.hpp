@@ -400,6 +400,40 @@ constexpr void opt(tree_builder& b, const model_config& c) {
     b.no_split("OPTDecoderLayer");
 }
 
+// modeling_phi3.py: Phi3ForCausalLM{model: Phi3Model{embed_tokens, layers, norm, rotary_emb},
+// lm_head}; Phi3DecoderLayer{self_attn{o_proj, qkv_proj (fused q, k, v)}, mlp{gate_up_proj
+// (fused, 2I), down_proj, activation_fn}, input_layernorm, post_attention_layernorm,
+// resid_attn_dropout, resid_mlp_dropout}. Phi3RotaryEmbedding keeps inv_freq over
+// head_dim · partial_rotary_factor; longrope's long_inv_freq is a plain attribute set in forward
+// (modeling_rope_utils.py longrope_frequency_update), not a buffer.
+constexpr void phi3(tree_builder& b, const model_config& c) {
+    const std::uint64_t h = c.hidden_size, hd = c.attention_head_dim();
+    const std::uint64_t q_out = c.num_attention_heads * hd, kv_out = c.kv_heads() * hd;
+    b.set_class(0, "Phi3ForCausalLM");
+    auto model = b.module(0, "model", "Phi3Model");
+    b.embedding(model, "embed_tokens", c.vocab_size, h);
+    auto layers = b.module(model, "layers", "ModuleList");
+    for (std::uint32_t i = 0; i < c.num_hidden_layers; ++i) {
+        auto layer = b.module(layers, to_decimal(i), "Phi3DecoderLayer");
+        auto attn = b.module(layer, "self_attn", "Phi3Attention");
+        b.linear(attn, "o_proj", q_out, h, false);
+        b.linear(attn, "qkv_proj", h, q_out + 2 * kv_out, false);
+        auto mlp = b.module(layer, "mlp", "Phi3MLP");
+        b.linear(mlp, "gate_up_proj", h, 2 * std::uint64_t{c.intermediate_size}, false);
+        b.linear(mlp, "down_proj", c.intermediate_size, h, false);
+        b.module(mlp, "activation_fn", "SiLUActivation");
+        b.rms_norm(layer, "input_layernorm", h, "Phi3RMSNorm");
+        b.rms_norm(layer, "post_attention_layernorm", h, "Phi3RMSNorm");
+        b.module(layer, "resid_attn_dropout", "Dropout");
+        b.module(layer, "resid_mlp_dropout", "Dropout");
+    }
+    b.rms_norm(model, "norm", h, "Phi3RMSNorm");
+    b.rotary(model, "Phi3RotaryEmbedding", rotary_dim(c));
+    b.linear(0, "lm_head", h, c.vocab_size, false, false);
+    if (c.tie_word_embeddings) b.tie("lm_head.weight", "model.embed_tokens.weight");
+    b.no_split("Phi3DecoderLayer");
+}
+
 // modeling_gemma3.py, text part: Gemma3TextModel{embed_tokens (Gemma3TextScaledWordEmbedding:
 // weight + `embed_scale`, a non-persistent 0-d buffer in the model dtype), layers, norm,
 // rotary_emb (one inv_freq pair per layer type: sliding and full attention)}. Gemma3DecoderLayer
@@ -602,6 +636,87 @@ constexpr void gpt_oss(tree_builder& b, const model_config& c, quantization q) {
     b.no_split("GptOssDecoderLayer");
 }
 
+// modeling_gemma2.py: Gemma2ForCausalLM{model: Gemma2Model{embed_tokens
+// (Gemma2TextScaledWordEmbedding: weight + `embed_scale`, a non-persistent 0-d buffer in the
+// model dtype), layers, norm, rotary_emb (one inv_freq pair for every layer)}, lm_head};
+// Gemma2DecoderLayer{self_attn{q,k,v,o}, mlp{gate, up, down, act_fn}, input_layernorm,
+// post_attention_layernorm, pre_feedforward_layernorm, post_feedforward_layernorm}.
+// Gemma2Attention's query_pre_attn_scalar, logit softcapping and sliding window are plain
+// attributes, and Gemma2RMSNorm holds `weight` only.
+constexpr void gemma2(tree_builder& b, const model_config& c) {
+    const std::uint64_t h = c.hidden_size, hd = c.attention_head_dim();
+    const std::uint64_t q_out = c.num_attention_heads * hd, kv_out = c.kv_heads() * hd;
+    b.set_class(0, "Gemma2ForCausalLM");
+    auto model = b.module(0, "model", "Gemma2Model");
+    auto emb = b.embedding(model, "embed_tokens", c.vocab_size, h, "Gemma2TextScaledWordEmbedding");
+    b.buffer(emb, "embed_scale", {}, b.dt(), false);
+    auto layers = b.module(model, "layers", "ModuleList");
+    for (std::uint32_t i = 0; i < c.num_hidden_layers; ++i) {
+        auto layer = b.module(layers, to_decimal(i), "Gemma2DecoderLayer");
+        auto attn = b.module(layer, "self_attn", "Gemma2Attention");
+        b.linear(attn, "q_proj", h, q_out, c.attention_bias);
+        b.linear(attn, "k_proj", h, kv_out, c.attention_bias);
+        b.linear(attn, "v_proj", h, kv_out, c.attention_bias);
+        b.linear(attn, "o_proj", q_out, h, c.attention_bias);
+        auto mlp = b.module(layer, "mlp", "Gemma2MLP");
+        b.linear(mlp, "gate_proj", h, c.intermediate_size, false);
+        b.linear(mlp, "up_proj", h, c.intermediate_size, false);
+        b.linear(mlp, "down_proj", c.intermediate_size, h, false);
+        b.module(mlp, "act_fn", "GELUTanh");  // hidden_activation gelu_pytorch_tanh
+        b.rms_norm(layer, "input_layernorm", h, "Gemma2RMSNorm");
+        b.rms_norm(layer, "post_attention_layernorm", h, "Gemma2RMSNorm");
+        b.rms_norm(layer, "pre_feedforward_layernorm", h, "Gemma2RMSNorm");
+        b.rms_norm(layer, "post_feedforward_layernorm", h, "Gemma2RMSNorm");
+    }
+    b.rms_norm(model, "norm", h, "Gemma2RMSNorm");
+    b.rotary(model, "Gemma2RotaryEmbedding", rotary_dim(c));
+    b.linear(0, "lm_head", h, c.vocab_size, false, false);
+    if (c.tie_word_embeddings) b.tie("lm_head.weight", "model.embed_tokens.weight");
+    b.no_split("Gemma2DecoderLayer");
+}
+
+// modeling_gpt_neox.py: GPTNeoXForCausalLM{gpt_neox: GPTNeoXModel{embed_in, emb_dropout,
+// layers, final_layer_norm, rotary_emb}, lm_head} (transformers 5 names the output embedding
+// lm_head; a checkpoint's `embed_out` is renamed at load, conversion_mapping.py);
+// GPTNeoXLayer{input_layernorm, post_attention_layernorm (LayerNorm: weight + bias),
+// post_attention_dropout, post_mlp_dropout, attention{query_key_value (fused q, k, v: 3·H),
+// dense}, mlp{dense_h_to_4h, dense_4h_to_h (always biased), act}}. The head size is
+// hidden_size / num_attention_heads; GPTNeoXRotaryEmbedding keeps inv_freq over
+// int(head size · rotary_pct).
+constexpr void gpt_neox(tree_builder& b, const model_config& c) {
+    const std::uint64_t h = c.hidden_size, inter = c.intermediate_size;
+    const std::uint64_t head = c.num_attention_heads != 0 ? h / c.num_attention_heads : 0;
+    // GPTNeoXConfig: attention_bias and rotary_pct default to True and 0.25. Published GPT-NeoX
+    // files (Pythia, GPT-NeoX-20B) leave attention_bias out and the config reader then says
+    // false, so the attention keeps its biases here; a missing rotary_pct is the class's 0.25.
+    const bool attn_bias = true;
+    const double pct = c.partial_rotary_factor > 0.0 ? c.partial_rotary_factor : 0.25;
+    b.set_class(0, "GPTNeoXForCausalLM");
+    auto model = b.module(0, "gpt_neox", "GPTNeoXModel");
+    b.embedding(model, "embed_in", c.vocab_size, h);
+    b.module(model, "emb_dropout", "Dropout");
+    auto layers = b.module(model, "layers", "ModuleList");
+    for (std::uint32_t i = 0; i < c.num_hidden_layers; ++i) {
+        auto layer = b.module(layers, to_decimal(i), "GPTNeoXLayer");
+        b.layer_norm(layer, "input_layernorm", h);
+        b.layer_norm(layer, "post_attention_layernorm", h);
+        b.module(layer, "post_attention_dropout", "Dropout");
+        b.module(layer, "post_mlp_dropout", "Dropout");
+        auto attn = b.module(layer, "attention", "GPTNeoXAttention");
+        b.linear(attn, "query_key_value", h, 3 * h, attn_bias);
+        b.linear(attn, "dense", h, h, attn_bias);
+        auto mlp = b.module(layer, "mlp", "GPTNeoXMLP");
+        b.linear(mlp, "dense_h_to_4h", h, inter, true);
+        b.linear(mlp, "dense_4h_to_h", inter, h, true);
+        b.module(mlp, "act", "GELUActivation");  // hidden_act gelu
+    }
+    b.layer_norm(model, "final_layer_norm", h);
+    b.rotary(model, "GPTNeoXRotaryEmbedding", static_cast<std::uint64_t>(static_cast<double>(head) * pct));
+    b.linear(0, "lm_head", h, c.vocab_size, false, false);
+    if (c.tie_word_embeddings) b.tie("lm_head.weight", "gpt_neox.embed_in.weight");
+    b.no_split("GPTNeoXLayer");
+}
+
 } // namespace detail
 
 // The tree of `cls(config)` for the class AutoModelForCausalLM resolves (auto_factory.py:
@@ -609,7 +724,8 @@ constexpr void gpt_oss(tree_builder& b, const model_config& c, quantization q) {
 // `multimodal` builds Gemma3ForConditionalGeneration; "gemma3_text" (or "gemma3" without a
 // vision tower) Gemma3ForCausalLM.
 inline constexpr std::string_view module_tree_types[] = {"llama", "mistral", "qwen2", "qwen3", "gpt2", "opt", "gemma3", "gemma3_text",
-                                                         "deepseek_v2", "deepseek_v3", "mixtral", "qwen2_moe", "qwen3_moe", "gpt_oss"};
+                                                         "deepseek_v2", "deepseek_v3", "mixtral", "qwen2_moe", "qwen3_moe", "gpt_oss", "phi3",
+                                                         "gemma2", "gpt_neox"};
 
 // Whether build_module_tree knows the classes of this config (its model_type and, for a
 // pre-quantized checkpoint, its quantizer).
@@ -650,6 +766,9 @@ inline constexpr std::string_view module_tree_types[] = {"llama", "mistral", "qw
     else if (type == "qwen2_moe") detail::llama_like(b, c, {"Qwen2Moe", true, false, true, true});
     else if (type == "qwen3_moe") detail::llama_like(b, c, {"Qwen3Moe", false, true, true, false});
     else if (type == "gpt_oss") detail::gpt_oss(b, c, load.quant);
+    else if (type == "phi3") detail::phi3(b, c);
+    else if (type == "gemma2") detail::gemma2(b, c);
+    else if (type == "gpt_neox") detail::gpt_neox(b, c);
     else return error{errc::unsupported_architecture, "no transformers module tree for model_type '"}.with(type).with("'");
     return std::move(b).take();
 }

@@ -8,6 +8,7 @@
 #include <cstdint>
 
 #include "vramfit/model/config.hpp"
+#include "vramfit/model/dtype.hpp"
 
 namespace vramfit::transformers::detail::act {
 
@@ -33,7 +34,8 @@ struct tracker {
 };
 
 struct shape {
-    std::uint64_t e = 2;          // bytes per element of the model dtype
+    dtype type = dtype::bf16;     // the model's load dtype
+    std::uint64_t e = 2;          // bytes per element of it
     std::uint64_t batch = 1;
     std::uint64_t q = 1;          // tokens in this forward
     std::uint64_t past = 0;       // tokens in the cache before it
@@ -71,6 +73,17 @@ constexpr std::uint64_t rms_norm(tracker& t, const shape& s, std::uint64_t rows,
     const std::uint64_t out = t.alloc(n * s.e);
     t.free(down);
     t.free(scaled);
+    return out;
+}
+
+// nn.LayerNorm.forward (native_layer_norm): the output in the model dtype and float32 mean and
+// rstd per row, dropped at once; leaves the output live and returns its size.
+constexpr std::uint64_t layer_norm(tracker& t, const shape& s, std::uint64_t rows, std::uint64_t width) noexcept {
+    const std::uint64_t out = t.alloc(rows * width * s.e);
+    const std::uint64_t mean = t.alloc(rows * 4);
+    const std::uint64_t rstd = t.alloc(rows * 4);
+    t.free(rstd);
+    t.free(mean);
     return out;
 }
 
