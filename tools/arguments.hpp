@@ -65,6 +65,8 @@ struct transformers_options {
     transformers::placement_strategy strategy = transformers::placement_strategy::auto_;
     std::vector<transformers::memory_spec> max_memory;  // --max-memory, or built from --gpu/--ram/--disk
     bool max_memory_given = false;
+    bool one_unbounded_gpu = false;  // neither --max-memory nor --gpu: the whole model on GPU 0
+    static constexpr std::uint64_t unbounded_gpu_bytes = std::uint64_t{1} << 60;
     transformers::quantization quant = transformers::quantization::none;
     std::uint32_t batch = 1;
     std::uint32_t prompt = 1024;     // --seq: prompt tokens
@@ -751,7 +753,11 @@ inline result<transformers_options> parse_transformers_args(std::span<const std:
             options.max_memory.push_back({transformers::device_id::gpu(static_cast<std::uint32_t>(i)), {}, transformers::accelerate_free_memory(g).count()});
         }
         if (options.ram) options.max_memory.push_back({transformers::device_id::cpu(), {}, options.ram->count()});
-        if (options.max_memory.empty()) return error{errc::invalid_argument, "give --max-memory, or --gpu (and --ram) to build it from"};
+        if (options.max_memory.empty()) {
+            // neither: what generate() needs with the whole model on one GPU of any size
+            options.max_memory.push_back({transformers::device_id::gpu(0), {}, transformers_options::unbounded_gpu_bytes});
+            options.one_unbounded_gpu = true;
+        }
     }
     return options;
 }

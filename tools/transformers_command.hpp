@@ -171,6 +171,9 @@ inline result<hf_estimate> estimate_transformers(const transformers_options& opt
     if (!model) return model.err();
     auto memory = transformers::estimate_generate(*model, options.max_memory, options.strategy, generate_settings_of(options), options.gpus);
     if (!memory) return memory.err();
+    if (options.one_unbounded_gpu) {
+        for (auto& r : memory->rows) r.max_memory.reset();  // no budget was given
+    }
     return hf_estimate{std::move(*input), model->type, std::move(*memory)};
 }
 
@@ -262,6 +265,7 @@ inline std::string render_transformers_text(const detail::hf_input& in, dtype ty
     out += "\nweights: the device_map's modules (compute_module_sizes); KV: generate()'s DynamicCache after the last token;\n"
            "activations: the larger of the prefill and decode peaks above weights; staging: the largest offloaded layer,\n"
            "copied to the first GPU for its forward (accelerate's AlignDevicesHook); CUDA: driver reserve and context (--gpu).\n";
+    if (o.one_unbounded_gpu) out += "no --gpu or --max-memory: the whole model on one GPU; its total is what that GPU needs.\n";
     if (!m.activations_modelled) out += "activation peaks are not modelled for this architecture yet (\"?\"): the totals leave them out.\n";
     if (m.map.refused) out += "from_pretrained refuses this map: bitsandbytes places no module on cpu or disk without llm_int8_enable_fp32_cpu_offload.\n";
     for (const auto& r : m.rows) {

@@ -49,17 +49,21 @@ inline std::string pretrained_name(const std::string& model) {
 // modules go to disk.
 inline std::string emit_accelerate(const transformers_options& o, const std::vector<transformers::memory_spec>& max_memory, dtype type,
                                    transformers::quantization quant, bool disk) {
-    std::string out = fmt::format("AutoModelForCausalLM.from_pretrained(\n    \"{}\",\n    device_map=\"{}\",\n    max_memory={{", pretrained_name(o.model),
-                                  transformers::to_string(o.strategy));
-    bool first = true;
-    for (const auto& m : max_memory) {
-        out += first ? "" : ", ";
-        first = false;
-        // a string as accelerate parses it, or the byte count (an int) when built from --gpu/--ram
-        const std::string amount = m.text.empty() ? std::to_string(m.amount) : fmt::format("\"{}\"", m.text);
-        out += m.device.is_gpu() ? fmt::format("{}: {}", m.device.index, amount) : fmt::format("\"{}\": {}", transformers::to_string(m.device), amount);
+    std::string out = fmt::format("AutoModelForCausalLM.from_pretrained(\n    \"{}\",\n", pretrained_name(o.model));
+    if (o.one_unbounded_gpu) {
+        out += "    device_map={\"\": 0},\n";  // the whole model on GPU 0, as estimated
+    } else {
+        out += fmt::format("    device_map=\"{}\",\n    max_memory={{", transformers::to_string(o.strategy));
+        bool first = true;
+        for (const auto& m : max_memory) {
+            out += first ? "" : ", ";
+            first = false;
+            // a string as accelerate parses it, or the byte count (an int) when built from --gpu/--ram
+            const std::string amount = m.text.empty() ? std::to_string(m.amount) : fmt::format("\"{}\"", m.text);
+            out += m.device.is_gpu() ? fmt::format("{}: {}", m.device.index, amount) : fmt::format("\"{}\": {}", transformers::to_string(m.device), amount);
+        }
+        out += "},\n";
     }
-    out += "},\n";
     out += fmt::format("    dtype=torch.{},\n", torch_dtype_name(type));
     if (quant == transformers::quantization::bnb_8bit) out += "    quantization_config=BitsAndBytesConfig(load_in_8bit=True),\n";
     if (quant == transformers::quantization::bnb_4bit) out += "    quantization_config=BitsAndBytesConfig(load_in_4bit=True),\n";

@@ -558,6 +558,21 @@ TEST_CASE("estimate --engine transformers: Llama-3.3-70B on {0: 35GB, 1: 35GB, c
     CHECK(d[0]["total_bytes"].get<std::uint64_t>() > d[0]["max_memory_bytes"].get<std::uint64_t>());
 }
 
+TEST_CASE("estimate --engine transformers without --gpu or --max-memory: what one GPU needs for the whole model") {
+    const auto j = transformers_json({"meta-llama/Llama-3.3-70B-Instruct", "--dtype", "bfloat16", "--batch", "1", "--seq", "8192"});
+    CHECK(j["device_map"] == nlohmann::json::parse(R"({"": 0})"));
+    REQUIRE(j["devices"].size() == 1);
+    const auto& d = j["devices"][0];
+    CHECK(!d.contains("max_memory_bytes"));
+    CHECK(d["layers"] == 80);
+    CHECK(d["total_bytes"].get<std::uint64_t>() == d["weights_bytes"].get<std::uint64_t>() + d["kv_bytes"].get<std::uint64_t>() +
+                                                    d["activation_peak_bytes"].get<std::uint64_t>());
+    const auto emitted = run({"estimate", "meta-llama/Llama-3.3-70B-Instruct", "--engine", "transformers", "--emit", "accelerate"});
+    REQUIRE(emitted.status == 0);
+    CHECK(contains(emitted.out, "device_map={\"\": 0}"));
+    CHECK(!contains(emitted.out, "max_memory"));
+}
+
 TEST_CASE("estimate --engine transformers: a catalog key or its Hub id is its config.json, no download") {
     // The same scenarios from the built-in entries: the same device map and bytes as the files.
     const std::string opt_memory = R"({"0": "8GiB", "cpu": "32GiB"})";
