@@ -16,6 +16,7 @@
 #include "plan_command.hpp"
 #include "transformers_command.hpp"
 #include "transformers_plan.hpp"
+#include "vllm_command.hpp"
 
 namespace vramfit::cli {
 
@@ -33,6 +34,10 @@ inline const std::string& usage_text() {
         "                                    generate() takes per device (MODEL: a Hugging Face model directory,\n"
         "                                    its config.json, a Hub id in the local cache, or a catalog name or\n"
         "                                    Hub id; estimate --engine transformers --help)\n"
+        "  estimate MODEL --engine vllm --gpu G [-tp N] [-pp N] [...]\n"
+        "                                    what vLLM's start-up finds on each GPU: weights, activation peak,\n"
+        "                                    CUDA graphs, the KV blocks and the lines it prints (estimate\n"
+        "                                    --engine vllm --help)\n"
         "  plan MODEL --gpu G [--ram SIZE] [...]  where MODEL should run: GPUs, split, CPU/disk offload, context,\n"
         "                                    quantization, speed, and the llama.cpp / Ollama settings (plan --help)\n"
         "  plan MODEL --engine transformers --gpu G [--ram SIZE] [--disk SIZE] [--emit accelerate]\n"
@@ -99,11 +104,16 @@ inline int run(std::span<const std::string_view> args, std::string& out, std::st
         const std::string prefix = "vramfit " + std::string{command} + ": --engine: ";
         for (std::size_t i = 0; i < rest.size(); ++i) {
             if (rest[i] != "--engine") { engine_args.push_back(rest[i]); continue; }
-            if (i + 1 >= rest.size()) { err += prefix + "missing value (llama.cpp or transformers)\n"; return 2; }
+            if (i + 1 >= rest.size()) { err += prefix + "missing value (llama.cpp, transformers or vllm)\n"; return 2; }
             engine = rest[++i];
         }
-        if (engine != "llama.cpp" && engine != "transformers") {
-            err += prefix + "expects llama.cpp or transformers, got '" + std::string{engine} + "'\n";
+        if (engine != "llama.cpp" && engine != "transformers" && engine != "vllm") {
+            err += prefix + "expects llama.cpp, transformers or vllm, got '" + std::string{engine} + "'\n";
+            return 2;
+        }
+        if (engine == "vllm") {
+            if (command == "estimate") return run_vllm_estimate(engine_args, out, err);
+            err += "vramfit plan: --engine vllm plans no layouts yet; vramfit estimate MODEL --engine vllm -tp N -pp N sizes one\n";
             return 2;
         }
         const bool transformers = engine == "transformers";

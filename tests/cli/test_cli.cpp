@@ -826,3 +826,120 @@ TEST_CASE("estimate --engine transformers: max_memory from --gpu is the free mem
     CHECK(d[0]["cuda_overhead_bytes"] == vramfit::cuda_process_overhead(gpu).estimate.count());
     CHECK(j["dtype"] == "float32");  // the config names no dtype
 }
+
+// ---- estimate --engine vllm (tools/vllm_command.hpp, through cli.hpp) ---------------------------
+
+namespace {
+
+nlohmann::ordered_json vllm_json(std::vector<std::string_view> args) {
+    args.insert(args.begin(), {"estimate"});
+    args.insert(args.end(), {"--engine", "vllm", "--json"});
+    auto o = run(args);
+    REQUIRE_MESSAGE(o.status == 0, o.err);
+    REQUIRE(one_line(o.out));
+    return parse(o.out);
+}
+
+} // namespace
+
+TEST_CASE("estimate --engine vllm: the documented keys, the library's figures, vLLM's printed lines") {
+    const auto j = vllm_json({"Qwen/Qwen3-32B", "--gpu", "h100-sxm", "-tp", "1", "--max-model-len", "32768"});
+    CHECK(j.begin().key() == "engine");
+    CHECK(j["engine"] == "vllm");
+    for (const char* key : {"weights_bytes_per_gpu", "available_kv_bytes", "num_gpu_blocks", "block_size", "kv_cache_tokens", "max_concurrency",
+                            "max_model_len_fit"}) {
+        CHECK_MESSAGE(j.contains(key), key);
+    }
+    // the same estimate as the engine's, for the catalog entry the Hub id names
+    vramfit::vllm::engine_args a{};
+    a.max_model_len = 32768;
+    const auto* entry = vramfit::catalog::find("qwen3-32b");
+    const auto e = vramfit::vllm::estimate_startup(vramfit::hf::with_class_rules(entry->config),
+                                                   vramfit::catalog::gpu<"h100-sxm">::as_device(), a).value();
+    CHECK(j["weights_bytes_per_gpu"] == e.max_weights_per_gpu().count());
+    CHECK(j["available_kv_bytes"] == e.deciding().memory.available.count());
+    CHECK(j["num_gpu_blocks"] == e.num_gpu_blocks);
+    CHECK(j["block_size"] == 16);
+    CHECK(j["kv_cache_tokens"] == e.num_gpu_blocks * 16);  // 32768 is whole blocks: tokens = blocks × 16
+    CHECK(j["fits"] == true);
+    CHECK(j["max_model_len_fit"].get<std::uint64_t>() >= 32768);
+    CHECK(j["num_gpu_blocks"].get<std::uint64_t>() * j["stages"][0]["bytes_per_block"].get<std::uint64_t>() <=
+          j["available_kv_bytes"].get<std::uint64_t>());
+
+    auto table = run({"estimate", "qwen3-32b", "--engine", "vllm", "--gpu", "h100-sxm", "--max-model-len", "32768"});
+    REQUIRE(table.status == 0);
+    CHECK(contains(table.out, "Model loading took 61.03 GiB memory"));
+    CHECK(contains(table.out, "Available KV cache memory: "));
+    CHECK(contains(table.out, "GPU KV cache size: "));
+    CHECK(contains(table.out, "Maximum concurrency for 32,768 tokens per request: "));
+    CHECK(contains(table.out, "max_model_len 32768 fits"));
+}
+
+TEST_CASE("estimate --engine vllm: a validation row replayed (vLLM 0.10.1.1, Qwen2-7B shapes, A100 80GB, util 0.25)") {
+    const auto j = vllm_json({"qwen2.5-7b", "--gpu", "a100-80gb", "--vllm-version", "0.10.1.1", "--gpu-memory-utilization", "0.25",
+                              "--max-model-len", "16384"});
+    const double gib = 1073741824.0;
+    CHECK(j["weights_bytes_per_gpu"].get<double>() / gib == doctest::Approx(14.2488).epsilon(0.01));  // printed 14.2488 GiB
+    CHECK(j["available_kv_bytes"].get<double>() / gib == doctest::Approx(5.01).epsilon(0.03));        // printed 5.01 GiB
+    CHECK(j["release_family"] == "V1 0.9-0.20");
+    CHECK(j["max_num_batched_tokens"] == 2048);  // A100: the small class of get_batch_defaults
+}
+
+TEST_CASE("estimate --engine vllm: TP x PP over four GPUs, fp8 KV, --kv-cache-memory-bytes, a length that does not fit") {
+    const auto j = vllm_json({"llama-3.3-70b", "--gpu", "a100-40gbx4", "-tp", "2", "-pp", "2", "--max-model-len", "16384"});
+    REQUIRE(j["stages"].size() == 2);
+    CHECK(j["stages"][0]["layers"] == 40);
+    CHECK(j["stages"][1]["first_layer"] == 40);
+    // 40 layers × 2 × 4 KV heads per rank × 128 × 2 bytes × 16 tokens
+    CHECK(j["stages"][0]["bytes_per_block"] == 40ULL * 2 * 4 * 128 * 2 * 16);
+    const auto fp8 = vllm_json({"llama-3.3-70b", "--gpu", "a100-40gbx4", "-tp", "2", "-pp", "2", "--max-model-len", "16384", "--kv-cache-dtype", "fp8"});
+    CHECK(fp8["stages"][0]["bytes_per_block"] == 40ULL * 2 * 4 * 128 * 16);
+
+    const auto given = vllm_json({"llama-3.1-8b", "--gpu", "rtx-4090", "--max-model-len", "8192", "--kv-cache-memory-bytes", "8GiB"});
+    CHECK(given["available_kv_bytes"] == 8ULL << 30);
+    CHECK(given["num_gpu_blocks"] == (8ULL << 30) / (32ULL * 2 * 8 * 128 * 2 * 16));
+
+    // Llama-3.1-8B's 131072 tokens on a 24 GB card: vLLM refuses, and says what fits
+    auto o = run({"estimate", "llama-3.1-8b", "--engine", "vllm", "--gpu", "rtx-3090", "--vllm-version", "0.11"});
+    REQUIRE(o.status == 0);
+    CHECK(contains(o.out, "To serve at least one request with the models's max seq len (131072), (16.00 GiB KV cache is needed"));
+    CHECK(contains(o.out, "does not fit; the largest that fits is"));
+    const auto refused = vllm_json({"llama-3.1-8b", "--gpu", "rtx-3090", "--vllm-version", "0.11"});
+    CHECK(refused["fits"] == false);
+    CHECK(refused["max_model_len_fit"].get<std::uint64_t>() < 131072);
+    CHECK(refused["max_model_len_fit"].get<std::uint64_t>() > 0);
+}
+
+TEST_CASE("estimate --engine vllm rejects bad flags and layouts in one line, exit 2") {
+    const std::vector<std::pair<std::vector<std::string_view>, std::string_view>> cases = {
+        {{"qwen3-32b", "--gpu", "h100-sxmx4", "-tp", "3"}, "tensor parallel 3 does not divide 64 attention heads"},
+        {{"qwen3-32b", "--gpu", "h100-sxm", "-tp", "2"}, "-tp 2 x -pp 1 needs 2 GPUs, --gpu gives 1"},
+        {{"qwen3-32b"}, "missing --gpu"},
+        {{"qwen3-32b", "--gpu", "h100-sxm", "--gpu-memory-utilization", "1.5"}, "--gpu-memory-utilization: expects a number in (0, 1]"},
+        {{"qwen3-32b", "--gpu", "h100-sxm", "--kv-cache-dtype", "int4"}, "--kv-cache-dtype: expects auto, fp8, fp8_e4m3 or fp8_e5m2"},
+        {{"qwen3-32b", "--gpu", "h100-sxm", "--max-model-len", "lots"}, "--max-model-len: expects a whole number of tokens"},
+        {{"qwen3-32b", "--gpu", "h100-sxm", "--max-model-len", "1000000"}, "is greater than the derived max_model_len (40960)"},
+        {{"qwen3-32b", "--gpu", "h100-sxm", "--vllm-version", "0.4"}, "--vllm-version: vLLM 0.4 is older than 0.5"},
+        {{"qwen3-32b", "--gpu", "h100-sxm", "--frobnicate"}, "unknown flag '--frobnicate'"},
+        {{"qwen3-32b", "--gpu", "h100-sxm", "--gpu", "a100-80gb"}, "names a second GPU kind"},
+        {{"qwen3-32b", "--gpu", "rtx-9090"}, "unknown GPU 'rtx-9090'"},
+        {{"gemma-3-12b", "--gpu", "h100-sxm"}, "multimodal model (gemma3)"},
+        {{"qwen3-32b", "--gpu", "h100-sxmx2", "-pp", "2", "--pp-layer-partition", "30,30"}, "sums to 60 layers, the model has 64"},
+    };
+    for (const auto& [extra, message] : cases) {
+        std::vector<std::string_view> args{"estimate"};
+        args.insert(args.end(), extra.begin(), extra.end());
+        args.insert(args.end(), {"--engine", "vllm"});
+        auto o = run(args);
+        CHECK(o.status == 2);
+        CHECK(o.out.empty());
+        CHECK_MESSAGE(one_line(o.err), o.err);
+        CHECK_MESSAGE(contains(o.err, message), o.err);
+    }
+    auto plan = run({"plan", "qwen3-32b", "--engine", "vllm", "--gpu", "h100-sxm"});
+    CHECK(plan.status == 2);
+    CHECK(one_line(plan.err));
+    auto help = run({"estimate", "--engine", "vllm", "--help"});
+    CHECK(help.status == 0);
+    CHECK(contains(help.out, "--gpu-memory-utilization F"));
+}
