@@ -23,17 +23,20 @@
 //  * the cache: DynamicLayer.update `torch.cat([self.keys, key_states])` (cache_utils.py) holds
 //    the old and the new tensor at once, also on the first update (cat with an empty tensor);
 //  * eager attention (eager_attention_forward): repeat_kv copies for grouped heads, the
-//    `[batch, heads, q, kv]` scores, `* scaling`, `+ mask`, softmax's float32 input copy and
-//    output, the result back in the model dtype, which the decoder layer keeps to its end
+//    `[batch, heads, q, kv]` scores, `* scaling`, `+ mask`, softmax's float32 input copy (none
+//    from float16, which the kernel reads as it is) and output, the result back in the model
+//    dtype, which the decoder layer keeps to its end
 //    (`hidden_states, _ = self.self_attn(...)`); the 4-D float mask create_causal_mask builds;
 //  * sdpa (integrations/sdpa_attention.py): grouped heads go to the kernel with enable_gqa (no
 //    repeat) when there is no mask and head_dim ≤ 256; no mask without padding; the kernel
-//    PyTorch picks (sdp_utils.cpp select_sdp_backend, flash first on sm80+) writes its output and
-//    a float32 logsumexp `[batch, heads, q]`;
+//    PyTorch picks (sdp_utils.cpp select_sdp_backend, flash first on sm80+, the memory-efficient
+//    one on float32) writes its output and, flash, a float32 logsumexp `[batch, heads, q]`;
 //  * the logits: `lm_head` on the last `logits_to_keep` positions in the model dtype; during a
 //    decode step generate() (generation/utils.py `_sample`) still holds the previous step's
-//    `next_token_logits`, a float32 `[batch, vocab]` copy, and its int64 sequences
-//    (input_ids, attention_mask and position_ids, one token longer than the cache).
+//    `next_token_logits`, a float32 `[batch, vocab]` copy, its int64 sequences (input_ids,
+//    attention_mask and position_ids, one token longer than the cache), the special-token
+//    tensors, next_tokens, unfinished_sequences and the step's cloned input slices
+//    (decode_state below).
 // With `round512`, every tensor is counted as the CUDA caching allocator books it: rounded up
 // to 512 bytes (c10/cuda/CUDACachingAllocator.cpp round_size, kMinBlockSize).
 #pragma once
@@ -158,13 +161,34 @@ constexpr decltype(auto) with_rules(family f, Fn&& fn) {
 // generate()'s int64 input_ids and attention_mask, with the embedding, during the prefill.
 [[nodiscard]] constexpr std::uint64_t prefill_inputs(const shape& s) noexcept { return 2 * s.batch * s.prompt * 8; }
 
+// generate()'s special-token tensors (generation/utils.py _prepare_special_tokens): bos, eos and
+// pad each become an int64 tensor on the inputs' device when the generation config sets them, eos
+// one element per id; a missing pad falls back to `eos_token_tensor[0]`, a view. The generation
+// config is the model config's (GenerationConfig.from_model_config: config.json's ids, or the
+// config class's defaults), and model_config does not carry the ids, so the count is the one the
+// config classes and the published configs of each model_type give: bos and eos (LlamaConfig,
+// MistralConfig, MixtralConfig, DeepseekV2Config, GPT2Config, GPTNeoXConfig defaults; Qwen2,
+// Qwen3 and the Qwen MoE classes default to none, their published configs set both; gpt-oss's
+// set eos and pad); OPTConfig, Phi3Config and Gemma2Config also default pad_token_id; Gemma 3's
+// published configs list two eos ids (Gemma3TextConfig's defaults have one). A config with more
+// eos ids (Llama 3.1's three) holds 8 bytes more an id.
+[[nodiscard]] constexpr std::uint64_t special_token_tensors(const model_config& c) noexcept {
+    const std::string_view t = c.model_type.view();
+    if (t == "gemma3" || t == "gemma3_text") return 4;
+    if (t == "opt" || t == "phi3" || t == "gemma2") return 3;
+    return 2;
+}
+
 // What generate() (generation/utils.py `_sample`) holds on the embedding's device during a decode
 // step with `cached` tokens in the cache before it: the caller's input_ids and attention_mask, the
-// prefill's position_ids, the sequences grown by cat (one token longer than the cache), and the
-// previous step's float32 next_token_logits.
-[[nodiscard]] constexpr std::uint64_t decode_state(const shape& s, std::uint64_t cached) noexcept {
+// prefill's position_ids, the sequences grown by cat (one token longer than the cache), the
+// previous step's float32 next_token_logits, the `special` special-token elements, next_tokens,
+// unfinished_sequences, and the step's input_ids and position_ids slices
+// (prepare_inputs_for_generation clones them).
+[[nodiscard]] constexpr std::uint64_t decode_state(const shape& s, std::uint64_t cached, std::uint64_t special) noexcept {
     const std::uint64_t b = s.batch;
-    return 2 * b * s.prompt * 8 + b * s.prompt * 8 + 2 * b * (cached + 1) * 8 + b * s.vocab * 4;
+    return 2 * b * s.prompt * 8 + b * s.prompt * 8 + 2 * b * (cached + 1) * 8 + b * s.vocab * 4 + special * 8 +
+           4 * b * 8;
 }
 
 // A family whose modelling code holds other inputs than generate()'s defaults above names them
@@ -177,7 +201,7 @@ template <class Rules>
 template <class Rules>
 [[nodiscard]] constexpr std::uint64_t decode_state_of(const model_config& c, const shape& s, std::uint64_t cached) noexcept {
     if constexpr (requires { Rules::decode_state(c, s, cached); }) return Rules::decode_state(c, s, cached);
-    else return decode_state(s, cached);
+    else return decode_state(s, cached, special_token_tensors(c));
 }
 
 // The cache the local layers hold once `tokens_seen` tokens went through, the last `last_update`
@@ -193,19 +217,25 @@ template <class Rules>
     return sum;
 }
 
+// Calls fn with the rules of the config's family where it is modelled; an unmodelled one gets
+// empty figures.
+template <class Fn>
+[[nodiscard]] constexpr activation_peak with_modelled_rules(const model_config& c, Fn&& fn) {
+    return with_rules(family_of(c), [&](auto rules) -> activation_peak {
+        if constexpr (!decltype(rules)::modelled) return {};
+        else return fn(rules);
+    });
+}
+
 // The prefill forward as one device sees it: its peak, the inputs (with the embedding) and the
 // cache present at the peak included.
 [[nodiscard]] constexpr activation_peak prefill_on(const model_config& c, const activation_request& r,
                                                    const device_share& d, std::uint64_t logits_rows) {
-    return with_rules(family_of(c), [&](auto rules) -> activation_peak {
-        if constexpr (!decltype(rules)::modelled) {
-            return {};
-        } else {
-            auto s = shape_of(c, r);
-            s.q = r.prompt;
-            s.logits_rows = logits_rows;
-            return to_peak(rules.forward(c, s, r.round512, d.embedding ? prefill_inputs_of<decltype(rules)>(c, s) : 0, d), 0);
-        }
+    return with_modelled_rules(c, [&](auto rules) {
+        auto s = shape_of(c, r);
+        s.q = r.prompt;
+        s.logits_rows = logits_rows;
+        return to_peak(rules.forward(c, s, r.round512, d.embedding ? prefill_inputs_of<decltype(rules)>(c, s) : 0, d), 0);
     });
 }
 
@@ -213,19 +243,15 @@ template <class Rules>
 // of the local layers after the step.
 [[nodiscard]] constexpr activation_peak decode_on(const model_config& c, const activation_request& r,
                                                   const device_share& d, std::uint64_t cached) {
-    return with_rules(family_of(c), [&](auto rules) -> activation_peak {
-        if constexpr (!decltype(rules)::modelled) {
-            return {};
-        } else {
-            auto s = shape_of(c, r);
-            s.q = 1;
-            s.past = cached;
-            s.logits_rows = 1;
-            s.decode = true;
-            const auto t = rules.forward(c, s, r.round512, d.embedding ? decode_state_of<decltype(rules)>(c, s, cached) : 0, d);
-            const std::uint64_t after = local_cache_bytes(c, d, r.type, s.batch, cached + 1, 1);
-            return {bytes{t.peak - std::min(t.peak, after)}, bytes{t.kv_at_peak}, true};
-        }
+    return with_modelled_rules(c, [&](auto rules) -> activation_peak {
+        auto s = shape_of(c, r);
+        s.q = 1;
+        s.past = cached;
+        s.logits_rows = 1;
+        s.decode = true;
+        const auto t = rules.forward(c, s, r.round512, d.embedding ? decode_state_of<decltype(rules)>(c, s, cached) : 0, d);
+        const std::uint64_t after = local_cache_bytes(c, d, r.type, s.batch, cached + 1, 1);
+        return {bytes{t.peak - std::min(t.peak, after)}, bytes{t.kv_at_peak}, true};
     });
 }
 
@@ -252,7 +278,8 @@ template <class Rules>
 // (b) One decode step of generate(): one new token per sequence with `cached` tokens in the
 // DynamicCache before it. The figure is the step's peak less the weights and less the cache
 // after the step (cached + 1 tokens), as generate()'s state during the step stands: the
-// previous step's float32 logits, the prompt inputs and the int64 sequences.
+// previous step's float32 logits, the prompt inputs, the int64 sequences and the small tensors
+// beside them (decode_state).
 [[nodiscard]] constexpr activation_peak decode_peak(const model_config& config, const activation_request& request,
                                                     std::uint64_t cached) {
     return detail::act::decode_on(config, request, detail::act::device_share::whole_model(config.num_hidden_layers), cached);

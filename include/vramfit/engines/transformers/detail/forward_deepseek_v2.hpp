@@ -22,11 +22,8 @@
 //    more than one token is cached (its batch and head dims do not merge into one stride); the
 //    `transpose(1, 2).contiguous()` copy only when q > 1.
 //  * DeepseekV2Moe.forward from first_k_dense_replace on: the router (DeepseekV2TopkRouter, in
-//    float32), the experts, the shared experts on the same input. The experts run transformers'
-//    default experts implementation, "grouped_mm" (integrations/moe.py
-//    grouped_mm_experts_forward), and "batched_mm" in generate()'s decode steps
-//    (generation/utils.py `_optimize_model_for_decode`, on any non-CPU device); neither
-//    depends on how the tokens are routed.
+//    float32), the experts (replay_experts.hpp, float32 routing weights), the shared experts on
+//    the same input.
 // The decoder layers are of two kinds; a later layer of one kind holds at least what an earlier
 // one held, so the local peak is the larger of the last local dense layer's and the last local
 // MoE layer's.
@@ -35,6 +32,9 @@
 #include <cstdint>
 
 #include "vramfit/engines/transformers/detail/replay.hpp"
+#include "vramfit/engines/transformers/detail/replay_attention.hpp"
+#include "vramfit/engines/transformers/detail/replay_cache.hpp"
+#include "vramfit/engines/transformers/detail/replay_experts.hpp"
 #include "vramfit/model/config.hpp"
 
 namespace vramfit::transformers::detail::act {
@@ -77,22 +77,6 @@ struct deepseek_v2_dims {
     }
 };
 
-// DeepseekV2MLP.forward `down_proj(act_fn(gate_proj(x)) * up_proj(x))` on `rows` rows; returns
-// the down projection (live).
-constexpr std::uint64_t deepseek_v2_mlp(tracker& t, const shape& s, std::uint64_t rows, std::uint64_t inter) noexcept {
-    const std::uint64_t ib = rows * inter * s.e;
-    const std::uint64_t gate = t.alloc(ib);
-    const std::uint64_t act = t.alloc(ib);
-    t.free(gate);
-    const std::uint64_t up = t.alloc(ib);
-    const std::uint64_t prod = t.alloc(ib);
-    t.free(up);
-    t.free(act);
-    const std::uint64_t down = t.alloc(rows * s.hidden * s.e);
-    t.free(prod);
-    return down;
-}
-
 // DeepseekV2Moe.forward on the normed input (live, held by the caller); returns its output.
 constexpr std::uint64_t deepseek_v2_moe(tracker& t, const shape& s, const deepseek_v2_dims& m) noexcept {
     const std::uint64_t n = s.tokens(), h = s.hidden, e = s.e, k = m.top_k, sel = n * k;
@@ -119,57 +103,11 @@ constexpr std::uint64_t deepseek_v2_moe(tracker& t, const shape& s, const deepse
     t.free(top_w);
     if (m.group_limited) { t.free(masked); t.free(score_mask); } else { t.free(scores); }
 
-    const std::uint64_t i = m.moe_inter;
-    std::uint64_t experts = 0;
-    if (!s.decode) {
-        // grouped_mm_experts_forward: tokens sorted by expert, both projections grouped
-        const std::uint64_t sorted = t.alloc(sel * 8), perm = t.alloc(sel * 8);
-        const std::uint64_t src = t.alloc(sel * 8);      // perm // num_top_k
-        const std::uint64_t gathered = t.alloc(sel * h * e);
-        t.free(src);
-        const std::uint64_t w_g = t.alloc(sel * 4);      // sample_weights[perm]
-        const std::uint64_t ids32 = t.alloc(sel * 4);    // histc input, int32 on CUDA
-        const std::uint64_t hist = t.alloc(m.experts * 4), offsets = t.alloc(m.experts * 4);
-        const std::uint64_t gate_up = t.alloc(sel * 2 * i * e);
-        const std::uint64_t act = t.alloc(sel * i * e);  // _default_apply_gate: act_fn(gate) * up
-        const std::uint64_t gated = t.alloc(sel * i * e);
-        t.free(act);
-        t.free(gate_up);
-        const std::uint64_t down = t.alloc(sel * h * e);  // `proj_out`: held to the end
-        t.free(gated);
-        const std::uint64_t weighted = t.alloc(sel * h * 4);  // times the float32 routing weights
-        const std::uint64_t inv = t.alloc(sel * 8);
-        t.free(t.alloc(sel * 8));  // arange for inv_perm
-        const std::uint64_t restored = t.alloc(sel * h * 4);  // weighted_out[inv_perm]
-        t.free(weighted);
-        const std::uint64_t sum = t.alloc(n * h * 4);
-        experts = e == 4 ? sum : t.alloc(n * h * e);
-        t.free(sorted); t.free(perm); t.free(gathered); t.free(w_g); t.free(ids32);
-        t.free(hist); t.free(offsets); t.free(down); t.free(restored); t.free(inv);
-        if (e != 4) t.free(sum);
-    } else {
-        // batched_mm_experts_forward: each token-expert pair with its expert's weights gathered
-        const std::uint64_t rep = t.alloc(sel * h * e);  // repeat_interleave
-        const std::uint64_t w_up = t.alloc(sel * 2 * i * h * e);  // gate_up_proj[expert_ids]
-        const std::uint64_t gate_up = t.alloc(sel * 2 * i * e);
-        const std::uint64_t act = t.alloc(sel * i * e);
-        const std::uint64_t gated = t.alloc(sel * i * e);
-        t.free(act);
-        t.free(gate_up);
-        const std::uint64_t w_down = t.alloc(sel * h * i * e);  // down_proj[expert_ids]
-        t.free(w_up);
-        const std::uint64_t down = t.alloc(sel * h * e);
-        t.free(gated);
-        const std::uint64_t weighted = t.alloc(sel * h * 4);
-        const std::uint64_t sum = t.alloc(n * h * 4);
-        experts = e == 4 ? sum : t.alloc(n * h * e);
-        t.free(rep); t.free(w_down); t.free(down); t.free(weighted);
-        if (e != 4) t.free(sum);
-    }
-    const std::uint64_t shared = deepseek_v2_mlp(t, s, n, m.shared_inter);  // shared_experts(residuals)
+    const std::uint64_t routed = experts(t, s, {m.experts, m.top_k, m.moe_inter, 4, false, experts_gate::act_mul}, n);
+    const std::uint64_t shared = gated_mlp(t, s, n, m.shared_inter);  // shared_experts(residuals)
     const std::uint64_t out = t.alloc(n * h * e);
     t.free(shared);
-    t.free(experts);
+    t.free(routed);
     t.free(logits);
     t.free(weights);
     t.free(top_i);
@@ -212,11 +150,10 @@ constexpr void deepseek_v2_layer(tracker& t, const shape& s, const deepseek_v2_d
         t.free(qf);
         t.free(kf);
     }
-    // DynamicLayer.update: cat with what is cached; the layer's names then hold the cache
-    t.alloc_kv(m.latent(s, s.kv_len()));
-    t.free_kv(m.latent(s, s.past));
-    t.alloc_kv(m.rope_key(s, s.kv_len()));
-    t.free_kv(m.rope_key(s, s.past));
+    // DynamicLayer.update: the latent as keys, the rotary key as values; the layer's names then
+    // hold the cache
+    cache_update(t, false, false, m.latent(s, s.past), m.latent(s, s.kv_len()), m.rope_key(s, s.past),
+                 m.rope_key(s, s.kv_len()));
     t.free(k_nope);
     t.free(k_rot);
     const std::uint64_t query = t.alloc(rows * heads * m.qk() * e);  // cat((q_nope, q_pe))
@@ -233,17 +170,8 @@ constexpr void deepseek_v2_layer(tracker& t, const shape& s, const deepseek_v2_d
     } else {
         // eager_attention_forward (num_key_value_groups 1: no repeat_kv)
         const std::uint64_t scores = s.batch * heads * s.q * s.kv_len();
-        const std::uint64_t mm = t.alloc(scores * e);
-        const std::uint64_t scaled = t.alloc(scores * e);
-        t.free(mm);
-        std::uint64_t w = scaled;
-        if (mask != 0) { w = t.alloc(scores * e); t.free(scaled); }
-        const std::uint64_t up = e == 4 ? 0 : t.alloc(scores * 4);
-        const std::uint64_t sm = t.alloc(scores * 4);
-        t.free(up);
-        probs = e == 4 ? sm : t.alloc(scores * e);
-        if (e != 4) t.free(sm);
-        t.free(w);
+        const std::uint64_t w = scale_and_mask(t, s, scores, t.alloc(scores * e), mask != 0);
+        probs = softmax_f32(t, s, scores, w);
         const std::uint64_t v_copy = s.batch > 1 && s.kv_len() > 1 ? t.alloc(kv_rows * heads * m.v * e) : 0;
         const std::uint64_t av = t.alloc(out_bytes);
         t.free(v_copy);
@@ -262,7 +190,7 @@ constexpr void deepseek_v2_layer(tracker& t, const shape& s, const deepseek_v2_d
     const std::uint64_t h = t.alloc(rows * s.hidden * e);  // residual + attention
     t.free(o);
     const std::uint64_t normed2 = rms_norm(t, s, rows, s.hidden);
-    const std::uint64_t mlp = moe ? deepseek_v2_moe(t, s, m) : deepseek_v2_mlp(t, s, rows, s.inter);
+    const std::uint64_t mlp = moe ? deepseek_v2_moe(t, s, m) : gated_mlp(t, s, rows, s.inter);
     t.free(normed2);
     const std::uint64_t out = t.alloc(rows * s.hidden * e);  // residual + mlp
     t.free(mlp);
@@ -273,25 +201,16 @@ constexpr void deepseek_v2_layer(tracker& t, const shape& s, const deepseek_v2_d
 
 // One forward of DeepseekV2ForCausalLM as one device sees it, up to and including local layer
 // `replayed` (the n-th local layer), and, when it is the last local layer, the head.
-constexpr tracker deepseek_v2_forward(const shape& s, const deepseek_v2_dims& m, bool round512, std::uint64_t resident,
-                                      const device_share& d, std::uint32_t replayed, std::uint64_t n) noexcept {
-    tracker t{round512};
-    t.alloc(resident);
-    const std::uint64_t rows = s.tokens();
-    const std::uint64_t hb = rows * s.hidden * s.e;
-    // the cache of every local layer before this one's update, as this layer finds it
-    if (d.count != 0) t.alloc_kv(m.cache(s, s.past) * d.count);
+constexpr tracker deepseek_v2_forward_to(const shape& s, const deepseek_v2_dims& m, bool round512,
+                                         std::uint64_t resident, const device_share& d, std::uint32_t replayed,
+                                         std::uint64_t n) noexcept {
+    auto t = tracker::starting(round512, resident);
+    const std::uint64_t hb = s.tokens() * s.hidden * s.e;
+    local_caches_before(t, d, m.cache(s, s.past));
     const std::uint64_t embeds = d.embedding ? t.alloc(hb) : 0;
-    // position ids: arange + past_seen_tokens when not given (a forward); generate() passes its own
-    std::uint64_t pos = 0;
-    if (d.embedding && !s.decode) {
-        const std::uint64_t ar = t.alloc(s.q * 8);
-        pos = t.alloc(s.q * 8);
-        t.free(ar);
-    }
-    // create_causal_mask: None for sdpa without padding; eager adds a float [batch, 1, q, kv] mask
+    const std::uint64_t pos = position_ids(t, s, d.embedding);
     const bool here = d.embedding || d.count != 0;
-    const std::uint64_t mask = s.eager && here ? t.alloc(s.batch * s.q * s.kv_len() * s.e) : 0;
+    const std::uint64_t mask = eager_causal_mask(t, s, here);
     // DeepseekV2RotaryEmbedding.forward over position_ids' batch (1 for a forward's arange,
     // `batch` in generate()): float positions times inv_freq, polar, `* attention_scaling`
     const std::uint64_t positions = here ? (s.decode ? s.batch : 1) * s.q : 0;
@@ -310,51 +229,29 @@ constexpr tracker deepseek_v2_forward(const shape& s, const deepseek_v2_dims& m,
     } else {
         cis = t.alloc(freqs * 8);  // the moved copy
     }
-    const bool last = replayed == d.last_layer();
     if (d.count != 0) {
-        // the local layers before this one have updated their cache; this one runs with its
-        // input beside inputs_embeds (or, on a later device, beside nothing but the moved copy)
-        t.alloc_kv((m.cache(s, s.kv_len()) - m.cache(s, s.past)) * (n - 1));
+        // this layer runs with its input beside inputs_embeds (or, on a later device, beside
+        // nothing but the moved copy)
+        earlier_layers_grown(t, n, m.cache(s, s.past), m.cache(s, s.kv_len()));
         const std::uint64_t x = d.embedding && n == 1 ? 0 : t.alloc(hb);
         deepseek_v2_layer(t, s, m, m.moe(replayed), mask);
         t.free(x);  // the loop variable moves to this layer's output
     }
-    if (d.head && last) {
-        const std::uint64_t out = d.count != 0 ? hb : t.alloc(hb);  // moved here when the layers are elsewhere
-        const std::uint64_t normed = rms_norm(t, s, rows, s.hidden);  // DeepseekV2Model.norm
-        t.free(out);
-        t.free(pos);
-        t.free(embeds);
-        t.free(cis);
-        t.free(mask);
-        // DeepseekV2ForCausalLM: lm_head on the last logits_rows positions
-        const std::uint64_t logits = t.alloc(s.batch * s.logits_rows * s.vocab * s.e);
-        (void)normed; (void)logits;
-    }
+    if (d.head && replayed == d.last_layer())  // DeepseekV2Model.norm, DeepseekV2ForCausalLM's lm_head
+        norm_and_head(t, s, d.count != 0, [&] { return rms_norm(t, s, s.tokens(), s.hidden); },
+                      {pos, embeds, cis, mask});
     return t;
 }
 
-struct deepseek_v2_rules {
-    static constexpr bool modelled = true;
-    [[nodiscard]] static constexpr tracker forward(const model_config& c, const shape& s, bool round512,
-                                                   std::uint64_t resident, const device_share& d) noexcept {
-        const auto m = deepseek_v2_dims::of(c);
-        // the last local layer, and the last local one of the other kind with its place among them
-        const std::uint32_t last = d.last_layer();
-        std::uint32_t other = 0;
-        std::uint64_t n_last = 0, n_other = 0;
-        for (std::uint32_t l = 0; l <= last && d.count != 0; ++l) {
-            if (!d.layers.contains(l)) continue;
-            ++n_last;
-            if (m.moe(l) != m.moe(last)) { other = l; n_other = n_last; }
-        }
-        tracker t = deepseek_v2_forward(s, m, round512, resident, d, last, n_last);
-        if (n_other != 0) {
-            const tracker o = deepseek_v2_forward(s, m, round512, resident, d, other, n_other);
-            if (o.peak > t.peak) { t.peak = o.peak; t.kv_at_peak = o.kv_at_peak; }
-        }
-        return t;
-    }
-};
+// The dense first layers and the MoE layers after them: the larger peak of the two kinds'.
+constexpr tracker deepseek_v2_forward(const model_config& c, const shape& s, bool round512, std::uint64_t resident,
+                                      const device_share& d) noexcept {
+    const auto m = deepseek_v2_dims::of(c);
+    return peak_of_two_kinds(d, [&](std::uint32_t l) { return m.moe(l); }, [&](std::uint32_t l, std::uint64_t n) {
+        return deepseek_v2_forward_to(s, m, round512, resident, d, l, n);
+    });
+}
+
+using deepseek_v2_rules = replayed<deepseek_v2_forward>;
 
 }  // namespace vramfit::transformers::detail::act

@@ -23,6 +23,8 @@
 #include <cstdint>
 
 #include "vramfit/engines/transformers/detail/replay.hpp"
+#include "vramfit/engines/transformers/detail/replay_attention.hpp"
+#include "vramfit/engines/transformers/detail/replay_cache.hpp"
 #include "vramfit/model/config.hpp"
 
 namespace vramfit::transformers::detail::act {
@@ -52,11 +54,8 @@ constexpr attn_out gpt_neox_attention(tracker& t, const shape& s, std::uint64_t 
     // `transpose(1, 2).contiguous()` of a `[batch, heads, q, head_dim]` contiguous tensor
     const bool copies = s.q > 1 && s.heads > 1;
     if (!s.eager) {
-        // the kernel's output takes the query's layout (flash: empty_like of the transposed query),
-        // with a float32 logsumexp dropped at once
-        const std::uint64_t out = t.alloc(q_bytes);
-        const std::uint64_t lse = t.alloc(s.batch * s.heads * s.q * 4);
-        t.free(lse);
+        // the kernel's output takes the query's layout (flash: empty_like of the transposed query)
+        const std::uint64_t out = sdpa_flash(t, s);
         if (!copies) return {out, 0};
         const std::uint64_t c = t.alloc(q_bytes);
         t.free(out);
@@ -65,17 +64,8 @@ constexpr attn_out gpt_neox_attention(tracker& t, const shape& s, std::uint64_t 
     // `matmul(query, key^T) * scaling`, `+ mask`, softmax(dtype=float32) (a cast first), back to
     // the query dtype, `matmul(weights, value)`
     const std::uint64_t scores = s.batch * s.heads * s.q * s.kv_len();
-    const std::uint64_t mm = t.alloc(scores * s.e);
-    const std::uint64_t scaled = t.alloc(scores * s.e);
-    t.free(mm);
-    std::uint64_t w = scaled;
-    if (mask != 0) { w = t.alloc(scores * s.e); t.free(scaled); }
-    const std::uint64_t up = s.e == 4 ? 0 : t.alloc(scores * 4);
-    const std::uint64_t sm = t.alloc(scores * 4);
-    t.free(up);
-    const std::uint64_t probs = s.e == 4 ? sm : t.alloc(scores * s.e);
-    if (s.e != 4) t.free(sm);
-    t.free(w);
+    const std::uint64_t w = scale_and_mask(t, s, scores, t.alloc(scores * s.e), mask != 0);
+    const std::uint64_t probs = softmax_f32(t, s, scores, w);
     const std::uint64_t av = t.alloc(q_bytes);
     if (!copies) return {av, probs};
     const std::uint64_t out = t.alloc(q_bytes);
@@ -103,12 +93,8 @@ constexpr std::uint64_t gpt_neox_layer(tracker& t, const shape& s, const gpt_neo
     t.free(k);
     q = q_embed;
     k = k_embed;
-    // DynamicLayer.update: cat with what is cached (an empty tensor on the first update); the
-    // rotated key goes when key_states names the cache's tensor
-    t.alloc_kv(s.kv_tensor(s.kv_len()));
-    t.free_kv(s.kv_tensor(s.past));
-    t.alloc_kv(s.kv_tensor(s.kv_len()));
-    t.free_kv(s.kv_tensor(s.past));
+    // DynamicLayer.update; the rotated key goes when key_states names the cache's tensor
+    dynamic_update(t, s);
     t.free(k);
     const attn_out a = gpt_neox_attention(t, s, mask);
     // reshape (a view; contiguous already), dense
@@ -117,17 +103,23 @@ constexpr std::uint64_t gpt_neox_layer(tracker& t, const shape& s, const gpt_neo
     t.free(qkv);     // GPTNeoXAttention.forward returns: the projection and the rotated query go
     t.free(q);
     t.free(normed);  // the attention's argument
-    std::uint64_t out = 0;
-    const std::uint64_t ib = rows * s.inter * s.e;
-    if (o.parallel) {
-        // `mlp(post_attention_layernorm(hidden_states))`, then `mlp_output + attn_output + hidden_states`
+    // GPTNeoXMLP.forward on post_attention_layernorm's output: dense_h_to_4h, the activation,
+    // dense_4h_to_h; returns the last (live)
+    auto mlp = [&] {
         const std::uint64_t normed2 = layer_norm(t, s, rows, s.hidden);
+        const std::uint64_t ib = rows * s.inter * s.e;
         const std::uint64_t fc1 = t.alloc(ib);
         const std::uint64_t act = t.alloc(ib);
         t.free(fc1);
         const std::uint64_t fc2 = t.alloc(hb);
         t.free(act);
         t.free(normed2);
+        return fc2;
+    };
+    std::uint64_t out = 0;
+    if (o.parallel) {
+        // `mlp(post_attention_layernorm(hidden_states))`, then `mlp_output + attn_output + hidden_states`
+        const std::uint64_t fc2 = mlp();
         const std::uint64_t sum = t.alloc(hb);
         out = t.alloc(hb);
         t.free(sum);
@@ -138,13 +130,7 @@ constexpr std::uint64_t gpt_neox_layer(tracker& t, const shape& s, const gpt_neo
         // `mlp_output + attn_output`
         const std::uint64_t res = t.alloc(hb);
         t.free(dense);
-        const std::uint64_t normed2 = layer_norm(t, s, rows, s.hidden);
-        const std::uint64_t fc1 = t.alloc(ib);
-        const std::uint64_t act = t.alloc(ib);
-        t.free(fc1);
-        const std::uint64_t fc2 = t.alloc(hb);
-        t.free(act);
-        t.free(normed2);
+        const std::uint64_t fc2 = mlp();
         out = t.alloc(hb);
         t.free(fc2);
         t.free(res);
@@ -156,22 +142,18 @@ constexpr std::uint64_t gpt_neox_layer(tracker& t, const shape& s, const gpt_neo
 // One forward of GPTNeoXForCausalLM from the inputs to the logits as one device sees it.
 // `resident`: bytes already live there besides the weights and the cache (inputs, generate()'s
 // state).
-constexpr tracker gpt_neox_forward(const gpt_neox_dims& o, const shape& s, bool round512, std::uint64_t resident,
+constexpr tracker gpt_neox_forward(const model_config& c, const shape& s, bool round512, std::uint64_t resident,
                                    const device_share& d) noexcept {
-    tracker t{round512};
-    t.alloc(resident);
-    const std::uint64_t rows = s.tokens();
-    const std::uint64_t hb = rows * s.hidden * s.e;
+    const gpt_neox_dims o = gpt_neox_dims_of(c, s);
+    auto t = tracker::starting(round512, resident);
+    const std::uint64_t hb = s.tokens() * s.hidden * s.e;
     const bool emb = d.embedding;
     const bool here = emb || d.count != 0;
-    // the cache of every local layer before the last, as the last layer finds it
-    if (d.count != 0) t.alloc_kv(2 * s.kv_tensor(s.past) * d.count);
+    local_caches_before(t, d, 2 * s.kv_tensor(s.past));
     // GPTNeoXModel.forward: embed_in; emb_dropout returns it
     const std::uint64_t embeds = emb ? t.alloc(hb) : 0;
-    // position ids: arange + past_seen_tokens when not given (a forward); generate() passes its own
-    const std::uint64_t pos = emb && !s.decode ? t.alloc(s.q * 8) : 0;
-    // create_causal_mask: None for sdpa without padding; eager gets a float [batch, 1, q, kv] mask
-    const std::uint64_t mask = s.eager && here ? t.alloc(s.batch * s.q * s.kv_len() * s.e) : 0;
+    const std::uint64_t pos = position_ids(t, s, emb);
+    const std::uint64_t mask = eager_causal_mask(t, s, here);
     // GPTNeoXRotaryEmbedding.forward: cos/sin over the rotary channels and position_ids' batch
     // (1 for a forward's arange, `batch` in generate()), in the model dtype
     const std::uint64_t rot = here ? (s.decode ? s.batch : 1) * s.q * o.rot * s.e : 0;
@@ -181,33 +163,21 @@ constexpr tracker gpt_neox_forward(const gpt_neox_dims& o, const shape& s, bool 
     const std::uint64_t pos_copy = !emb && d.count != 0 ? t.alloc((s.decode ? s.batch : 1) * s.q * 8) : 0;
     std::uint64_t cur = 0;
     if (d.count != 0) {
-        // the local layers but the last leave their cache; the last one runs with its input
-        // beside inputs_embeds (or, on a later device, beside nothing but the moved copy)
-        t.alloc_kv(2 * (s.kv_tensor(s.kv_len()) - s.kv_tensor(s.past)) * (d.count - 1));
+        // the last local layer runs with its input beside inputs_embeds (or, on a later device,
+        // beside nothing but the moved copy)
+        earlier_layers_grown(t, d.count, 2 * s.kv_tensor(s.past), 2 * s.kv_tensor(s.kv_len()));
         const std::uint64_t x = emb && d.count == 1 ? 0 : t.alloc(hb);
         cur = gpt_neox_layer(t, s, o, mask);
         t.free(x);  // the loop variable moves to the last layer's output
         if (!emb) { t.free(pos_copy); t.free(mask); t.free(cs); t.free(sn); }  // the hook's copies go with the call
     }
-    if (d.head) {
-        if (cur == 0) cur = t.alloc(hb);  // moved here when the layers are elsewhere
-        const std::uint64_t normed = layer_norm(t, s, rows, s.hidden);  // final_layer_norm
-        t.free(cur);
-        // GPTNeoXModel.forward returns
-        if (emb) { t.free(cs); t.free(sn); t.free(mask); t.free(pos); t.free(embeds); }
-        // GPTNeoXForCausalLM.forward: lm_head on the last logits_rows positions
-        const std::uint64_t logits = t.alloc(s.batch * s.logits_rows * s.vocab * s.e);
-        (void)normed; (void)logits;
-    }
+    // final_layer_norm, GPTNeoXModel.forward returns, GPTNeoXForCausalLM's lm_head
+    if (d.head)
+        norm_and_head(t, s, cur != 0, [&] { return layer_norm(t, s, s.tokens(), s.hidden); },
+                      {emb ? cs : 0, emb ? sn : 0, emb ? mask : 0, pos, embeds});
     return t;
 }
 
-struct gpt_neox_rules {
-    static constexpr bool modelled = true;
-    [[nodiscard]] static constexpr tracker forward(const model_config& c, const shape& s, bool round512,
-                                                   std::uint64_t resident, const device_share& d) noexcept {
-        return gpt_neox_forward(gpt_neox_dims_of(c, s), s, round512, resident, d);
-    }
-};
+using gpt_neox_rules = replayed<gpt_neox_forward>;
 
 }  // namespace vramfit::transformers::detail::act

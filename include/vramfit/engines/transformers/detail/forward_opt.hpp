@@ -11,13 +11,15 @@
 //    attention_mask (all ones), so the decoder makes a float32 ones mask of the whole length;
 //  * nn.LayerNorm, pre- or post-attention by do_layer_norm_before; fc1 → activation → fc2;
 //  * the query is scaled after q_proj (`* self.scaling`) and the kernel gets scaling 1.0, which
-//    eager_attention_forward still multiplies by;
+//    eager_attention_forward still multiplies by (replay_attention.hpp attention_core);
 //  * no rotary embedding, no grouped heads.
 #pragma once
 
 #include <cstdint>
 
 #include "vramfit/engines/transformers/detail/replay.hpp"
+#include "vramfit/engines/transformers/detail/replay_attention.hpp"
+#include "vramfit/engines/transformers/detail/replay_cache.hpp"
 #include "vramfit/model/config.hpp"
 #include "vramfit/model/dtype.hpp"
 
@@ -29,7 +31,6 @@ struct opt_dims {
     bool projected = false;   // project_in / project_out exist
     bool pre_norm = true;     // do_layer_norm_before, and with it OPTDecoder.final_layer_norm
                               // (_remove_final_layer_norm taken as false, its default)
-    bool half = false;        // float16: softmax takes it to float32 without a copy first
 };
 
 [[nodiscard]] constexpr opt_dims opt_dims_of(const model_config& c, const shape& s) noexcept {
@@ -37,32 +38,7 @@ struct opt_dims {
     o.proj = c.word_embed_proj_dim != 0 ? c.word_embed_proj_dim : s.hidden;
     o.projected = o.proj != s.hidden;
     o.pre_norm = c.do_layer_norm_before;
-    o.half = s.type == dtype::f16;
     return o;
-}
-
-// modeling_opt.py eager_attention_forward from the cached keys/values: `matmul * scaling`,
-// `+ mask`, softmax(dtype=float32) (aten softmax takes a float16 input to float32 inside the
-// kernel, half_to_float; any other dtype is cast first), `.to(query.dtype)`, `matmul(value)`,
-// `transpose(1, 2).contiguous()`. Returns the output and the weights OPTDecoderLayer keeps.
-constexpr attn_out opt_eager_attention(tracker& t, const shape& s, std::uint64_t mask, bool half) noexcept {
-    const std::uint64_t q_bytes = s.batch * s.heads * s.q * s.head_dim * s.e;
-    const std::uint64_t scores = s.batch * s.heads * s.q * s.kv_len();
-    const std::uint64_t mm = t.alloc(scores * s.e);
-    const std::uint64_t scaled = t.alloc(scores * s.e);  // `* scaling`, 1.0 from OPTAttention
-    t.free(mm);
-    std::uint64_t w = scaled;
-    if (mask != 0) { w = t.alloc(scores * s.e); t.free(scaled); }
-    const std::uint64_t up = s.e == 4 || half ? 0 : t.alloc(scores * 4);
-    const std::uint64_t sm = t.alloc(scores * 4);
-    t.free(up);
-    const std::uint64_t probs = s.e == 4 ? sm : t.alloc(scores * s.e);
-    if (s.e != 4) t.free(sm);
-    t.free(w);
-    const std::uint64_t av = t.alloc(q_bytes);
-    const std::uint64_t out = t.alloc(q_bytes);  // transpose(1, 2).contiguous()
-    t.free(av);
-    return {out, probs};
 }
 
 // The last decoder layer (OPTDecoderLayer.forward), its input live (held by the caller); returns
@@ -78,15 +54,13 @@ constexpr std::uint64_t opt_layer(tracker& t, const shape& s, const opt_dims& o,
     t.free(qp);
     const std::uint64_t k = t.alloc(rows * s.kv_heads * s.head_dim * s.e);
     const std::uint64_t v = t.alloc(rows * s.kv_heads * s.head_dim * s.e);
-    // DynamicLayer.update: cat with what is cached (an empty tensor on the first update);
-    // key_states/value_states then name the cache's tensors
-    t.alloc_kv(s.kv_tensor(s.kv_len()));
-    t.free_kv(s.kv_tensor(s.past));
-    t.alloc_kv(s.kv_tensor(s.kv_len()));
-    t.free_kv(s.kv_tensor(s.past));
+    // DynamicLayer.update; key_states/value_states then name the cache's tensors
+    dynamic_update(t, s);
     t.free(k);
     t.free(v);
-    const attn_out a = s.eager ? opt_eager_attention(t, s, mask, o.half) : attention_core(t, s, mask);
+    // modeling_opt.py eager_attention_forward is the Llama one without grouped heads; the scaling
+    // it multiplies by is 1.0 from OPTAttention
+    const attn_out a = attention_core(t, s, mask);
     const std::uint64_t out_proj = t.alloc(hb);
     t.free(a.out);
     t.free(q);       // OPTAttention.forward returns
@@ -115,15 +89,14 @@ constexpr std::uint64_t opt_layer(tracker& t, const shape& s, const opt_dims& o,
 // `resident`: bytes already live there besides the weights and the cache (inputs, generate()'s
 // state). Positions: a plain forward gets the attention mask and takes the cumsum path; inside
 // generate() (s.decode) position_ids are given and the mask is None.
-constexpr tracker opt_forward(const opt_dims& o, const shape& s, bool round512, std::uint64_t resident,
+constexpr tracker opt_forward(const model_config& c, const shape& s, bool round512, std::uint64_t resident,
                               const device_share& d) noexcept {
-    tracker t{round512};
-    t.alloc(resident);
+    const opt_dims o = opt_dims_of(c, s);
+    auto t = tracker::starting(round512, resident);
     const std::uint64_t rows = s.tokens();
     const std::uint64_t hb = rows * s.hidden * s.e;
     const std::uint64_t kv = s.kv_len();
-    // the cache of every local layer before the last, as the last layer finds it
-    if (d.count != 0) t.alloc_kv(2 * s.kv_tensor(s.past) * d.count);
+    local_caches_before(t, d, 2 * s.kv_tensor(s.past));
     const bool emb = d.embedding;
     const bool here = emb || d.count != 0;
     // OPTDecoder.forward: embed_tokens at word_embed_proj_dim
@@ -141,10 +114,9 @@ constexpr tracker opt_forward(const opt_dims& o, const shape& s, bool round512, 
         t.free(mul);
         t.free(cs);
     }
-    // create_causal_mask: None for sdpa without padding; eager gets a float [batch, 1, q, kv]
-    // mask, copied to a device with layers but no embedding (accelerate AlignDevicesHook)
-    const std::uint64_t mask = s.eager && here ? t.alloc(s.batch * s.q * kv * s.e) : 0;
-    // the decoder layers' position_ids kwarg, copied alike
+    const std::uint64_t mask = eager_causal_mask(t, s, here);
+    // the decoder layers' position_ids kwarg, copied to a device with layers but no embedding
+    // (accelerate AlignDevicesHook) like the mask
     const std::uint64_t pos_copy = !emb && d.count != 0 ? t.alloc(s.batch * s.q * 8) : 0;
     std::uint64_t pe = 0;
     if (emb) {
@@ -158,8 +130,7 @@ constexpr tracker opt_forward(const opt_dims& o, const shape& s, bool round512, 
     // embedding's device, the moved copy on a later one
     std::uint64_t cur = here ? t.alloc(hb) : 0;
     if (d.count != 0) {
-        // the local layers but the last leave their cache
-        t.alloc_kv(2 * (s.kv_tensor(kv) - s.kv_tensor(s.past)) * (d.count - 1));
+        earlier_layers_grown(t, d.count, 2 * s.kv_tensor(s.past), 2 * s.kv_tensor(kv));
         const std::uint64_t out = opt_layer(t, s, o, mask);
         t.free(cur);
         cur = out;
@@ -179,12 +150,6 @@ constexpr tracker opt_forward(const opt_dims& o, const shape& s, bool round512, 
     return t;
 }
 
-struct opt_rules {
-    static constexpr bool modelled = true;
-    [[nodiscard]] static constexpr tracker forward(const model_config& c, const shape& s, bool round512,
-                                                   std::uint64_t resident, const device_share& d) noexcept {
-        return opt_forward(opt_dims_of(c, s), s, round512, resident, d);
-    }
-};
+using opt_rules = replayed<opt_forward>;
 
 }  // namespace vramfit::transformers::detail::act

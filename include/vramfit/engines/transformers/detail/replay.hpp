@@ -1,11 +1,15 @@
 // vramfit/engines/transformers/detail/replay.hpp — the vocabulary the forward replays share: a
-// running sum of live tensor bytes and its maximum, the dimensions of one forward, and the pieces
-// several modelling files run alike (RMSNorm, rotary embedding, the attention core).
+// running sum of live tensor bytes and its maximum, the dimensions of one forward, what of it one
+// device runs, and the pieces several modelling files run alike (RMSNorm, LayerNorm, the rotary
+// products, the position ids, the gated MLP). The other shared pieces stand by concept beside it:
+// replay_attention.hpp, replay_cache.hpp, replay_mask.hpp, replay_rotary.hpp,
+// replay_experts.hpp, replay_layers.hpp.
 // The rule each replay follows is activations.hpp's: the tensors the modelling code allocates
 // and frees, in program order.
 #pragma once
 
 #include <cstdint>
+#include <initializer_list>
 
 #include "vramfit/model/config.hpp"
 #include "vramfit/model/dtype.hpp"
@@ -26,6 +30,12 @@ struct tracker {
     }
     constexpr void note() noexcept {
         if (live > peak) { peak = live; kv_at_peak = kv; }
+    }
+    // A forward's tracker: `resident` bytes already live (inputs, generate()'s state).
+    [[nodiscard]] static constexpr tracker starting(bool round512, std::uint64_t resident) noexcept {
+        tracker t{round512};
+        t.alloc(resident);
+        return t;
     }
     constexpr std::uint64_t alloc(std::uint64_t n) noexcept { live += booked(n); note(); return n; }
     constexpr void free(std::uint64_t n) noexcept { live -= booked(n); }
@@ -54,25 +64,54 @@ struct shape {
     }
 };
 
-// LlamaRMSNorm.forward on `rows` rows of `width`: upcast, pow, mean, rsqrt, scale, downcast,
-// weight; leaves its output live and returns its size.
-constexpr std::uint64_t rms_norm(tracker& t, const shape& s, std::uint64_t rows, std::uint64_t width) noexcept {
+// RMSNorm on `rows` rows of `width`. Every modelling file upcasts to float32 and takes pow, mean,
+// `+ eps` and rsqrt; they differ in where the weight meets the float32 product:
+//  * LlamaRMSNorm.forward (and its copies): `weight * hidden_states.to(input_dtype)`, the weight
+//    after the downcast;
+//  * GptOssRMSNorm.forward: `(weight * hidden_states).to(input_dtype)`, the float32 weight
+//    (_keep_in_fp32_modules) before it;
+//    both hold `variance` to the end;
+//  * Gemma2RMSNorm / Gemma3RMSNorm.forward: `_norm(x.float()) * (1.0 + weight.float())`, then
+//    type_as; the mean is a temporary of _norm, and the weight gets a float32 copy and the `1.0 +`.
+// Leaves the output live and returns its size.
+enum class rms_kind : std::uint8_t { llama, f32_weight, one_plus_weight };
+
+constexpr std::uint64_t rms_norm(tracker& t, const shape& s, std::uint64_t rows, std::uint64_t width,
+                                 rms_kind kind = rms_kind::llama) noexcept {
     const std::uint64_t n = rows * width;
-    const std::uint64_t up = s.e == 4 ? 0 : t.alloc(n * 4);  // .to(float32) is a no-op on float32
+    const std::uint64_t up = s.e == 4 ? 0 : t.alloc(n * 4);  // the float32 upcast is a no-op on float32
     const std::uint64_t pw = t.alloc(n * 4);
     const std::uint64_t mean = t.alloc(rows * 4);
     t.free(pw);
     const std::uint64_t add = t.alloc(rows * 4);
+    if (kind == rms_kind::one_plus_weight) t.free(mean);
     const std::uint64_t rs = t.alloc(rows * 4);
     t.free(add);
     const std::uint64_t scaled = t.alloc(n * 4);
     t.free(rs);
-    t.free(mean);
     t.free(up);
-    const std::uint64_t down = s.e == 4 ? 0 : t.alloc(n * s.e);
-    const std::uint64_t out = t.alloc(n * s.e);
-    t.free(down);
-    t.free(scaled);
+    std::uint64_t out = 0;
+    if (kind == rms_kind::llama) {
+        const std::uint64_t down = s.e == 4 ? 0 : t.alloc(n * s.e);
+        out = t.alloc(n * s.e);
+        t.free(down);
+    } else {
+        std::uint64_t w1 = 0;
+        if (kind == rms_kind::one_plus_weight) {
+            const std::uint64_t wf = s.e == 4 ? 0 : t.alloc(width * 4);  // weight.float()
+            w1 = t.alloc(width * 4);                                    // 1.0 + it
+            t.free(wf);
+        }
+        const std::uint64_t prod = t.alloc(n * 4);
+        t.free(w1);
+        if (kind == rms_kind::one_plus_weight) t.free(scaled);
+        out = s.e == 4 ? prod : t.alloc(n * s.e);  // the downcast / type_as
+        if (s.e != 4) t.free(prod);
+    }
+    if (kind != rms_kind::one_plus_weight) {
+        t.free(scaled);
+        t.free(mean);
+    }
     return out;
 }
 
@@ -101,42 +140,34 @@ constexpr std::uint64_t rotary(tracker& t, std::uint64_t n_bytes) noexcept {
     return out;
 }
 
-// The attention core from the cached keys/values (cache holds kv_len tokens) and the rotated
-// query; returns the output `[batch, q, heads*head_dim]` (live) and the bytes the caller keeps
-// until LlamaAttention.forward returns (eager's attn_weights).
-struct attn_out { std::uint64_t out = 0; std::uint64_t weights = 0; };
+// The position ids a forward makes when the caller passes none (LlamaModel.forward and the
+// models written like it: `torch.arange(q) + past_seen_tokens`, the arange a temporary), on the
+// embedding's device; generate() passes its own, so a decode step makes none. Returns them (live).
+constexpr std::uint64_t position_ids(tracker& t, const shape& s, bool embedding) noexcept {
+    if (!embedding || s.decode) return 0;
+    const std::uint64_t ar = t.alloc(s.q * 8);
+    const std::uint64_t pos = t.alloc(s.q * 8);
+    t.free(ar);
+    return pos;
+}
 
-constexpr attn_out attention_core(tracker& t, const shape& s, std::uint64_t mask) noexcept {
-    const std::uint64_t rep = s.heads / s.kv_heads;
-    const std::uint64_t q_bytes = s.batch * s.heads * s.q * s.head_dim * s.e;
-    if (!s.eager) {
-        // flash/efficient: output in the query's layout plus a float32 logsumexp, dropped at once
-        const std::uint64_t out = t.alloc(q_bytes);
-        const std::uint64_t lse = t.alloc(s.batch * s.heads * s.q * 4);
-        t.free(lse);
-        return {out, 0};
-    }
-    const std::uint64_t full = s.batch * s.heads * s.kv_len() * s.head_dim * s.e;
-    const std::uint64_t rk = rep > 1 ? t.alloc(full) : 0;
-    const std::uint64_t rv = rep > 1 ? t.alloc(full) : 0;
-    const std::uint64_t scores = s.batch * s.heads * s.q * s.kv_len();
-    const std::uint64_t mm = t.alloc(scores * s.e);
-    const std::uint64_t scaled = t.alloc(scores * s.e);
-    t.free(mm);
-    std::uint64_t w = scaled;
-    if (mask != 0) { w = t.alloc(scores * s.e); t.free(scaled); }
-    const std::uint64_t up = s.e == 4 ? 0 : t.alloc(scores * 4);  // softmax(dtype=float32) casts first
-    const std::uint64_t sm = t.alloc(scores * 4);
+// The gated MLP `down_proj(act_fn(gate_proj(x)) * up_proj(x))` on `rows` rows of width `inter`
+// (LlamaMLP.forward and its copies: MixtralMLP / Qwen2MoeMLP / Qwen3MoeMLP, the dense layers and
+// shared experts; DeepseekV2MLP; Gemma2MLP / Gemma3MLP, whose gelu_pytorch_tanh is one kernel
+// too): the expression holds the activation and the up projection until their product is made.
+// Returns the down projection (live).
+constexpr std::uint64_t gated_mlp(tracker& t, const shape& s, std::uint64_t rows, std::uint64_t inter) noexcept {
+    const std::uint64_t ib = rows * inter * s.e;
+    const std::uint64_t gate = t.alloc(ib);
+    const std::uint64_t act = t.alloc(ib);
+    t.free(gate);
+    const std::uint64_t up = t.alloc(ib);
+    const std::uint64_t prod = t.alloc(ib);
     t.free(up);
-    const std::uint64_t probs = s.e == 4 ? sm : t.alloc(scores * s.e);
-    if (s.e != 4) t.free(sm);
-    t.free(w);
-    const std::uint64_t av = t.alloc(q_bytes);
-    const std::uint64_t out = t.alloc(q_bytes);  // transpose(1, 2).contiguous()
-    t.free(av);
-    t.free(rv);
-    t.free(rk);
-    return {out, probs};
+    t.free(act);
+    const std::uint64_t down = t.alloc(rows * s.hidden * s.e);
+    t.free(prod);
+    return down;
 }
 
 // What of one forward runs on one device: the decoder layers that run there (the last of them
@@ -160,6 +191,76 @@ struct device_share {
     [[nodiscard]] constexpr std::uint32_t last_layer() const noexcept {
         for (std::uint32_t l = layer_set::max_layers; l-- > 0;) if (layers.contains(l)) return l;
         return 0;
+    }
+};
+
+// The caches a replayed layer, the n-th local one, finds on its device: every local layer's of
+// `before` bytes as the forward starts, and once the embedding's work is done, the n - 1 local
+// layers before it grown to `after` bytes.
+constexpr void local_caches_before(tracker& t, const device_share& d, std::uint64_t before) noexcept {
+    if (d.count != 0) t.alloc_kv(before * d.count);
+}
+constexpr void earlier_layers_grown(tracker& t, std::uint64_t n, std::uint64_t before, std::uint64_t after) noexcept {
+    t.alloc_kv((after - before) * (n - 1));
+}
+
+// create_causal_mask where only eager's survives: none for sdpa without padding (a first forward,
+// one query row), eager's float [batch, 1, q, kv] one on the embedding's device and, copied, on a
+// device running layers (`here`). Returns it (live).
+constexpr std::uint64_t eager_causal_mask(tracker& t, const shape& s, bool here) noexcept {
+    return s.eager && here ? t.alloc(s.batch * s.q * s.kv_len() * s.e) : 0;
+}
+
+// The head's device after the last local layer: the last layer's output (`layers_here`; moved
+// here when the layers ran elsewhere), the model's final norm (`norm()`, which leaves its output
+// live) in its place, the model's own tensors (`locals`) dropped as its forward returns, then
+// lm_head on the last logits_rows positions.
+template <class Norm>
+constexpr void norm_and_head(tracker& t, const shape& s, bool layers_here, Norm&& norm,
+                             std::initializer_list<std::uint64_t> locals) {
+    const std::uint64_t last = s.tokens() * s.hidden * s.e;
+    if (!layers_here) t.alloc(last);
+    const std::uint64_t normed = norm();
+    t.free(last);
+    for (const std::uint64_t b : locals) t.free(b);
+    const std::uint64_t logits = t.alloc(s.batch * s.logits_rows * s.vocab * s.e);
+    (void)normed;
+    (void)logits;
+}
+
+// A device whose layers are of two kinds (dense and mixture-of-experts): a later layer of one kind
+// holds at least what an earlier one of that kind held, so the device's peak is the larger of the
+// last local layer's and the last local layer's of the other kind. `kind(l)` tells a layer's
+// kind; `replay(l, n)` replays the forward up to local layer l, the n-th local one.
+template <class Kind, class Replay>
+constexpr tracker peak_of_two_kinds(const device_share& d, Kind&& kind, Replay&& replay) {
+    const std::uint32_t last = d.last_layer();
+    std::uint32_t other = 0;
+    std::uint64_t n_last = 0, n_other = 0;
+    for (std::uint32_t l = 0; l <= last && d.count != 0; ++l) {
+        if (!d.layers.contains(l)) continue;
+        ++n_last;
+        if (kind(l) != kind(last)) { other = l; n_other = n_last; }
+    }
+    tracker t = replay(last, n_last);
+    if (n_other != 0) {
+        const tracker o = replay(other, n_other);
+        if (o.peak > t.peak) { t.peak = o.peak; t.kv_at_peak = o.kv_at_peak; }
+    }
+    return t;
+}
+
+// A family's rules for activations.hpp's dispatch: its forward as one device sees it, from the
+// config, the shape, the rounding, the bytes already resident (inputs, generate()'s state) and the
+// device's share.
+using forward_fn = tracker (*)(const model_config&, const shape&, bool, std::uint64_t, const device_share&) noexcept;
+
+template <forward_fn Forward>
+struct replayed {
+    static constexpr bool modelled = true;
+    [[nodiscard]] static constexpr tracker forward(const model_config& c, const shape& s, bool round512,
+                                                   std::uint64_t resident, const device_share& d) noexcept {
+        return Forward(c, s, round512, resident, d);
     }
 };
 
