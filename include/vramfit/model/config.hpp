@@ -10,6 +10,7 @@
 #pragma once
 
 #include <array>
+#include <cstddef>
 #include <cstdint>
 #include <initializer_list>
 #include <optional>
@@ -72,8 +73,28 @@ struct quantization_config {
     config_name bnb_4bit_quant_type{};  // "fp4" (default) or "nf4"
     bool bnb_4bit_use_double_quant = false;
     bool llm_int8_enable_fp32_cpu_offload = false;
-    std::array<std::uint32_t, 2> weight_block_size{};  // FP8 block-wise scales ([128, 128])
-    bool dequantize = false;          // MXFP4: load the experts in the model's dtype
+    std::array<std::uint32_t, 2> weight_block_size{};  // FP8 block-wise scales ([128, 128]); {0, 0}: per tensor
+    bool dequantize = false;          // MXFP4, FP8: load the quantized weights in the model's dtype
+    // GPTQ / AWQ (GPTQConfig, AwqConfig: sym True, desc_act False, zero_point True by default).
+    bool sym = true;
+    bool desc_act = false;
+    bool zero_point = true;
+    config_name format{};             // AWQ "version" / "format" ("gemm"), GPTQ "format" / "checkpoint_format"
+    // GPTQ: block_name_to_quantize or modules_in_block_to_quantize given (not the whole decoder block).
+    bool gptq_block_selection = false;
+    // FP8 (FineGrainedFP8Config): "dynamic" (default) or "static"; scale_fmt "float" or "ue8m0";
+    // expert_dtype "fp8" or "fp4"; modules_to_convert (FP8 embeddings) given.
+    config_name activation_scheme{};
+    config_name scale_fmt{};
+    config_name expert_dtype{};
+    bool fp8_modules_to_convert = false;
+    // modules_to_not_convert (FP8 also reads "ignored_layers"): absent or null, a list of up to
+    // max_not_convert patterns, or a list this struct cannot hold (too many or too long entries).
+    static constexpr std::size_t max_not_convert = 8;
+    bool modules_to_not_convert_given = false;
+    bool modules_to_not_convert_overflow = false;
+    std::uint32_t modules_to_not_convert_count = 0;
+    std::array<config_name, max_not_convert> modules_to_not_convert{};
 };
 
 struct model_config {

@@ -10,8 +10,11 @@
 //
 // Mirrors, per architecture, `models/<type>/modeling_<type>.py` (the __init__ of each class,
 // `_no_split_modules`, `_tied_weights_keys`) and, for quantization,
-// `integrations/bitsandbytes.py: replace_with_bnb_linear` and
-// `integrations/mxfp4.py: replace_with_mxfp4_linear`.
+// `integrations/bitsandbytes.py: replace_with_bnb_linear`,
+// `integrations/mxfp4.py: replace_with_mxfp4_linear` and, for checkpoints pre-quantized with
+// FP8, GPTQ or AWQ, `integrations/finegrained_fp8.py: replace_with_fp8_linear`, optimum's
+// `GPTQQuantizer.convert_model` and `integrations/awq.py: replace_with_awq_linear` with the
+// gptqmodel modules they build (detail::preprocess_prequantized).
 #pragma once
 
 #include <cstddef>
@@ -35,6 +38,14 @@ enum class quantization : std::uint8_t {
     mxfp4,               // a checkpoint's MXFP4 quantization_config with the kernels available:
                          // experts stay packed (uint8 blocks)
     mxfp4_dequantized,   // the same checkpoint without kernels: the quantizer sets dequantize=True
+    // Pre-quantized checkpoints; `none` on such a checkpoint loads it as its quantization_config
+    // says on a CUDA machine (build_module_tree resolves it to one of these).
+    fp8,                 // fine-grained FP8 (quant_method "fp8") on a GPU with compute capability >= 8.9:
+                         // nn.Linear -> FP8Linear, fused experts -> FP8Experts
+    fp8_dequantized,     // the same checkpoint on a GPU below 8.9, without a GPU, or with dequantize=True:
+                         // validate_environment sets dequantize and nothing is replaced (the model dtype)
+    gptq,                // quant_method "gptq": decoder-layer nn.Linear -> gptqmodel's MarlinLinear
+    awq,                 // quant_method "awq" (GEMM, zero point): nn.Linear -> gptqmodel's AwqMarlinLinear
 };
 
 struct load_options {
@@ -295,11 +306,18 @@ constexpr void llama_like(tree_builder& b, const model_config& c, const llama_fa
             const std::uint64_t e = c.num_experts;
             const std::uint64_t mi = c.moe_intermediate_size != 0 ? c.moe_intermediate_size : c.intermediate_size;
             auto mlp = b.module(layer, "mlp", p + "SparseMoeBlock");
-            auto gate = b.module(mlp, "gate", p + "TopKRouter");
-            b.param(gate, "weight", {e, h}, b.dt());
+            auto router = [&] {
+                auto gate = b.module(mlp, "gate", p + "TopKRouter");
+                b.param(gate, "weight", {e, h}, b.dt());
+            };
+            // Qwen3MoeSparseMoeBlock registers its experts before the router; Mixtral and
+            // Qwen2-MoE the router first.
+            const bool experts_first = fam.prefix == "Qwen3Moe";
+            if (!experts_first) router();
             auto experts = b.module(mlp, "experts", p + "Experts");
             b.param(experts, "gate_up_proj", {e, 2 * mi, h}, b.dt());
             b.param(experts, "down_proj", {e, h, mi}, b.dt());
+            if (experts_first) router();
             if (fam.shared_expert && c.shared_expert_intermediate_size != 0) {
                 auto shared = b.module(mlp, "shared_expert", p + "MLP");
                 b.linear(shared, "gate_proj", h, c.shared_expert_intermediate_size, false);
@@ -717,6 +735,312 @@ constexpr void gpt_neox(tree_builder& b, const model_config& c) {
     b.no_split("GPTNeoXLayer");
 }
 
+// ---- Pre-quantized checkpoints: the quantizer's preprocess_model on the built tree ----
+
+// modules_to_not_convert as quantizers_utils.py: should_convert_module matches each pattern: a
+// regular expression from the start of the name up to a module boundary (`layer.1` matches
+// `layer.1.attn`, not `layer.11.attn`), or a plain suffix. Modelled: literal characters, `.`,
+// backslash escapes and `*` after an atom; a pattern with other syntax is refused by the caller.
+[[nodiscard]] constexpr bool simple_pattern(std::string_view p) noexcept {
+    for (std::size_t i = 0; i < p.size(); ++i) {
+        const char c = p[i];
+        if (c == '\\') { if (++i == p.size()) return false; continue; }
+        if (c == '*' && (i == 0 || p[i - 1] == '*')) return false;
+        for (char meta : std::string_view{"()[]{}+?|^$"}) if (c == meta) return false;
+    }
+    return true;
+}
+
+[[nodiscard]] constexpr bool pattern_matches(std::string_view pattern, std::string_view name) {
+    const std::size_t n = name.size();
+    std::vector<bool> at(n + 1, false);  // positions the atoms read so far can end at
+    at[0] = true;
+    for (std::size_t i = 0; i < pattern.size();) {
+        char c = pattern[i];
+        bool any = c == '.', escaped = false;
+        if (c == '\\') { c = pattern[i + 1]; any = false; escaped = true; }
+        i += escaped ? 2 : 1;
+        const bool star = i < pattern.size() && pattern[i] == '*';
+        if (star) ++i;
+        std::vector<bool> next(n + 1, false);
+        for (std::size_t k = 0; k <= n; ++k) {
+            if (!at[k]) continue;
+            if (star) {
+                next[k] = true;
+                for (std::size_t j = k; j < n && (any || name[j] == c); ++j) next[j + 1] = true;
+            } else if (k < n && (any || name[k] == c)) {
+                next[k + 1] = true;
+            }
+        }
+        at = std::move(next);
+    }
+    for (std::size_t e = 0; e <= n; ++e) {
+        const bool boundary = (e > 0 && name[e - 1] == '.') || e == n || name[e] == '.';
+        if (at[e] && boundary) return true;
+    }
+    return false;
+}
+
+[[nodiscard]] constexpr bool should_convert(std::string_view name, const std::vector<std::string>& skip) {
+    for (const auto& key : skip)
+        if (pattern_matches(key, name) || name.ends_with(key)) return false;
+    return true;
+}
+
+// base.py: get_keys_to_not_convert: the tied weights (targets and sources), the module of the
+// last parameter and the output embedding (lm_head), without ".weight".
+[[nodiscard]] constexpr std::vector<std::string> default_not_convert(const module_tree& tree) {
+    std::vector<std::string> keys;
+    auto add = [&](std::string_view key) {
+        if (key.ends_with(".weight")) key.remove_suffix(7);
+        for (const auto& k : keys) if (k == key) return;
+        keys.emplace_back(key);
+    };
+    for (const auto& t : tree.tied) { add(t.target); add(t.source); }
+    // named_parameters() is pre-order: the last parameter's module is the last one met that holds one.
+    std::string_view last;
+    std::vector<std::size_t> stack{0};
+    while (!stack.empty()) {
+        const auto i = stack.back();
+        stack.pop_back();
+        if (!tree.nodes[i].params.empty()) last = tree.nodes[i].name;
+        const auto& ch = tree.nodes[i].children;
+        for (auto it = ch.rbegin(); it != ch.rend(); ++it) stack.push_back(*it);
+    }
+    if (!last.empty()) add(last);
+    if (tree.find_module("lm_head") != nullptr) add("lm_head");
+    return keys;
+}
+
+[[nodiscard]] constexpr std::uint64_t div_up(std::uint64_t a, std::uint64_t b) noexcept { return (a + b - 1) / b; }
+
+[[nodiscard]] constexpr tensor_spec spec(std::string_view name, std::vector<std::uint64_t> shape, dtype type, bool persistent = true) {
+    return tensor_spec{std::string(name), std::move(shape), type, plain_bits(type), persistent};
+}
+
+struct linear_shape {
+    std::uint64_t in = 0, out = 0;
+    bool bias = false;
+};
+[[nodiscard]] constexpr linear_shape shape_of(const module_node& node) {
+    linear_shape s;
+    for (const auto& p : node.params) {
+        if (p.name == "weight" && p.shape.size() == 2) { s.out = p.shape[0]; s.in = p.shape[1]; }
+        if (p.name == "bias") s.bias = true;
+    }
+    return s;
+}
+
+// integrations/finegrained_fp8.py: FP8Linear(in, out, block_size, activation_scheme, has_bias):
+// nn.Linear's weight and bias slots are re-filled (weight float8_e4m3fn (out, in); bias in the
+// model dtype), then weight_scale_inv: float32 (ceil(out / b0), ceil(in / b1)), or a 0-d scalar
+// without blocks; activation_scale (0-d float32) for the "static" scheme only.
+constexpr void to_fp8_linear(module_node& node, const quantization_config& q, dtype model_dtype) {
+    const auto s = shape_of(node);
+    const std::uint64_t b0 = q.weight_block_size[0], b1 = q.weight_block_size[1];
+    node.class_name.clear();
+    node.class_name.append("FP8Linear");
+    node.params.clear();
+    node.params.push_back(spec("weight", {s.out, s.in}, dtype::f8_e4m3));
+    if (s.bias) node.params.push_back(spec("bias", {s.out}, model_dtype));
+    if (b0 != 0 && b1 != 0) node.params.push_back(spec("weight_scale_inv", {div_up(s.out, b0), div_up(s.in, b1)}, dtype::f32));
+    else node.params.push_back(spec("weight_scale_inv", {}, dtype::f32));
+    if (q.activation_scheme.view() == "static") node.params.push_back(spec("activation_scale", {}, dtype::f32));
+}
+
+// finegrained_fp8.py: FP8Experts / _alloc_expert_proj for fused experts (E, 2I, H) and (E, H, I):
+// float8_e4m3fn weights, float32 scales (E, max(ceil(2I / b0), 2), ceil(H / b1)) and
+// (E, ceil(H / b0), ceil(I / b1)) — (E, 2, 1) and (E, 1, 1) without blocks — and, for "static",
+// one float32 activation scale per expert and projection.
+constexpr void to_fp8_experts(module_node& node, const quantization_config& q) {
+    std::uint64_t e = 0, i2 = 0, h = 0;
+    for (const auto& p : node.params)
+        if (p.name == "gate_up_proj" && p.shape.size() == 3) { e = p.shape[0]; i2 = p.shape[1]; h = p.shape[2]; }
+    const std::uint64_t inter = i2 / 2;
+    const std::uint64_t b0 = q.weight_block_size[0], b1 = q.weight_block_size[1];
+    const bool blocks = b0 != 0 && b1 != 0;
+    auto out_blocks = [&](std::uint64_t n, std::uint64_t at_least) {
+        const auto v = blocks ? div_up(n, b0) : std::uint64_t{1};
+        return v < at_least ? at_least : v;
+    };
+    node.class_name.clear();
+    node.class_name.append("FP8Experts");
+    node.params.clear();
+    node.params.push_back(spec("gate_up_proj", {e, 2 * inter, h}, dtype::f8_e4m3));
+    node.params.push_back(spec("gate_up_proj_scale_inv", {e, out_blocks(2 * inter, 2), blocks ? div_up(h, b1) : 1}, dtype::f32));
+    node.params.push_back(spec("down_proj", {e, h, inter}, dtype::f8_e4m3));
+    node.params.push_back(spec("down_proj_scale_inv", {e, out_blocks(h, 1), blocks ? div_up(inter, b1) : 1}, dtype::f32));
+    if (q.activation_scheme.view() == "static") {
+        node.params.push_back(spec("gate_up_proj_activation_scale", {e}, dtype::f32));
+        node.params.push_back(spec("down_proj_activation_scale", {e}, dtype::f32));
+    }
+}
+
+// gptqmodel nn_modules/qlinear/marlin.py: MarlinLinear, the kernel gptqmodel's auto-selection
+// (utils/importer.py: hf_select_quant_linear_v2) takes for GPTQ 4/8-bit symmetric weights on a
+// CUDA GPU of compute capability >= 7.5 when no higher-priority kernel (Machete) is built:
+// parameters qweight int32 (in / (32 / bits), out), g_idx int32 (in), scales float16
+// (in / group, out), qzeros int32 (in / group, out / (32 / bits)); buffers workspace and
+// g_idx_sort_indices (empty int32, non-persistent) and bias float16 (out). Optimum constructs it
+// without a dtype, so scales and bias stay float16 whatever the model dtype.
+constexpr void to_gptq_marlin(module_node& node, const quantization_config& q) {
+    const auto s = shape_of(node);
+    const std::uint64_t pack = 32 / q.bits, group = q.group_size != 0 ? q.group_size : s.in;
+    node.class_name.clear();
+    node.class_name.append("MarlinLinear");
+    node.params.clear();
+    node.params.push_back(spec("qweight", {s.in / pack, s.out}, dtype::i32));
+    node.params.push_back(spec("g_idx", {s.in}, dtype::i32));
+    node.params.push_back(spec("scales", {s.in / group, s.out}, dtype::f16));
+    node.params.push_back(spec("qzeros", {s.in / group, s.out / pack}, dtype::i32));
+    node.buffers.clear();
+    node.buffers.push_back(spec("workspace", {0}, dtype::i32, false));
+    node.buffers.push_back(spec("g_idx_sort_indices", {0}, dtype::i32, false));
+    if (s.bias) node.buffers.push_back(spec("bias", {s.out}, dtype::f16));
+}
+
+// gptqmodel nn_modules/qlinear/marlin_awq.py: AwqMarlinLinear (auto-selected for AWQ GEMM with
+// zero points on the same machines): parameters qweight int32 (in, out / 8), qzeros int32
+// (in / group, out / 8), scales float16 (in / group, out); buffers bias float16 (out), then
+// workspace, g_idx, g_idx_sort_indices (empty int32, non-persistent).
+constexpr void to_awq_marlin(module_node& node, const quantization_config& q) {
+    const auto s = shape_of(node);
+    const std::uint64_t pack = 32 / q.bits, group = q.group_size != 0 ? q.group_size : s.in;
+    node.class_name.clear();
+    node.class_name.append("AwqMarlinLinear");
+    node.params.clear();
+    node.params.push_back(spec("qweight", {s.in, s.out / pack}, dtype::i32));
+    node.params.push_back(spec("qzeros", {s.in / group, s.out / pack}, dtype::i32));
+    node.params.push_back(spec("scales", {s.in / group, s.out}, dtype::f16));
+    node.buffers.clear();
+    if (s.bias) node.buffers.push_back(spec("bias", {s.out}, dtype::f16));
+    node.buffers.push_back(spec("workspace", {0}, dtype::i32, false));
+    node.buffers.push_back(spec("g_idx", {0}, dtype::i32, false));
+    node.buffers.push_back(spec("g_idx_sort_indices", {0}, dtype::i32, false));
+}
+
+[[nodiscard]] constexpr bool inside_decoder_layer(const module_tree& tree, std::size_t i) {
+    while (i != 0) {
+        i = tree.nodes[i].parent;
+        if (tree.is_decoder_layer(tree.nodes[i])) return true;
+    }
+    return false;
+}
+
+// The quantizer's preprocess_model for a pre-quantized checkpoint:
+//  * fp8: quantizer_finegrained_fp8.py _process_model_before_weight_loading ->
+//    finegrained_fp8.py replace_with_fp8_linear: every module named "*.experts" and every plain
+//    nn.Linear that should_convert_module keeps (modules_to_not_convert if the config lists them,
+//    else get_keys_to_not_convert: lm_head) is swapped in place; dequantize: nothing.
+//  * gptq: quantizer_gptq.py -> optimum gptq/quantizer.py convert_model: the nn.Linear layers of
+//    the decoder block (get_block_name_with_pattern: model.layers); _replace_by_quant_layers walks
+//    dir(module) (sorted names), deleting and re-adding each, so the replaced children of a module
+//    end up after the others, in name order.
+//  * awq: quantizer_awq.py -> integrations/awq.py replace_with_awq_linear: every nn.Linear not in
+//    get_keys_to_not_convert + modules_to_not_convert, swapped in place (set_submodule).
+constexpr void preprocess_prequantized(module_tree& tree, const quantization_config& q, quantization quant,
+                                       const std::vector<std::string>& skip) {
+    const dtype model_dtype = tree.load.torch_dtype;
+    std::vector<bool> replaced(tree.nodes.size(), false);
+    for (std::size_t i = 1; i < tree.nodes.size(); ++i) {
+        auto& node = tree.nodes[i];
+        const bool linear = node.class_name == "Linear";
+        if (quant == quantization::fp8) {
+            const bool experts = node.name.ends_with(".experts");
+            if ((!experts && !linear) || !should_convert(node.name, skip)) continue;
+            if (experts) to_fp8_experts(node, q);
+            else to_fp8_linear(node, q, model_dtype);
+        } else if (quant == quantization::gptq) {
+            if (!linear || !inside_decoder_layer(tree, i)) continue;
+            to_gptq_marlin(node, q);
+            replaced[i] = true;
+        } else if (quant == quantization::awq) {
+            if (!linear || !should_convert(node.name, skip)) continue;
+            to_awq_marlin(node, q);
+        }
+    }
+    if (quant != quantization::gptq) return;
+    for (auto& node : tree.nodes) {
+        std::vector<std::size_t> kept, moved;
+        for (auto c : node.children) (replaced[c] ? moved : kept).push_back(c);
+        if (moved.empty()) continue;
+        for (std::size_t a = 1; a < moved.size(); ++a)  // insertion sort by attribute name
+            for (std::size_t b = a; b > 0 && tree.nodes[moved[b]].local_name < tree.nodes[moved[b - 1]].local_name; --b)
+                std::swap(moved[b], moved[b - 1]);
+        for (auto c : moved) kept.push_back(c);
+        node.children = std::move(kept);
+    }
+}
+
+// Model types whose decoder has no fused 3-D experts (GPTQ / AWQ checkpoints of MoE models
+// quantize each expert as its own Linear, which transformers 5 fuses: not modelled).
+[[nodiscard]] constexpr bool dense_decoder(std::string_view type) noexcept {
+    for (auto t : {"llama", "mistral", "qwen2", "qwen3", "opt", "phi3", "gemma2", "gemma3_text", "gpt_neox"})
+        if (type == t) return true;
+    return false;
+}
+
+// What from_pretrained does with a checkpoint's quantization_config and the quantization asked
+// (quantizers/auto.py: get_hf_quantizer, merge_quantization_configs: a pre-quantized checkpoint
+// keeps its own config and refuses one of another class), and the parts of each quantizer this
+// tree does not model.
+[[nodiscard]] constexpr result<quantization> checkpoint_quantization(const model_config& c, quantization asked) {
+    const auto& q = c.quantization;
+    const auto m = q.method;
+    const bool prequant_asked = asked == quantization::fp8 || asked == quantization::fp8_dequantized ||
+                                asked == quantization::gptq || asked == quantization::awq;
+    if (m == quant_method::none || m == quant_method::mxfp4 || m == quant_method::bitsandbytes) {
+        if (prequant_asked)
+            return error{errc::invalid_argument, "FP8, GPTQ and AWQ loading is modelled for checkpoints pre-quantized with them; this config's quant_method is '"}
+                .with(q.method_name.view()).with("'");
+        return asked;
+    }
+    if (m != quant_method::fp8 && m != quant_method::gptq && m != quant_method::awq) {
+        return error{errc::unsupported_architecture, "a checkpoint pre-quantized with quant_method '"}
+            .with(q.method_name.view())
+            .with("' is not modelled for transformers (bitsandbytes, MXFP4, FP8, GPTQ and AWQ are)");
+    }
+    const std::string_view type = c.model_type.view();
+    const std::string_view method = m == quant_method::fp8 ? "fp8" : m == quant_method::gptq ? "gptq" : "awq";
+    auto refuse = [&](std::string_view what) {
+        return error{errc::unsupported_architecture, "a "}.with(method).with(" checkpoint with ").with(what)
+            .with(" is not modelled for transformers");
+    };
+    const quantization own = m == quant_method::gptq ? quantization::gptq
+                             : m == quant_method::awq ? quantization::awq
+                             : q.dequantize           ? quantization::fp8_dequantized
+                                                      : quantization::fp8;
+    const bool same = asked == quantization::none || asked == own ||
+                      (m == quant_method::fp8 && (asked == quantization::fp8 || asked == quantization::fp8_dequantized));
+    if (!same)
+        return error{errc::invalid_argument, "the checkpoint is pre-quantized with '"}.with(method)
+            .with("': from_pretrained refuses another quantization_config for it (merge_quantization_configs)");
+    if (q.modules_to_not_convert_overflow) return refuse("a modules_to_not_convert list longer than this reader keeps");
+    for (std::uint32_t i = 0; i < q.modules_to_not_convert_count; ++i)
+        if (!simple_pattern(q.modules_to_not_convert[i].view())) return refuse("a modules_to_not_convert pattern beyond '.' and '*'");
+    if (m == quant_method::fp8) {
+        if (type == "gpt_oss") return refuse("gpt_oss experts (FP8Experts takes no biases)");
+        if (q.scale_fmt.view() == "ue8m0") return refuse("scale_fmt 'ue8m0'");
+        if (q.expert_dtype.view() == "fp4") return refuse("expert_dtype 'fp4'");
+        if (q.fp8_modules_to_convert) return refuse("modules_to_convert (FP8 embeddings)");
+        const auto scheme = q.activation_scheme.view();
+        if (!scheme.empty() && scheme != "dynamic" && scheme != "static") return refuse("this activation_scheme");
+        if (asked == quantization::fp8_dequantized) return quantization::fp8_dequantized;
+        return own;
+    }
+    if (!dense_decoder(type) || c.multimodal) return refuse(std::string("model_type '").append(type).append("'"));
+    if (m == quant_method::gptq) {
+        if ((q.bits != 4 && q.bits != 8) || !q.sym) return refuse("other than 4- or 8-bit symmetric weights (Marlin)");
+        if (!q.format.empty() && q.format.view() != "gptq") return refuse("format other than 'gptq'");
+        if (q.gptq_block_selection) return refuse("block_name_to_quantize or modules_in_block_to_quantize");
+    } else {
+        if (q.bits != 4 || !q.zero_point) return refuse("other than 4-bit weights with zero points");
+        if (!q.format.empty() && q.format.view() != "gemm") return refuse("a format other than 'gemm'");
+        if (type == "gpt_neox") return refuse("gpt_neox (replace_quantization_scales)");
+    }
+    return own;
+}
+
 } // namespace detail
 
 // The tree of `cls(config)` for the class AutoModelForCausalLM resolves (auto_factory.py:
@@ -729,9 +1053,8 @@ inline constexpr std::string_view module_tree_types[] = {"llama", "mistral", "qw
 
 // Whether build_module_tree knows the classes of this config (its model_type and, for a
 // pre-quantized checkpoint, its quantizer).
-[[nodiscard]] constexpr bool has_module_tree(const model_config& c) noexcept {
-    const auto q = c.quantization.method;
-    if (q != quant_method::none && q != quant_method::mxfp4 && q != quant_method::bitsandbytes) return false;
+[[nodiscard]] constexpr bool has_module_tree(const model_config& c) {
+    if (!detail::checkpoint_quantization(c, quantization::none)) return false;
     for (auto type : module_tree_types) {
         if (type == c.model_type.view()) return true;
     }
@@ -742,16 +1065,18 @@ inline constexpr std::string_view module_tree_types[] = {"llama", "mistral", "qw
     const std::string_view type = c.model_type.view();
     if (c.num_hidden_layers == 0 || c.hidden_size == 0 || c.vocab_size == 0)
         return error{errc::bad_value, "model config lacks num_hidden_layers, hidden_size or vocab_size"};
-    if (const auto q = c.quantization.method; q != quant_method::none && q != quant_method::mxfp4 && q != quant_method::bitsandbytes) {
-        // Pre-quantized checkpoints swap nn.Linear for their quantizer's modules (FP8Linear with
-        // weight_scale_inv, QuantLinear with qweight/scales); those are not modelled.
-        return error{errc::unsupported_architecture, "a checkpoint pre-quantized with quant_method '"}
-            .with(c.quantization.method_name.view())
-            .with("' is not modelled for transformers yet (bitsandbytes and MXFP4 are)");
-    }
+    // A pre-quantized FP8 / GPTQ / AWQ checkpoint loads as its quantization_config says.
+    auto quant = detail::checkpoint_quantization(c, load.quant);
+    if (!quant) return quant.err();
+    load_options effective = load;
+    effective.quant = *quant;
+    // quantizer_awq.py: update_dtype: bfloat16 becomes float16 on a CUDA machine.
+    if (effective.quant == quantization::awq && effective.torch_dtype == dtype::bf16) effective.torch_dtype = dtype::f16;
     if ((load.quant == quantization::mxfp4 || load.quant == quantization::mxfp4_dequantized) && type != "gpt_oss")
         return error{errc::invalid_argument, "MXFP4 placement is modelled for gpt_oss only, not "}.with(type);
-    detail::tree_builder b(load);
+    const bool prequantized = effective.quant == quantization::fp8 || effective.quant == quantization::gptq ||
+                              effective.quant == quantization::awq;
+    detail::tree_builder b(prequantized ? load_options{effective.torch_dtype, quantization::none, false} : effective);
     if (type == "llama") detail::llama_like(b, c, {"Llama", false, false, false, false});
     else if (type == "mistral") detail::llama_like(b, c, {"Mistral", false, false, false, false});
     else if (type == "qwen2") detail::llama_like(b, c, {"Qwen2", true, false, false, false});
@@ -770,7 +1095,18 @@ inline constexpr std::string_view module_tree_types[] = {"llama", "mistral", "qw
     else if (type == "gemma2") detail::gemma2(b, c);
     else if (type == "gpt_neox") detail::gpt_neox(b, c);
     else return error{errc::unsupported_architecture, "no transformers module tree for model_type '"}.with(type).with("'");
-    return std::move(b).take();
+    auto tree = std::move(b).take();
+    tree.load = effective;
+    if (prequantized) {
+        const auto& q = c.quantization;
+        // FP8: the listed modules alone when the config lists them (get_modules_to_not_convert);
+        // AWQ: the defaults and the listed ones (add_default_skips=True).
+        std::vector<std::string> skip;
+        if (effective.quant == quantization::awq || !q.modules_to_not_convert_given) skip = detail::default_not_convert(tree);
+        for (std::uint32_t i = 0; i < q.modules_to_not_convert_count; ++i) skip.emplace_back(q.modules_to_not_convert[i].view());
+        detail::preprocess_prequantized(tree, q, effective.quant, skip);
+    }
+    return tree;
 }
 
 } // namespace vramfit::transformers

@@ -174,7 +174,7 @@ inline constexpr int max_budget_rounds = 64;
 }  // namespace detail::plan
 
 // The ladder: the asked dtype (or dtype="auto"), then bitsandbytes 8-bit and 4-bit unless a
-// quantization was asked for (a pre-quantized MXFP4 checkpoint is not re-quantized). Chosen: the
+// quantization was asked for (a pre-quantized checkpoint is not re-quantized). Chosen: the
 // first candidate that keeps every layer on the GPUs; else the fastest that fits.
 [[nodiscard]] constexpr result<transformers_plan> plan_generate(const model_config& config, const plan_request& request) {
     if (request.resources.gpus.empty())
@@ -184,7 +184,10 @@ inline constexpr int max_budget_rounds = 64;
     else ladder = {quantization::none, quantization::bnb_8bit, quantization::bnb_4bit};
     transformers_plan p;
     for (const auto quant : ladder) {
-        if (quant != quantization::none && config.quantization.method == quant_method::mxfp4) continue;
+        // a pre-quantized checkpoint (MXFP4, FP8, GPTQ, AWQ) loads with its own quantizer only
+        const bool prequantized = config.quantization.method != quant_method::none &&
+                                  config.quantization.method != quant_method::bitsandbytes;
+        if (quant != quantization::none && prequantized) continue;
         auto model = load_model(config, request.asked_dtype, request.checkpoint_dtype, quant);
         if (!model) return model.err();
         auto c = detail::plan::place(*model, quant, request);

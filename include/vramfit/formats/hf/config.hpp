@@ -288,6 +288,44 @@ constexpr result<bool> read_quantization(const config_reader& r, std::uint32_t q
             if (!v) return r.fail("weight_block_size", v.err());
             out.weight_block_size[i] = static_cast<std::uint32_t>(*v);
         }
+    } else if (out.method == quant_method::fp8 && b == json::no_node) {
+        out.weight_block_size = {128, 128};  // FineGrainedFP8Config's default; null: per-tensor scales
+    }
+    // GPTQConfig / AwqConfig (quantization_config.py): sym, desc_act, zero_point; AWQ's legacy
+    // "version" and GPTQ's legacy "checkpoint_format" name the format.
+    if (out.method == quant_method::gptq || out.method == quant_method::awq) {
+        if (auto s = r.flag(q, "sym", out.sym); !s) return s;
+        if (auto s = r.flag(q, "desc_act", out.desc_act); !s) return s;
+        if (auto s = r.flag(q, "zero_point", out.zero_point); !s) return s;
+        if (auto s = r.name(q, "format", out.format); !s) return s;
+        if (auto s = r.name(q, "version", out.format); !s) return s;
+        if (auto s = r.name(q, "checkpoint_format", out.format); !s) return s;
+        out.gptq_block_selection = r.has(q, "block_name_to_quantize") || r.has(q, "modules_in_block_to_quantize");
+    }
+    if (out.method == quant_method::fp8) {  // FineGrainedFP8Config
+        if (auto s = r.name(q, "activation_scheme", out.activation_scheme); !s) return s;
+        if (auto s = r.name(q, "scale_fmt", out.scale_fmt); !s) return s;
+        if (auto s = r.name(q, "expert_dtype", out.expert_dtype); !s) return s;
+        out.fp8_modules_to_convert = r.has(q, "modules_to_convert");
+    }
+    // modules_to_not_convert (FineGrainedFP8Config also takes "ignored_layers"): kept as written;
+    // each quantizer matches them as should_convert_module does (quantizers_utils.py).
+    auto skip = doc.find(q, "modules_to_not_convert");
+    if ((skip == json::no_node || doc.at(skip).type == json::kind::null) && out.method == quant_method::fp8)
+        skip = doc.find(q, "ignored_layers");
+    if (skip != json::no_node && doc.at(skip).type != json::kind::null) {
+        if (doc.at(skip).type != json::kind::array)
+            return r.fail("modules_to_not_convert", error{errc::bad_value, "expected a list", doc.at(skip).begin});
+        out.modules_to_not_convert_given = true;
+        for (auto e = doc.at(skip).first_child; e != json::no_node; e = doc.at(e).next_sibling) {
+            auto v = doc.string(e);
+            if (!v) return r.fail("modules_to_not_convert", v.err());
+            if (out.modules_to_not_convert_count == quantization_config::max_not_convert || v->size() > config_name::capacity()) {
+                out.modules_to_not_convert_overflow = true;
+                break;
+            }
+            out.modules_to_not_convert[out.modules_to_not_convert_count++] = v->view();
+        }
     }
     return true;
 }
