@@ -17,6 +17,7 @@
 #include "transformers_command.hpp"
 #include "transformers_plan.hpp"
 #include "vllm_command.hpp"
+#include "vllm_plan.hpp"
 
 namespace vramfit::cli {
 
@@ -44,6 +45,10 @@ inline const std::string& usage_text() {
         "                                    the max_memory, dtype or bitsandbytes quantization whose device_map\n"
         "                                    generate() does not run out of memory with, and from_pretrained's\n"
         "                                    keyword arguments\n"
+        "  plan MODEL --engine vllm --gpu G [--nodes N] [--max-model-len N | --max-ctx] [--emit vllm]\n"
+        "                                    every TP x PP layout vLLM accepts, the KV each gets, the fastest\n"
+        "                                    that serves the length, and the vllm serve (and Ray) commands\n"
+        "                                    (plan --engine vllm --help)\n"
         "  models [--json]                   list the built-in model catalog\n"
         "  gpus [--json]                     list the built-in GPU catalog\n"
         "  devices                           the CUDA devices this machine sees, with live free memory\n"
@@ -112,9 +117,7 @@ inline int run(std::span<const std::string_view> args, std::string& out, std::st
             return 2;
         }
         if (engine == "vllm") {
-            if (command == "estimate") return run_vllm_estimate(engine_args, out, err);
-            err += "vramfit plan: --engine vllm plans no layouts yet; vramfit estimate MODEL --engine vllm -tp N -pp N sizes one\n";
-            return 2;
+            return command == "estimate" ? run_vllm_estimate(engine_args, out, err) : run_vllm_plan(engine_args, out, err);
         }
         const bool transformers = engine == "transformers";
         for (auto a : engine_args) {

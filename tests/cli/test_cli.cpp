@@ -936,10 +936,100 @@ TEST_CASE("estimate --engine vllm rejects bad flags and layouts in one line, exi
         CHECK_MESSAGE(one_line(o.err), o.err);
         CHECK_MESSAGE(contains(o.err, message), o.err);
     }
-    auto plan = run({"plan", "qwen3-32b", "--engine", "vllm", "--gpu", "h100-sxm"});
+    auto plan = run({"plan", "qwen3-32b", "--engine", "vllm", "--gpu", "h100-sxm", "-tp", "2"});
     CHECK(plan.status == 2);
     CHECK(one_line(plan.err));
     auto help = run({"estimate", "--engine", "vllm", "--help"});
     CHECK(help.status == 0);
     CHECK(contains(help.out, "--gpu-memory-utilization F"));
+}
+
+// ---- plan --engine vllm (tools/vllm_plan.hpp, through cli.hpp) ----------------------------------
+
+TEST_CASE("plan --engine vllm: layouts, the choice, the commands; nothing fits is exit 1, bad input exit 2") {
+    // 70B in bf16 on 2x 40 GB: only with --cpu-offload-gb; --max-ctx serves the model's whole context
+    auto llama = run({"plan", "meta-llama/Llama-3.3-70B-Instruct", "--engine", "vllm", "--gpu", "a100-40gbx2", "--max-ctx", "--emit", "vllm"});
+    CHECK(llama.status == 0);
+    CHECK(llama.err.empty());
+    CHECK(llama.out ==
+          "vllm serve meta-llama/Llama-3.3-70B-Instruct --tensor-parallel-size 2 --pipeline-parallel-size 1 --gpu-memory-utilization 0.92 "
+          "--max-model-len 131072 --kv-cache-dtype auto --max-num-seqs 256 --cpu-offload-gb 51\n");
+    auto table = run({"plan", "llama-3.3-70b", "--engine", "vllm", "--gpu", "a100-40gbx2", "--max-ctx"});
+    CHECK(table.status == 0);
+    CHECK(contains(table.out, "* 2 x 1"));
+    CHECK(contains(table.out, "no memory left for KV blocks: 131.45 GiB of weights"));
+    CHECK(contains(table.out, "--cpu-offload-gb 51 keeps 51.00 GiB of each GPU's weights in pinned host memory"));
+    CHECK(contains(table.out, "a bound from bytes over bandwidths alone"));
+    CHECK(contains(table.out, "Maximum concurrency for 131,072 tokens per request"));
+    auto none = run({"plan", "llama-3.3-70b", "--engine", "vllm", "--gpu", "a100-40gbx2", "--no-cpu-offload"});
+    CHECK(none.status == 1);
+    CHECK(contains(none.out, "nothing fits: TP 2 x PP 1: no memory left for KV blocks"));
+    auto none_emit = run({"plan", "llama-3.3-70b", "--engine", "vllm", "--gpu", "a100-40gbx2", "--no-cpu-offload", "--emit", "vllm"});
+    CHECK(none_emit.status == 1);
+    CHECK(none_emit.out.empty());
+    CHECK(one_line(none_emit.err));
+    CHECK(contains(none_emit.err, "vramfit plan: nothing fits: TP 2 x PP 1: no memory left for KV blocks"));
+
+    // DeepSeek-V3's FP8 weights need 16 GPUs: the Ray cluster and --distributed-executor-backend ray
+    auto v3 = run({"plan", "deepseek-ai/DeepSeek-V3", "--engine", "vllm", "--gpu", "h100-sxmx8", "--nodes", "2", "--emit", "vllm"});
+    CHECK(v3.status == 0);
+    CHECK(v3.out ==
+          "# on the head node:\n"
+          "ray start --head --port=6379\n"
+          "# on the other node (HEAD_IP: the head node's address):\n"
+          "ray start --address=HEAD_IP:6379\n"
+          "# then, on the head node:\n"
+          "vllm serve deepseek-ai/DeepSeek-V3 --tensor-parallel-size 8 --pipeline-parallel-size 2 --gpu-memory-utilization 0.92 "
+          "--max-model-len 163840 --kv-cache-dtype auto --max-num-seqs 1024 --distributed-executor-backend ray\n");
+    const auto j = parse(run({"plan", "deepseek-v3", "--engine", "vllm", "--gpu", "h100-sxmx8", "--nodes", "2", "--json"}).out);
+    CHECK(j["engine"] == "vllm");
+    CHECK(j["fits"] == true);
+    CHECK(j["gpus_per_node"] == 8);
+    CHECK(j["nodes"] == 2);
+    CHECK(j["chosen"]["tensor_parallel_size"] == 8);
+    CHECK(j["chosen"]["pipeline_parallel_size"] == 2);
+    CHECK(j["chosen"]["nodes"] == 2);
+    CHECK(j["chosen"]["max_model_len"] == 163840);
+    CHECK(j["commands"] == v3.out);
+    bool tp3 = false;
+    for (const auto& l : j["layouts"]) {
+        if (l["tensor_parallel_size"] == 3) tp3 = l["why_not"] == "tensor parallel 3 does not divide 128 attention heads";
+        if (l["tensor_parallel_size"] == 8 && l["pipeline_parallel_size"] == 1) CHECK(l["fits"] == false);
+    }
+    CHECK(tp3);
+
+    // one node: no Ray; the flags asked are in the command
+    auto qwen = run({"plan", "Qwen/Qwen3-32B", "--engine", "vllm", "--gpu", "h100-sxmx4", "--max-model-len", "32768", "--concurrency", "8",
+                     "--kv-cache-dtype", "fp8", "--max-num-seqs", "64", "--gpu-memory-utilization", "0.85", "--emit", "vllm"});
+    CHECK(qwen.status == 0);
+    CHECK(qwen.out ==
+          "vllm serve Qwen/Qwen3-32B --tensor-parallel-size 4 --pipeline-parallel-size 1 --gpu-memory-utilization 0.85 --max-model-len 32768 "
+          "--kv-cache-dtype fp8_e4m3 --max-num-seqs 64\n");
+    auto few = run({"plan", "qwen3-32b", "--engine", "vllm", "--gpu", "h100-sxmx4", "--max-model-len", "32768", "--concurrency", "8"});
+    CHECK(contains(few.out, "holds 1.21 requests of 32768 tokens at once, 8 asked"));
+    auto help = run({"plan", "--engine", "vllm", "--help"});
+    CHECK(help.status == 0);
+    CHECK(contains(help.out, "--nodes N"));
+
+    const std::vector<std::pair<std::vector<std::string_view>, std::string_view>> bad = {
+        {{"qwen3-32b", "--gpu", "h100-sxm", "-tp", "2"}, "-tp: plan chooses the layout itself"},
+        {{"qwen3-32b", "--gpu", "h100-sxm", "--nodes", "0"}, "--nodes: is out of range"},
+        {{"qwen3-32b", "--gpu", "h100-sxm", "--max-ctx", "--max-model-len", "8192"}, "--max-ctx and --max-model-len: give one"},
+        {{"qwen3-32b", "--gpu", "h100-sxm", "--emit", "llama.cpp"}, "--emit: expects vllm"},
+        {{"qwen3-32b", "--gpu", "h100-sxm", "--kv-cache-memory-bytes", "8GiB"}, "plan sizes the KV cache from the GPUs' memory"},
+        {{"qwen3-32b", "--gpu", "h100-sxm", "--max-model-len", "1000000"}, "is greater than the derived max_model_len (40960)"},
+        {{"qwen3-32b", "--gpu", "h100-sxm", "--network-gb-s", "fast"}, "--network-gb-s: expects GB/s"},
+        {{"qwen3-32b"}, "missing --gpu"},
+        {{"opt-30b", "--gpu", "h100-sxm"}, "model_type 'opt' is not modelled for vLLM"},
+    };
+    for (const auto& [extra, message] : bad) {
+        std::vector<std::string_view> args{"plan"};
+        args.insert(args.end(), extra.begin(), extra.end());
+        args.insert(args.end(), {"--engine", "vllm"});
+        auto o = run(args);
+        CHECK(o.status == 2);
+        CHECK(o.out.empty());
+        CHECK_MESSAGE(one_line(o.err), o.err);
+        CHECK_MESSAGE(contains(o.err, message), o.err);
+    }
 }
